@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "netinspect",
+    platforms: [.macOS(.v13)],
+    products: [
+        // The decoder, capture and output layers, usable by other Swift programs.
+        .library(name: "NetInspect", targets: ["NetWire", "NetCapture", "NetOutput"]),
+        .executable(name: "netinspect", targets: ["netinspect"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libpcap from Debian's libpcap-dev. Only NetCapture imports it.
+        .systemLibrary(
+            name: "CPcap",
+            path: "Modules/CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // Wire decoding: pure, no I/O, no printing, no dependencies.
+        .target(name: "NetWire"),
+        // Capture: files, filters. The only code that touches CPcap.
+        .target(name: "NetCapture", dependencies: ["CPcap"]),
+        // Presentation: text lines and JSON Lines. The only place that builds output.
+        .target(name: "NetOutput", dependencies: ["NetWire"]),
+        .executableTarget(
+            name: "netinspect",
+            dependencies: [
+                "NetWire", "NetCapture", "NetOutput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
+        .testTarget(
+            name: "NetOutputTests",
+            dependencies: ["NetWire", "NetOutput", "NetCapture"],
+            resources: []
+        ),
+    ]
+)

@@ -1,0 +1,360 @@
+import NetWire
+
+/// JSON Lines output, exactly as shared/contract/json-lines.md fixes the names and value forms.
+public struct JSONFormatter {
+    public var nanosecondPrecision: Bool
+
+    public init(nanosecondPrecision: Bool) {
+        self.nanosecondPrecision = nanosecondPrecision
+    }
+
+    /// The contract's `link` value for a link type.
+    public static func linkName(_ t: LinkType, pcapName: String) -> String {
+        switch t {
+        case .ethernet: "ethernet"
+        case .linuxSLL: "sll"
+        case .linuxSLL2: "sll2"
+        case .raw, .rawAlt, .linktypeRaw, .ipv4, .ipv6: "raw"
+        case .null, .loop: "null"
+        default: pcapName
+        }
+    }
+
+    public func format(frame: Int, seconds: Int, nanoseconds: Int, packet p: Packet, link: String, into o: inout OutputBuffer) {
+        o.ascii("{\"frame\":"); o.decimal(frame)
+        o.ascii(",\"ts\":"); o.decimal(seconds); o.byte(46)
+        if nanosecondPrecision { o.padded(nanoseconds, width: 9) } else { o.padded(nanoseconds / 1000, width: 6) }
+        o.ascii(",\"caplen\":"); o.decimal(p.capturedLength)
+        o.ascii(",\"len\":"); o.decimal(p.wireLength)
+        o.ascii(",\"link\":"); o.jsonString(link)
+        if let e = p.ethernet {
+            o.ascii(",\"eth\":{\"src\":\""); o.mac(e.source)
+            o.ascii("\",\"dst\":\""); o.mac(e.destination)
+            o.ascii("\",\"type\":"); o.decimal(e.etherType.rawValue)
+            if e.isLength8023 { o.ascii(",\"llc\":true") }
+            if e.vlans.count > 0 {
+                o.ascii(",\"vlan\":[")
+                var i = 0
+                while i < e.vlans.count {
+                    if i > 0 { o.byte(44) }
+                    o.decimal(e.vlans.id(i))
+                    i += 1
+                }
+                o.byte(93)
+            }
+            o.byte(125)
+        }
+        if let s = p.sll {
+            o.ascii(s.version == 2 ? ",\"sll2\":{" : ",\"sll\":{")
+            o.ascii("\"pkttype\":"); o.decimal(s.packetType)
+            o.ascii(",\"hatype\":"); o.decimal(s.arphrdType)
+            o.ascii(",\"addr\":\"")
+            if s.addressLength == 6 { o.mac(MACAddress(raw: s.address)) } else {
+                var i = Int(min(s.addressLength, 8)) - 1
+                while i >= 0 { o.hexByte(UInt8(truncatingIfNeeded: s.address >> UInt64(i * 8))); i -= 1 }
+            }
+            o.ascii("\",\"type\":"); o.decimal(s.protocolType.rawValue)
+            if s.version == 2 { o.ascii(",\"ifindex\":"); o.decimal(s.interfaceIndex) }
+            o.byte(125)
+        }
+        if let n = p.null {
+            o.ascii(",\"null\":{\"family\":"); o.decimal(n.family); o.byte(125)
+        }
+        if let a = p.arp { arp(a, &o) }
+        if let ip = p.ipv4 { ipv4(ip, p.ipv4Options, &o) }
+        if let ip = p.ipv6 { ipv6(ip, p.ipv6Extensions, &o) }
+        if let m = p.icmp { icmp(m, &o) }
+        if let m = p.icmpv6 { icmpv6(m, &o) }
+        if let t = p.tcp { tcp(t, p.tcpOptions, &o) }
+        else if p.udp == nil, let ports = p.partialPorts {
+            // A transport header cut short: keep the ports that were read.
+            let isUDP = (p.ipv4?.proto ?? p.ipv6?.upperProtocol) == .udp
+            o.ascii(isUDP ? ",\"udp\":{\"sport\":" : ",\"tcp\":{\"sport\":"); o.decimal(ports.0)
+            o.ascii(",\"dport\":"); o.decimal(ports.1); o.byte(125)
+        }
+        if let u = p.udp {
+            o.ascii(",\"udp\":{\"sport\":"); o.decimal(u.sourcePort)
+            o.ascii(",\"dport\":"); o.decimal(u.destinationPort)
+            o.ascii(",\"len\":"); o.decimal(u.length)
+            o.ascii(",\"checksum\":"); checksum(u.checksumStatus, &o)
+            o.byte(125)
+        }
+        if let d = p.dns { dns(d, &o) }
+        if !p.errors.isEmpty {
+            o.ascii(",\"errors\":[")
+            var first = true
+            for e in p.errors {
+                if !first { o.byte(44) }
+                first = false
+                o.ascii("{\"layer\":\""); o.ascii(Self.layerName(e.layer))
+                o.ascii(e.kind == .truncated ? "\",\"kind\":\"truncated\"" : "\",\"kind\":\"malformed\"")
+                o.ascii(",\"offset\":"); o.decimal(e.offset)
+                o.ascii(",\"detail\":\"")
+                var tmp = OutputBuffer(fd: -1, capacity: 128)
+                ErrorText.detail(e, &tmp)
+                tmp.bytes.withUnsafeBufferPointer { o.jsonEscaped($0) }
+                o.ascii("\"}")
+            }
+            o.byte(93)
+        }
+        if !p.linkSupported {
+            o.ascii(",\"unsupported_link\":"); o.decimal(p.linkType.rawValue)
+        }
+        o.ascii("}\n")
+    }
+
+    static func layerName(_ l: Layer) -> StaticString {
+        switch l {
+        case .link: "link"
+        case .ethernet: "eth"
+        case .vlan: "vlan"
+        case .sll: "sll"
+        case .sll2: "sll2"
+        case .null: "null"
+        case .raw: "raw"
+        case .arp: "arp"
+        case .ipv4: "ipv4"
+        case .ipv6: "ipv6"
+        case .icmp: "icmp"
+        case .icmpv6: "icmpv6"
+        case .tcp: "tcp"
+        case .udp: "udp"
+        case .dns: "dns"
+        }
+    }
+
+    private func checksum(_ s: ChecksumStatus, _ o: inout OutputBuffer) {
+        switch s {
+        case .ok: o.ascii("\"ok\"")
+        case .bad: o.ascii("\"bad\"")
+        case .unverified: o.ascii("\"unverified\"")
+        }
+    }
+
+    private func arp(_ a: ARPPacket, _ o: inout OutputBuffer) {
+        o.ascii(",\"arp\":{\"op\":")
+        switch a.operation {
+        case ARPPacket.request: o.ascii("\"request\"")
+        case ARPPacket.reply: o.ascii("\"reply\"")
+        default: o.decimal(a.operation)
+        }
+        if a.isEthernetIPv4 {
+            o.ascii(",\"sha\":\""); o.mac(a.senderMAC)
+            o.ascii("\",\"spa\":\""); o.ipv4(a.senderIP)
+            o.ascii("\",\"tha\":\""); o.mac(a.targetMAC)
+            o.ascii("\",\"tpa\":\""); o.ipv4(a.targetIP)
+            o.byte(34)
+        } else {
+            o.ascii(",\"htype\":"); o.decimal(a.hardwareType)
+            o.ascii(",\"ptype\":"); o.decimal(a.protocolType)
+            o.ascii(",\"hlen\":"); o.decimal(a.hardwareLength)
+            o.ascii(",\"plen\":"); o.decimal(a.protocolLength)
+        }
+        o.byte(125)
+    }
+
+    private func ipv4(_ ip: IPv4Header, _ options: [IPv4Option], _ o: inout OutputBuffer) {
+        o.ascii(",\"ipv4\":{\"src\":\""); o.ipv4(ip.source)
+        o.ascii("\",\"dst\":\""); o.ipv4(ip.destination)
+        o.ascii("\",\"ttl\":"); o.decimal(ip.ttl)
+        o.ascii(",\"id\":"); o.decimal(ip.identification)
+        o.ascii(",\"proto\":"); o.decimal(ip.proto.rawValue)
+        o.ascii(",\"len\":"); o.decimal(ip.totalLength)
+        o.ascii(",\"ihl\":"); o.decimal(ip.ihl)
+        o.ascii(ip.dontFragment ? ",\"df\":true" : ",\"df\":false")
+        o.ascii(ip.moreFragments ? ",\"mf\":true" : ",\"mf\":false")
+        o.ascii(",\"frag_offset\":"); o.decimal(Int(ip.fragmentOffset) * 8)
+        o.ascii(",\"tos\":"); o.decimal(ip.tos)
+        o.ascii(",\"checksum\":"); checksum(ip.checksumStatus, &o)
+        if !options.isEmpty {
+            o.ascii(",\"options\":[")
+            var first = true
+            for opt in options {
+                if !first { o.byte(44) }
+                first = false
+                o.ascii("{\"kind\":"); o.decimal(opt.kind); o.ascii(",\"len\":"); o.decimal(opt.length); o.byte(125)
+            }
+            o.byte(93)
+        }
+        o.byte(125)
+    }
+
+    private func ipv6(_ ip: IPv6Header, _ ext: [IPProtocol], _ o: inout OutputBuffer) {
+        o.ascii(",\"ipv6\":{\"src\":\""); o.ipv6(ip.source)
+        o.ascii("\",\"dst\":\""); o.ipv6(ip.destination)
+        o.ascii("\",\"hlim\":"); o.decimal(ip.hopLimit)
+        o.ascii(",\"next\":"); o.decimal(ip.nextHeader.rawValue)
+        o.ascii(",\"flow_label\":"); o.decimal(ip.flowLabel)
+        o.ascii(",\"plen\":"); o.decimal(ip.payloadLength)
+        o.ascii(",\"tclass\":"); o.decimal(ip.trafficClass)
+        o.ascii(",\"ext\":[")
+        var first = true
+        for e in ext {
+            if !first { o.byte(44) }
+            first = false
+            o.decimal(e.rawValue)
+        }
+        o.byte(93)
+        if ip.isFragment {
+            o.ascii(",\"frag_offset\":"); o.decimal(Int(ip.fragmentOffset) * 8)
+            o.ascii(ip.moreFragments ? ",\"mf\":true" : ",\"mf\":false")
+            o.ascii(",\"frag_id\":"); o.decimal(ip.fragmentIdentification)
+        }
+        o.byte(125)
+    }
+
+    private func icmp(_ m: ICMPMessage, _ o: inout OutputBuffer) {
+        o.ascii(",\"icmp\":{\"type\":"); o.decimal(m.type)
+        o.ascii(",\"code\":"); o.decimal(m.code)
+        if m.type == ICMPMessage.echoRequest || m.type == ICMPMessage.echoReply {
+            o.ascii(",\"id\":"); o.decimal(m.identifier)
+            o.ascii(",\"seq\":"); o.decimal(m.sequence)
+        }
+        if let q = m.quoted {
+            o.ascii(",\"quoted\":{\"src\":\""); o.ipv4(q.source)
+            o.ascii("\",\"dst\":\""); o.ipv4(q.destination)
+            o.ascii("\",\"proto\":"); o.decimal(q.proto.rawValue)
+            if let s = q.sourcePort { o.ascii(",\"sport\":"); o.decimal(s) }
+            if let d = q.destinationPort { o.ascii(",\"dport\":"); o.decimal(d) }
+            o.byte(125)
+        }
+        o.ascii(",\"checksum\":"); checksum(m.checksumStatus, &o)
+        o.byte(125)
+    }
+
+    private func icmpv6(_ m: ICMPv6Message, _ o: inout OutputBuffer) {
+        o.ascii(",\"icmpv6\":{\"type\":"); o.decimal(m.type)
+        o.ascii(",\"code\":"); o.decimal(m.code)
+        if m.type == 128 || m.type == 129 {
+            o.ascii(",\"id\":"); o.decimal(m.restOfHeader >> 16)
+            o.ascii(",\"seq\":"); o.decimal(m.restOfHeader & 0xFFFF)
+        }
+        if let t = m.target { o.ascii(",\"target\":\""); o.ipv6(t); o.byte(34) }
+        o.ascii(",\"checksum\":"); checksum(m.checksumStatus, &o)
+        o.byte(125)
+    }
+
+    private func tcp(_ t: TCPHeader, _ options: [TCPOption], _ o: inout OutputBuffer) {
+        o.ascii(",\"tcp\":{\"sport\":"); o.decimal(t.sourcePort)
+        o.ascii(",\"dport\":"); o.decimal(t.destinationPort)
+        o.ascii(",\"seq\":"); o.decimal(t.sequence)
+        o.ascii(",\"ack\":"); o.decimal(t.acknowledgment)
+        o.ascii(",\"flags\":[")
+        var first = true
+        func flag(_ f: TCPFlags, _ name: StaticString) {
+            if t.flags.contains(f) {
+                if !first { o.byte(44) }
+                first = false
+                o.byte(34); o.ascii(name); o.byte(34)
+            }
+        }
+        flag(.fin, "FIN"); flag(.syn, "SYN"); flag(.rst, "RST"); flag(.psh, "PSH"); flag(.ack, "ACK")
+        flag(.urg, "URG"); flag(.ece, "ECE"); flag(.cwr, "CWR"); flag(.ns, "NS")
+        o.ascii("],\"win\":"); o.decimal(t.window)
+        o.ascii(",\"payload_len\":"); o.decimal(t.payloadLength)
+        o.ascii(",\"hlen\":"); o.decimal(t.headerLength)
+        if t.flags.contains(.urg) { o.ascii(",\"urg\":"); o.decimal(t.urgentPointer) }
+        o.ascii(",\"options\":[")
+        first = true
+        for opt in options {
+            if !first { o.byte(44) }
+            first = false
+            switch opt {
+            case .endOfList: o.ascii("{\"kind\":\"eol\"}")
+            case .noOperation: o.ascii("{\"kind\":\"nop\"}")
+            case .maximumSegmentSize(let v): o.ascii("{\"kind\":\"mss\",\"value\":"); o.decimal(v); o.byte(125)
+            case .windowScale(let v): o.ascii("{\"kind\":\"wscale\",\"value\":"); o.decimal(v); o.byte(125)
+            case .sackPermitted: o.ascii("{\"kind\":\"sack_perm\"}")
+            case .sack(let b):
+                o.ascii("{\"kind\":\"sack\",\"value\":[")
+                var i = 0
+                while i < b.count {
+                    if i > 0 { o.byte(44) }
+                    let blk = b.block(i)
+                    o.byte(91); o.decimal(blk.left); o.byte(44); o.decimal(blk.right); o.byte(93)
+                    i += 1
+                }
+                o.ascii("]}")
+            case .timestamps(let v, let e):
+                o.ascii("{\"kind\":\"ts\",\"value\":"); o.decimal(v); o.ascii(",\"echo\":"); o.decimal(e); o.byte(125)
+            case .unknown(let kind, let length, _):
+                o.ascii("{\"kind\":\"unknown\",\"code\":"); o.decimal(kind); o.ascii(",\"len\":"); o.decimal(length); o.byte(125)
+            }
+        }
+        o.ascii("],\"checksum\":"); checksum(t.checksumStatus, &o)
+        o.byte(125)
+    }
+
+    private func dnsName(_ n: String, _ o: inout OutputBuffer) {
+        o.jsonString(n)
+    }
+
+    private func typeName(_ t: UInt16, _ o: inout OutputBuffer) {
+        o.byte(34)
+        if let n = Names.dnsType(t) { o.ascii(n) } else { o.ascii("TYPE"); o.decimal(t) }
+        o.byte(34)
+    }
+
+    private func className(_ c: UInt16, _ o: inout OutputBuffer) {
+        o.byte(34)
+        if let n = Names.dnsClass(c) { o.ascii(n) } else { o.ascii("CLASS"); o.decimal(c) }
+        o.byte(34)
+    }
+
+    private func dns(_ m: DNSMessage, _ o: inout OutputBuffer) {
+        o.ascii(",\"dns\":{\"id\":"); o.decimal(m.id)
+        o.ascii(m.isResponse ? ",\"qr\":true" : ",\"qr\":false")
+        o.ascii(",\"opcode\":"); o.decimal(m.opcode)
+        o.ascii(",\"rcode\":\"")
+        if let r = Names.dnsRcode(m.rcode) { o.ascii(r) } else { o.ascii("RCODE"); o.decimal(m.rcode) }
+        o.ascii("\",\"flags\":[")
+        var first = true
+        func flag(_ on: Bool, _ name: StaticString) {
+            if on {
+                if !first { o.byte(44) }
+                first = false
+                o.byte(34); o.ascii(name); o.byte(34)
+            }
+        }
+        flag(m.authoritative, "AA"); flag(m.truncatedFlag, "TC"); flag(m.recursionDesired, "RD")
+        flag(m.recursionAvailable, "RA"); flag(m.zFlag, "Z"); flag(m.authenticData, "AD"); flag(m.checkingDisabled, "CD")
+        o.ascii("],\"counts\":["); o.decimal(m.questionCount); o.byte(44); o.decimal(m.answerCount); o.byte(44)
+        o.decimal(m.authorityCount); o.byte(44); o.decimal(m.additionalCount)
+        o.ascii("],\"questions\":[")
+        first = true
+        for q in m.questions {
+            if !first { o.byte(44) }
+            first = false
+            o.ascii("{\"name\":"); dnsName(q.name, &o)
+            o.ascii(",\"type\":"); typeName(q.type, &o)
+            o.ascii(",\"class\":"); className(q.qclass, &o)
+            o.byte(125)
+        }
+        o.byte(93)
+        section("answers", m.answers, &o)
+        section("authority", m.authority, &o)
+        section("additional", m.additional, &o)
+        o.byte(125)
+    }
+
+    private func section(_ key: StaticString, _ rrs: [DNSRecord], _ o: inout OutputBuffer) {
+        o.ascii(",\""); o.ascii(key); o.ascii("\":[")
+        var first = true
+        for rr in rrs {
+            if !first { o.byte(44) }
+            first = false
+            o.ascii("{\"name\":"); dnsName(rr.name, &o)
+            o.ascii(",\"type\":"); typeName(rr.type, &o)
+            o.ascii(",\"class\":"); className(rr.rclass, &o)
+            o.ascii(",\"ttl\":"); o.decimal(rr.ttl)
+            o.ascii(",\"data\":\"")
+            var tmp = OutputBuffer(fd: -1, capacity: 256)
+            DNSPresentation.data(rr, &tmp, trailingDots: false)
+            tmp.bytes.withUnsafeBufferPointer { o.jsonEscaped($0) }
+            o.byte(34)
+            if rr.type == DNSType.opt { o.ascii(",\"udp_size\":"); o.decimal(rr.rclass) }
+            o.byte(125)
+        }
+        o.byte(93)
+    }
+}

@@ -1,0 +1,222 @@
+import NetWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A byte buffer that lines are formatted into and that is written out with few `write(2)` calls.
+/// No `String` is built per packet: numbers, addresses and literals are appended as bytes.
+public struct OutputBuffer {
+    public private(set) var bytes: [UInt8]
+    public let fd: Int32
+    public let flushThreshold: Int
+    /// Set when a write failed (for example a closed pipe); callers stop reading then.
+    public private(set) var failed = false
+
+    public init(fd: Int32 = 1, capacity: Int = 1 << 18) {
+        self.fd = fd
+        flushThreshold = capacity - 4096
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    @inlinable public var count: Int { bytes.count }
+
+    /// Writes out the buffer when it is nearly full (call after each line).
+    @inline(__always)
+    public mutating func flushIfNeeded() {
+        if bytes.count >= flushThreshold { flush() }
+    }
+
+    public mutating func flush() {
+        guard !bytes.isEmpty else { return }
+        if fd >= 0 && !failed {
+            bytes.withUnsafeBytes { raw in
+                var off = 0
+                while off < raw.count {
+                    let n = write(fd, raw.baseAddress! + off, raw.count - off)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failed = true
+                        return
+                    }
+                    off += n
+                }
+            }
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Returns the contents as a String and empties the buffer (for tests and small outputs).
+    public mutating func takeString() -> String {
+        let s = String(decoding: bytes, as: UTF8.self)
+        bytes.removeAll(keepingCapacity: true)
+        return s
+    }
+
+    // MARK: appending
+
+    @inline(__always) public mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+    @inline(__always) public mutating func ascii(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+
+    @inline(__always)
+    public mutating func decimal<T: BinaryInteger>(_ value: T) {
+        if value < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            unsigned(UInt64(-Int64(value)))
+        } else {
+            unsigned(UInt64(value))
+        }
+    }
+
+    @inline(__always)
+    public mutating func unsigned(_ value: UInt64) {
+        if value < 10 { bytes.append(UInt8(truncatingIfNeeded: value) &+ 48); return }
+        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var v = value
+        var i = 20
+        withUnsafeMutableBytes(of: &tmp) { t in
+            while v != 0 {
+                i &-= 1
+                t[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+                v /= 10
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: t[i ..< 20]))
+        }
+    }
+
+    /// Exactly `width` decimal digits, zero-padded (value must fit).
+    @inline(__always)
+    public mutating func padded(_ value: Int, width: Int) {
+        var div = 1
+        var w = width
+        while w > 1 { div &*= 10; w &-= 1 }
+        var v = value
+        while div > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: (v / div) % 10) &+ 48)
+            v %= div
+            div /= 10
+        }
+    }
+
+    @usableFromInline static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    @inline(__always)
+    public mutating func hexByte(_ b: UInt8) {
+        bytes.append(OutputBuffer.hexDigits[Int(b >> 4)])
+        bytes.append(OutputBuffer.hexDigits[Int(b & 0xF)])
+    }
+
+    /// Lower-case hex without leading zeros (at least one digit).
+    public mutating func hex(_ value: UInt64) {
+        var started = false
+        var shift = 60
+        while shift >= 0 {
+            let d = Int((value >> UInt64(shift)) & 0xF)
+            if d != 0 || started || shift == 0 {
+                bytes.append(OutputBuffer.hexDigits[d])
+                started = true
+            }
+            shift -= 4
+        }
+    }
+
+    /// `0x` and exactly `digits` hex digits.
+    public mutating func hexPadded(_ value: UInt64, digits: Int) {
+        ascii("0x")
+        var shift = (digits - 1) * 4
+        while shift >= 0 {
+            bytes.append(OutputBuffer.hexDigits[Int((value >> UInt64(shift)) & 0xF)])
+            shift -= 4
+        }
+    }
+
+    public mutating func ipv4(_ a: IPv4Address) {
+        let r = a.raw
+        unsigned(UInt64(r >> 24)); byte(46)
+        unsigned(UInt64((r >> 16) & 0xFF)); byte(46)
+        unsigned(UInt64((r >> 8) & 0xFF)); byte(46)
+        unsigned(UInt64(r & 0xFF))
+    }
+
+    public mutating func mac(_ m: MACAddress) {
+        var i = 0
+        while i < 6 {
+            if i > 0 { byte(58) }
+            hexByte(m.byte(i))
+            i += 1
+        }
+    }
+
+    /// RFC 5952 text form: lower-case, leading zeros dropped, the longest run (≥ 2) of zero groups
+    /// as `::` (the first such run on a tie), and IPv4-mapped addresses as `::ffff:a.b.c.d`.
+    public mutating func ipv6(_ a: IPv6Address) {
+        if a.hi == 0 && (a.lo >> 32) == 0xFFFF {
+            ascii("::ffff:")
+            ipv4(IPv4Address(raw: UInt32(truncatingIfNeeded: a.lo)))
+            return
+        }
+        var bestStart = -1, bestLen = 0
+        var runStart = -1
+        for i in 0 ..< 8 {
+            if a.group(i) == 0 {
+                if runStart < 0 { runStart = i }
+                let len = i - runStart + 1
+                if len > bestLen { bestLen = len; bestStart = runStart }
+            } else {
+                runStart = -1
+            }
+        }
+        if bestLen < 2 { bestStart = -1 }
+        var i = 0
+        var needColon = false
+        while i < 8 {
+            if i == bestStart {
+                ascii("::")
+                i += bestLen
+                needColon = false
+                continue
+            }
+            if needColon { byte(58) }
+            hex(UInt64(a.group(i)))
+            needColon = true
+            i += 1
+        }
+    }
+
+    /// A JSON string literal with the required escapes.
+    public mutating func jsonString(_ s: String) {
+        byte(34)
+        var s = s
+        s.withUTF8 { jsonEscaped($0) }
+        byte(34)
+    }
+
+    public mutating func jsonEscaped(_ u: UnsafeBufferPointer<UInt8>) {
+        for b in u {
+            switch b {
+            case 34: ascii("\\\"")
+            case 92: ascii("\\\\")
+            case 10: ascii("\\n")
+            case 13: ascii("\\r")
+            case 9: ascii("\\t")
+            case 0 ..< 0x20:
+                ascii("\\u00"); hexByte(b)
+            default: byte(b)
+            }
+        }
+    }
+}

@@ -1,0 +1,534 @@
+import NetWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Options of the one-line text output (tcpdump's flags where tcpdump has them).
+public struct TextOptions: Sendable {
+    public enum Timestamps: Sendable {
+        /// `-t`: none.
+        case none
+        /// default: local time of day.
+        case timeOfDay
+        /// `-tt`: seconds since the epoch.
+        case epoch
+        /// `-ttt`: delta since the previous printed packet.
+        case delta
+        /// `-tttt`: local date and time.
+        case dateTime
+        /// `-ttttt`: delta since the first printed packet.
+        case sinceFirst
+    }
+
+    public var timestamps: Timestamps = .timeOfDay
+    /// `-n`: ports as numbers.
+    public var numeric = false
+    /// `-e`: link-level header on each line.
+    public var linkHeader = false
+    /// `-q`: less protocol detail.
+    public var quiet = false
+    /// Print nanoseconds instead of microseconds.
+    public var nanoseconds = false
+    /// Use UTC instead of the local time zone.
+    public var utc = false
+
+    public init() {}
+}
+
+/// Formats the one-line summary of a packet, tcpdump style, into an `OutputBuffer`.
+public struct TextFormatter {
+    public var options: TextOptions
+    // Local-time conversion is done once per second, not per packet.
+    private var cachedSecond = Int.min
+    private var cachedTime: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
+    private var cachedDate: (Int, Int, Int) = (0, 0, 0)
+    private var previous: (Int, Int)?
+    private var first: (Int, Int)?
+
+    public init(options: TextOptions) {
+        self.options = options
+    }
+
+    // MARK: timestamps
+
+    mutating func timestamp(seconds: Int, nanoseconds: Int, _ out: inout OutputBuffer) {
+        switch options.timestamps {
+        case .none:
+            return
+        case .timeOfDay:
+            timeOfDay(seconds, &out)
+            fraction(nanoseconds, &out)
+        case .dateTime:
+            timeOfDay(seconds, &out, withDate: true)
+            fraction(nanoseconds, &out)
+        case .epoch:
+            out.decimal(seconds)
+            fraction(nanoseconds, &out)
+        case .delta, .sinceFirst:
+            let base = options.timestamps == .delta ? (previous ?? (seconds, nanoseconds)) : (first ?? (seconds, nanoseconds))
+            var ds = seconds &- base.0
+            var dn = nanoseconds &- base.1
+            if dn < 0 { dn &+= 1_000_000_000; ds &-= 1 }
+            if ds < 0 {  // time went backwards in the file
+                out.byte(UInt8(ascii: "-"))
+                ds = -ds - (dn > 0 ? 1 : 0)
+                dn = dn > 0 ? 1_000_000_000 - dn : 0
+            }
+            out.padded(ds / 3600, width: 2); out.byte(58)
+            out.padded((ds / 60) % 60, width: 2); out.byte(58)
+            out.padded(ds % 60, width: 2)
+            fraction(dn, &out)
+            previous = (seconds, nanoseconds)
+            if first == nil { first = (seconds, nanoseconds) }
+        }
+        out.byte(32)
+    }
+
+    private mutating func timeOfDay(_ seconds: Int, _ out: inout OutputBuffer, withDate: Bool = false) {
+        if seconds != cachedSecond {
+            cachedSecond = seconds
+            var t = time_t(seconds)
+            var tmv = tm()
+            if options.utc { gmtime_r(&t, &tmv) } else { localtime_r(&t, &tmv) }
+            let h = Int(tmv.tm_hour), m = Int(tmv.tm_min), s = Int(tmv.tm_sec)
+            cachedTime = (UInt8(48 + h / 10), UInt8(48 + h % 10), UInt8(48 + m / 10), UInt8(48 + m % 10),
+                          UInt8(48 + s / 10), UInt8(48 + s % 10))
+            cachedDate = (Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1, Int(tmv.tm_mday))
+        }
+        if withDate {
+            out.padded(cachedDate.0, width: 4); out.byte(45)
+            out.padded(cachedDate.1, width: 2); out.byte(45)
+            out.padded(cachedDate.2, width: 2); out.byte(32)
+        }
+        out.byte(cachedTime.0); out.byte(cachedTime.1); out.byte(58)
+        out.byte(cachedTime.2); out.byte(cachedTime.3); out.byte(58)
+        out.byte(cachedTime.4); out.byte(cachedTime.5)
+    }
+
+    @inline(__always)
+    private func fraction(_ ns: Int, _ out: inout OutputBuffer) {
+        out.byte(46)
+        if options.nanoseconds {
+            out.padded(ns, width: 9)
+        } else {
+            out.padded(ns / 1000, width: 6)
+        }
+    }
+
+    // MARK: the line
+
+    /// Appends one line (with its newline) for `p`.
+    public mutating func format(seconds: Int, nanoseconds: Int, packet p: Packet, linkName: String, into out: inout OutputBuffer) {
+        timestamp(seconds: seconds, nanoseconds: nanoseconds, &out)
+        let lineStart = out.count
+        if !p.linkSupported {
+            out.ascii("unsupported link type ")
+            if !linkName.hasPrefix("DLT ") { out.string(linkName); out.byte(32) }
+            out.ascii("(DLT "); out.decimal(p.linkType.rawValue); out.ascii("), length ")
+            out.decimal(p.wireLength)
+            out.byte(10)
+            return
+        }
+        link(p, &out)
+        network(p, &out)
+        ErrorText.printAll(p.errors, separated: out.count > lineStart && out.bytes.last != 32, &out)
+        out.byte(10)
+    }
+
+    private func link(_ p: Packet, _ out: inout OutputBuffer) {
+        if let eth = p.ethernet {
+            let unknown = p.networkType.map { !isDecodedNetwork($0) } ?? false
+            if options.linkHeader || unknown || eth.isLength8023 {
+                out.mac(eth.source); out.ascii(" > "); out.mac(eth.destination)
+                if eth.isLength8023 {
+                    out.ascii(", 802.3, length "); out.decimal(p.wireLength); out.ascii(": LLC")
+                    return
+                }
+                out.ascii(", ethertype ")
+                let outer = eth.vlans.count > 0 ? EtherType(rawValue: eth.vlans.tpid(0)) : eth.etherType
+                etherTypeName(outer, &out)
+                out.ascii(", length "); out.decimal(p.wireLength); out.ascii(": ")
+                var i = 0
+                while i < eth.vlans.count {
+                    out.ascii("vlan "); out.decimal(eth.vlans.id(i))
+                    out.ascii(", p "); out.decimal(eth.vlans.priority(i))
+                    out.ascii(", ethertype ")
+                    etherTypeName(i + 1 < eth.vlans.count ? EtherType(rawValue: eth.vlans.tpid(i + 1)) : eth.etherType, &out)
+                    out.ascii(", ")
+                    i += 1
+                }
+            } else if eth.vlans.count > 0 {
+                var i = 0
+                while i < eth.vlans.count {
+                    out.ascii("vlan "); out.decimal(eth.vlans.id(i)); out.ascii(", ")
+                    i += 1
+                }
+            }
+        } else if let sll = p.sll {
+            if sll.version == 2 {
+                out.ascii("ifindex "); out.decimal(sll.interfaceIndex); out.byte(32)
+            }
+            switch sll.packetType {
+            case 0: out.ascii("In  ")
+            case 1: out.ascii("B   ")
+            case 2: out.ascii("M   ")
+            case 3: out.ascii("P   ")
+            case 4: out.ascii("Out ")
+            default: out.decimal(sll.packetType); out.byte(32)
+            }
+            if options.linkHeader {
+                if sll.addressLength == 6 { out.mac(MACAddress(raw: sll.address)) } else { out.hex(sll.address) }
+                out.ascii(" ethertype ")
+                etherTypeName(sll.protocolType, &out)
+                out.ascii(", length "); out.decimal(p.wireLength); out.ascii(": ")
+            }
+        } else if let null = p.null, options.linkHeader || (p.networkType == nil) {
+            out.ascii("AF "); out.decimal(null.family)
+            out.ascii(", length "); out.decimal(p.wireLength); out.ascii(": ")
+        }
+    }
+
+    private func isDecodedNetwork(_ t: EtherType) -> Bool {
+        t == .ipv4 || t == .ipv6 || t == .arp || t == .rarp
+    }
+
+    private func etherTypeName(_ t: EtherType, _ out: inout OutputBuffer) {
+        if let n = Names.etherType(t) { out.ascii(n) } else { out.ascii("Unknown") }
+        out.ascii(" ("); out.hexPadded(UInt64(t.rawValue), digits: 4); out.byte(41)
+    }
+
+    private func network(_ p: Packet, _ out: inout OutputBuffer) {
+        if let arp = p.arp {
+            arpLine(arp, p, &out)
+            return
+        }
+        if let ip = p.ipv4 {
+            out.ascii("IP ")
+            if ip.isFragment && ip.fragmentOffset != 0 {
+                out.ipv4(ip.source); out.ascii(" > "); out.ipv4(ip.destination); out.ascii(": ")
+                protoName(ip.proto, &out)
+                out.ascii(" (frag "); out.decimal(ip.identification); out.byte(58)
+                out.decimal(max(Int(ip.totalLength) - ip.headerLength, 0)); out.byte(64)
+                out.decimal(Int(ip.fragmentOffset) * 8); out.byte(41)
+                return
+            }
+            transport(p, src: { $0.ipv4(ip.source) }, dst: { $0.ipv4(ip.destination) },
+                      payloadLength: max(Int(ip.totalLength) - ip.headerLength, 0), proto: ip.proto, &out)
+            return
+        }
+        if let ip = p.ipv6 {
+            out.ascii("IP6 ")
+            if ip.isFragment && ip.fragmentOffset != 0 {
+                out.ipv6(ip.source); out.ascii(" > "); out.ipv6(ip.destination); out.ascii(": frag ")
+                out.decimal(ip.fragmentIdentification); out.byte(58); out.decimal(Int(ip.fragmentOffset) * 8)
+                return
+            }
+            transport(p, src: { $0.ipv6(ip.source) }, dst: { $0.ipv6(ip.destination) },
+                      payloadLength: Int(ip.payloadLength), proto: ip.upperProtocol, &out)
+            return
+        }
+        if let t = p.networkType, p.ethernet == nil {
+            // Cooked or null header announcing something we do not decode.
+            out.ascii("ethertype ")
+            etherTypeName(t, &out)
+            out.ascii(", length "); out.decimal(p.wireLength)
+        } else if p.networkType == nil, p.ethernet == nil, p.sll != nil {
+            out.ascii("protocol "); out.hexPadded(UInt64(p.sll?.protocolType.rawValue ?? 0), digits: 4)
+            out.ascii(", length "); out.decimal(p.wireLength)
+        }
+    }
+
+    private func protoName(_ proto: IPProtocol, _ out: inout OutputBuffer) {
+        if let n = Names.ipProtocol(proto) { out.ascii(n) } else { out.ascii("ip-proto-"); out.decimal(proto.rawValue) }
+    }
+
+    private func port(_ port: UInt16, udp: Bool, _ out: inout OutputBuffer) {
+        if !options.numeric, let name = Names.service(port: port, udp: udp) {
+            out.ascii(name)
+        } else {
+            out.decimal(port)
+        }
+    }
+
+    private func transport(_ p: Packet, src: (inout OutputBuffer) -> Void, dst: (inout OutputBuffer) -> Void,
+                           payloadLength: Int, proto: IPProtocol, _ out: inout OutputBuffer) {
+        let isUDP = proto == .udp
+        if let ports = p.partialPorts, proto == .tcp || isUDP {
+            src(&out); out.byte(46); port(ports.0, udp: isUDP, &out)
+            out.ascii(" > ")
+            dst(&out); out.byte(46); port(ports.1, udp: isUDP, &out)
+            out.ascii(": ")
+            if let tcp = p.tcp {
+                tcpLine(tcp, p.tcpOptions, &out)
+            } else if let udp = p.udp {
+                if let dns = p.dns {
+                    if options.quiet { out.ascii("UDP, length "); out.decimal(max(Int(udp.length) - 8, 0)); return }
+                    dnsLine(dns, &out)
+                } else {
+                    out.ascii(options.quiet ? "UDP, length " : "UDP, length ")
+                    out.decimal(max(Int(udp.length) - 8, 0))
+                }
+            }
+            return
+        }
+        src(&out); out.ascii(" > "); dst(&out); out.ascii(": ")
+        if let icmp = p.icmp {
+            icmpLine(icmp, &out)
+        } else if let icmp6 = p.icmpv6 {
+            icmp6Line(icmp6, &out)
+        } else if proto != .tcp && proto != .udp && proto != .icmp && proto != .icmpv6 {
+            protoName(proto, &out)
+            out.byte(32); out.decimal(payloadLength)
+        }
+    }
+
+    // MARK: TCP
+
+    private func tcpLine(_ tcp: TCPHeader, _ options: [TCPOption], _ out: inout OutputBuffer) {
+        if self.options.quiet {
+            out.ascii("tcp "); out.decimal(tcp.payloadLength)
+            return
+        }
+        out.ascii("Flags [")
+        let f = tcp.flags
+        if f.contains(.fin) { out.byte(UInt8(ascii: "F")) }
+        if f.contains(.syn) { out.byte(UInt8(ascii: "S")) }
+        if f.contains(.rst) { out.byte(UInt8(ascii: "R")) }
+        if f.contains(.psh) { out.byte(UInt8(ascii: "P")) }
+        if f.contains(.ack) { out.byte(UInt8(ascii: ".")) }
+        if f.contains(.urg) { out.byte(UInt8(ascii: "U")) }
+        if f.contains(.ece) { out.byte(UInt8(ascii: "E")) }
+        if f.contains(.cwr) { out.byte(UInt8(ascii: "W")) }
+        if f.contains(.ns) { out.byte(UInt8(ascii: "e")) }
+        if f.isEmpty { out.ascii("none") }
+        out.byte(93)
+        let len = tcp.payloadLength
+        if len > 0 || f.contains(.syn) || f.contains(.fin) || f.contains(.rst) {
+            out.ascii(", seq "); out.decimal(tcp.sequence)
+            if len > 0 { out.byte(58); out.decimal(tcp.sequence &+ UInt32(truncatingIfNeeded: len)) }
+        }
+        if f.contains(.ack) { out.ascii(", ack "); out.decimal(tcp.acknowledgment) }
+        out.ascii(", win "); out.decimal(tcp.window)
+        if f.contains(.urg) { out.ascii(", urg "); out.decimal(tcp.urgentPointer) }
+        if !options.isEmpty {
+            out.ascii(", options [")
+            var first = true
+            for o in options {
+                if !first { out.byte(44) }
+                first = false
+                switch o {
+                case .endOfList: out.ascii("eol")
+                case .noOperation: out.ascii("nop")
+                case .maximumSegmentSize(let v): out.ascii("mss "); out.decimal(v)
+                case .windowScale(let v): out.ascii("wscale "); out.decimal(v)
+                case .sackPermitted: out.ascii("sackOK")
+                case .sack(let b):
+                    out.ascii("sack "); out.decimal(b.count); out.byte(32)
+                    var i = 0
+                    while i < b.count {
+                        let blk = b.block(i)
+                        out.byte(123); out.decimal(blk.left); out.byte(58); out.decimal(blk.right); out.byte(125)
+                        i += 1
+                    }
+                case .timestamps(let v, let e):
+                    out.ascii("TS val "); out.decimal(v); out.ascii(" ecr "); out.decimal(e)
+                case .unknown(let kind, let length, _):
+                    out.ascii("opt-"); out.decimal(kind); out.ascii(" len "); out.decimal(length)
+                }
+            }
+            out.byte(93)
+        }
+        out.ascii(", length "); out.decimal(len)
+    }
+
+    // MARK: DNS (tcpdump's compact form)
+
+    private func dnsLine(_ m: DNSMessage, _ out: inout OutputBuffer) {
+        out.decimal(m.id)
+        if m.opcode != 0 { out.ascii(" op"); out.decimal(m.opcode) }
+        if m.isResponse {
+            if m.rcode != 0 {
+                out.byte(32)
+                switch m.rcode {
+                case 1: out.ascii("FormErr")
+                case 2: out.ascii("ServFail")
+                case 3: out.ascii("NXDomain")
+                case 4: out.ascii("NotImp")
+                case 5: out.ascii("Refused")
+                default: out.ascii("Resp"); out.decimal(m.rcode)
+                }
+            }
+            if m.authoritative { out.byte(UInt8(ascii: "*")) }
+            if !m.recursionAvailable { out.byte(UInt8(ascii: "-")) }
+            if m.truncatedFlag { out.byte(UInt8(ascii: "|")) }
+            if m.authenticData { out.byte(UInt8(ascii: "$")) }
+            if m.questionCount != 1 { out.ascii(" ["); out.decimal(m.questionCount); out.ascii("q]") }
+            out.byte(32)
+            out.decimal(m.answerCount); out.byte(47); out.decimal(m.authorityCount); out.byte(47); out.decimal(m.additionalCount)
+            var first = true
+            for rr in m.answers {
+                out.ascii(first ? " " : ", ")
+                first = false
+                dnsTypeName(rr.type, &out)
+                out.byte(32)
+                DNSPresentation.data(rr, &out, trailingDots: true)
+            }
+        } else {
+            if m.recursionDesired { out.byte(UInt8(ascii: "+")) }
+            if m.checkingDisabled { out.byte(UInt8(ascii: "%")) }
+            if m.authenticData { out.byte(UInt8(ascii: "$")) }
+            if m.questionCount != 1 { out.ascii(" ["); out.decimal(m.questionCount); out.ascii("q]") }
+            if m.answerCount != 0 { out.ascii(" ["); out.decimal(m.answerCount); out.ascii("a]") }
+            if m.authorityCount != 0 { out.ascii(" ["); out.decimal(m.authorityCount); out.ascii("n]") }
+            if m.additionalCount != 0 { out.ascii(" ["); out.decimal(m.additionalCount); out.ascii("au]") }
+            if let q = m.questions.first {
+                out.byte(32)
+                dnsTypeName(q.type, &out)
+                out.ascii("? ")
+                DNSPresentation.name(q.name, &out, trailingDot: true)
+            }
+        }
+        out.ascii(" ("); out.decimal(m.length); out.byte(41)
+    }
+
+    private func dnsTypeName(_ t: UInt16, _ out: inout OutputBuffer) {
+        if let n = Names.dnsType(t) { out.ascii(n) } else { out.ascii("TYPE"); out.decimal(t) }
+    }
+
+    // MARK: ICMP, ARP
+
+    private func icmpLine(_ m: ICMPMessage, _ out: inout OutputBuffer) {
+        out.ascii("ICMP ")
+        switch m.type {
+        case ICMPMessage.echoRequest, ICMPMessage.echoReply:
+            out.ascii(m.type == ICMPMessage.echoRequest ? "echo request" : "echo reply")
+            out.ascii(", id "); out.decimal(m.identifier); out.ascii(", seq "); out.decimal(m.sequence)
+        case ICMPMessage.destinationUnreachable:
+            if let q = m.quoted {
+                switch m.code {
+                case 2:
+                    out.ipv4(q.destination); out.ascii(" protocol "); out.decimal(q.proto.rawValue); out.ascii(" unreachable")
+                case 3:
+                    out.ipv4(q.destination); out.byte(32); protoName(q.proto, &out)
+                    out.ascii(" port ")
+                    if let dp = q.destinationPort { port(dp, udp: q.proto == .udp, &out) } else { out.byte(63) }
+                    out.ascii(" unreachable")
+                case 4:
+                    out.ipv4(q.destination); out.ascii(" unreachable - need to frag (mtu ")
+                    out.decimal(m.sequence); out.byte(41)
+                default:
+                    if let n = Names.icmpUnreachable(m.code), m.code < 2 {
+                        out.ascii(n); out.byte(32); out.ipv4(q.destination); out.ascii(" unreachable")
+                    } else {
+                        out.ascii("host "); out.ipv4(q.destination); out.ascii(" unreachable")
+                        if let n = Names.icmpUnreachable(m.code) { out.ascii(" - "); out.ascii(n) } else { out.ascii(" - code "); out.decimal(m.code) }
+                    }
+                }
+            } else {
+                out.ascii("unreachable, code "); out.decimal(m.code)
+            }
+        case ICMPMessage.timeExceeded:
+            out.ascii(m.code == 0 ? "time exceeded in-transit" : m.code == 1 ? "ip reassembly time exceeded" : "time exceeded")
+        case ICMPMessage.redirect:
+            out.ascii("redirect")
+            if let q = m.quoted { out.byte(32); out.ipv4(q.destination) }
+            out.ascii(" to "); out.ipv4(IPv4Address(raw: m.restOfHeader))
+        case ICMPMessage.parameterProblem:
+            out.ascii("parameter problem - octet "); out.decimal(m.restOfHeader >> 24)
+        case ICMPMessage.sourceQuench:
+            out.ascii("source quench")
+        case ICMPMessage.timestampRequest, ICMPMessage.timestampReply:
+            out.ascii(m.type == 13 ? "time stamp query" : "time stamp reply")
+            out.ascii(" id "); out.decimal(m.identifier); out.ascii(" seq "); out.decimal(m.sequence)
+        default:
+            out.ascii("type-#"); out.decimal(m.type)
+        }
+        out.ascii(", length "); out.decimal(m.dataLength + 8)
+    }
+
+    private func icmp6Line(_ m: ICMPv6Message, _ out: inout OutputBuffer) {
+        out.ascii("ICMP6, ")
+        switch m.type {
+        case 1: out.ascii("destination unreachable")
+        case 2: out.ascii("packet too big, mtu "); out.decimal(m.restOfHeader)
+        case 3: out.ascii("time exceeded in-transit")
+        case 4: out.ascii("parameter problem")
+        case 128, 129:
+            out.ascii(m.type == 128 ? "echo request" : "echo reply")
+            out.ascii(", id "); out.decimal(m.restOfHeader >> 16); out.ascii(", seq "); out.decimal(m.restOfHeader & 0xFFFF)
+        case 133: out.ascii("router solicitation")
+        case 134: out.ascii("router advertisement")
+        case 135:
+            out.ascii("neighbor solicitation")
+            if let t = m.target { out.ascii(", who has "); out.ipv6(t) }
+        case 136:
+            out.ascii("neighbor advertisement")
+            if let t = m.target { out.ascii(", tgt is "); out.ipv6(t) }
+        default: out.ascii("type "); out.decimal(m.type)
+        }
+        out.ascii(", length "); out.decimal(m.dataLength + 8)
+    }
+
+    private func arpLine(_ a: ARPPacket, _ p: Packet, _ out: inout OutputBuffer) {
+        out.ascii(a.protocolType == 0x0800 || !a.isEthernetIPv4 ? "ARP, " : "ARP, ")
+        let arpLength = p.wireLength - (p.ethernet?.headerLength ?? (p.sll?.version == 2 ? 20 : 16))
+        guard a.isEthernetIPv4 else {
+            out.ascii("hardware #"); out.decimal(a.hardwareType); out.ascii(" (len "); out.decimal(a.hardwareLength)
+            out.ascii("), protocol "); out.hexPadded(UInt64(a.protocolType), digits: 4)
+            out.ascii(" (len "); out.decimal(a.protocolLength); out.ascii("), op "); out.decimal(a.operation)
+            out.ascii(", length "); out.decimal(arpLength)
+            return
+        }
+        switch a.operation {
+        case ARPPacket.request:
+            out.ascii("Request who-has "); out.ipv4(a.targetIP)
+            if a.targetMAC.raw != 0 { out.ascii(" ("); out.mac(a.targetMAC); out.byte(41) }
+            out.ascii(" tell "); out.ipv4(a.senderIP)
+        case ARPPacket.reply:
+            out.ascii("Reply "); out.ipv4(a.senderIP); out.ascii(" is-at "); out.mac(a.senderMAC)
+        case ARPPacket.rarpRequest:
+            out.ascii("Reverse Request who-is "); out.mac(a.targetMAC); out.ascii(" tell "); out.mac(a.senderMAC)
+        case ARPPacket.rarpReply:
+            out.ascii("Reverse Reply "); out.mac(a.targetMAC); out.ascii(" at "); out.ipv4(a.targetIP)
+        default:
+            out.ascii("op "); out.decimal(a.operation)
+        }
+        out.ascii(", length "); out.decimal(arpLength)
+    }
+}
+
+/// Decode errors as text: `[|tcp]` for truncation (tcpdump's marker), `(invalid tcp: data offset 12
+/// at offset 46)` for malformed fields.
+enum ErrorText {
+    static func printAll(_ errors: [DecodeError], separated: Bool, _ out: inout OutputBuffer) {
+        var space = separated
+        for e in errors {
+            if space { out.byte(32) }
+            space = true
+            switch e.kind {
+            case .truncated:
+                out.ascii("[|"); out.ascii(e.layer.name); out.byte(93)
+            case .malformed:
+                out.ascii("(invalid "); out.ascii(e.layer.name); out.ascii(": ")
+                detail(e, &out)
+                out.byte(41)
+            }
+        }
+    }
+
+    static func detail(_ e: DecodeError, _ out: inout OutputBuffer) {
+        switch e.detail {
+        case .needBytes(let n):
+            out.ascii("needed "); out.decimal(n); out.ascii(" more bytes")
+        case .pastDeclaredLength(let n):
+            out.decimal(n); out.ascii("-byte field past declared length")
+        case .badValue(let field, let value):
+            out.string(field); out.byte(32); out.decimal(value)
+        case .inconsistent(let why):
+            out.string(why)
+        }
+        out.ascii(" at offset "); out.decimal(e.offset)
+    }
+}

@@ -1,0 +1,267 @@
+/// DNS message decoding (RFC 1035 and friends), over a reader windowed to the message.
+
+public struct DNSSOA: Sendable, Equatable {
+    public var mname: String
+    public var rname: String
+    public var serial: UInt32
+    public var refresh: UInt32
+    public var retry: UInt32
+    public var expire: UInt32
+    public var minimum: UInt32
+}
+
+public struct DNSOption: Sendable, Equatable {
+    public var code: UInt16
+    public var data: [UInt8]
+}
+
+public enum DNSRData: Sendable, Equatable {
+    case a(IPv4Address)
+    case aaaa(IPv6Address)
+    /// NS, CNAME, PTR, DNAME: one domain name.
+    case name(String)
+    case mx(preference: UInt16, exchange: String)
+    case txt([[UInt8]])
+    case soa(DNSSOA)
+    case srv(priority: UInt16, weight: UInt16, port: UInt16, target: String)
+    case opt([DNSOption])
+    /// Anything else, or a record whose data did not match its type's shape.
+    case raw([UInt8])
+}
+
+public struct DNSQuestion: Sendable, Equatable {
+    public var name: String
+    public var type: UInt16
+    public var qclass: UInt16
+}
+
+public struct DNSRecord: Sendable, Equatable {
+    public var name: String
+    public var type: UInt16
+    /// For OPT this is the requestor's UDP payload size.
+    public var rclass: UInt16
+    /// For OPT this holds extended RCODE, version and flags.
+    public var ttl: UInt32
+    public var data: DNSRData
+}
+
+public struct DNSMessage: Sendable, Equatable {
+    public var id: UInt16 = 0
+    public var flags: UInt16 = 0
+    public var questionCount: UInt16 = 0
+    public var answerCount: UInt16 = 0
+    public var authorityCount: UInt16 = 0
+    public var additionalCount: UInt16 = 0
+    public var questions: [DNSQuestion] = []
+    public var answers: [DNSRecord] = []
+    public var authority: [DNSRecord] = []
+    public var additional: [DNSRecord] = []
+    /// Message length as carried (UDP payload length declared).
+    public var length: Int = 0
+
+    public init() {}
+
+    public var isResponse: Bool { flags & 0x8000 != 0 }
+    public var opcode: UInt8 { UInt8((flags >> 11) & 0xF) }
+    public var authoritative: Bool { flags & 0x0400 != 0 }
+    public var truncatedFlag: Bool { flags & 0x0200 != 0 }
+    public var recursionDesired: Bool { flags & 0x0100 != 0 }
+    public var recursionAvailable: Bool { flags & 0x0080 != 0 }
+    public var zFlag: Bool { flags & 0x0040 != 0 }
+    public var authenticData: Bool { flags & 0x0020 != 0 }
+    public var checkingDisabled: Bool { flags & 0x0010 != 0 }
+    /// The 4-bit header RCODE (extended RCODE from OPT is not folded in).
+    public var rcode: UInt8 { UInt8(flags & 0xF) }
+}
+
+public enum DNSType {
+    public static let a: UInt16 = 1
+    public static let ns: UInt16 = 2
+    public static let cname: UInt16 = 5
+    public static let soa: UInt16 = 6
+    public static let ptr: UInt16 = 12
+    public static let hinfo: UInt16 = 13
+    public static let mx: UInt16 = 15
+    public static let txt: UInt16 = 16
+    public static let aaaa: UInt16 = 28
+    public static let srv: UInt16 = 33
+    public static let dname: UInt16 = 39
+    public static let opt: UInt16 = 41
+}
+
+public enum DNSDecoder {
+    /// Maximum length of a name in wire form (RFC 1035 §2.3.4).
+    public static let maxNameLength = 255
+    /// Records decoded per section at most; the rest are counted but not stored.
+    public static let maxRecordsPerSection = 512
+
+    /// Decodes a DNS message from `r` (windowed to the message). Partial results stay in `msg`
+    /// when an error is thrown.
+    public static func decode(_ r: ByteReader, into msg: inout DNSMessage) throws(DecodeError) {
+        var r = r
+        let start = r.offset
+        msg.length = r.remaining
+        msg.id = try r.readUInt16()
+        msg.flags = try r.readUInt16()
+        msg.questionCount = try r.readUInt16()
+        msg.answerCount = try r.readUInt16()
+        msg.authorityCount = try r.readUInt16()
+        msg.additionalCount = try r.readUInt16()
+
+        var q = 0
+        while q < Int(msg.questionCount) {
+            let name = try readName(&r, messageStart: start)
+            let type = try r.readUInt16()
+            let qclass = try r.readUInt16()
+            if q < maxRecordsPerSection { msg.questions.append(DNSQuestion(name: name, type: type, qclass: qclass)) }
+            q += 1
+        }
+        try readRecords(&r, count: msg.answerCount, messageStart: start, into: &msg.answers)
+        try readRecords(&r, count: msg.authorityCount, messageStart: start, into: &msg.authority)
+        try readRecords(&r, count: msg.additionalCount, messageStart: start, into: &msg.additional)
+    }
+
+    static func readRecords(_ r: inout ByteReader, count: UInt16, messageStart: Int, into list: inout [DNSRecord]) throws(DecodeError) {
+        var i = 0
+        while i < Int(count) {
+            let record = try readRecord(&r, messageStart: messageStart)
+            if i < maxRecordsPerSection { list.append(record) }
+            i += 1
+        }
+    }
+
+    static func readRecord(_ r: inout ByteReader, messageStart: Int) throws(DecodeError) -> DNSRecord {
+        let name = try readName(&r, messageStart: messageStart)
+        let type = try r.readUInt16()
+        let rclass = try r.readUInt16()
+        let ttl = try r.readUInt32()
+        let rdlength = Int(try r.readUInt16())
+        let rdStart = r.offset
+        try r.require(rdlength)
+        // The record data: a window of exactly rdlength bytes; names inside may point backwards anywhere.
+        var d = ByteReader(buffer: r.buffer, offset: rdStart, upper: rdStart + rdlength, layer: .dns, clamped: false)
+        let data: DNSRData
+        switch type {
+        case DNSType.a:
+            guard rdlength == 4 else { throw DecodeError.malformed(.dns, at: rdStart, field: "A rdlength", value: rdlength) }
+            data = .a(try d.readIPv4())
+        case DNSType.aaaa:
+            guard rdlength == 16 else { throw DecodeError.malformed(.dns, at: rdStart, field: "AAAA rdlength", value: rdlength) }
+            data = .aaaa(try d.readIPv6())
+        case DNSType.ns, DNSType.cname, DNSType.ptr, DNSType.dname:
+            data = .name(try readName(&d, messageStart: messageStart, pointerFloor: r.upper))
+        case DNSType.mx:
+            let pref = try d.readUInt16()
+            data = .mx(preference: pref, exchange: try readName(&d, messageStart: messageStart, pointerFloor: r.upper))
+        case DNSType.txt:
+            var strings: [[UInt8]] = []
+            while !d.isAtEnd {
+                let n = Int(try d.readUInt8())
+                strings.append(try d.readBytes(n))
+            }
+            data = .txt(strings)
+        case DNSType.soa:
+            let mname = try readName(&d, messageStart: messageStart, pointerFloor: r.upper)
+            let rname = try readName(&d, messageStart: messageStart, pointerFloor: r.upper)
+            data = .soa(DNSSOA(mname: mname, rname: rname, serial: try d.readUInt32(), refresh: try d.readUInt32(),
+                               retry: try d.readUInt32(), expire: try d.readUInt32(), minimum: try d.readUInt32()))
+        case DNSType.srv:
+            let prio = try d.readUInt16()
+            let weight = try d.readUInt16()
+            let port = try d.readUInt16()
+            data = .srv(priority: prio, weight: weight, port: port, target: try readName(&d, messageStart: messageStart, pointerFloor: r.upper))
+        case DNSType.opt:
+            var options: [DNSOption] = []
+            while !d.isAtEnd {
+                let code = try d.readUInt16()
+                let len = Int(try d.readUInt16())
+                options.append(DNSOption(code: code, data: try d.readBytes(len)))
+            }
+            data = .opt(options)
+        default:
+            data = .raw(try d.readBytes(rdlength))
+        }
+        if !d.isAtEnd, type != DNSType.a, type != DNSType.aaaa {
+            throw DecodeError.malformed(.dns, at: d.offset, "record data longer than its fields")
+        }
+        try r.skip(rdlength)
+        return DNSRecord(name: name, type: type, rclass: rclass, ttl: ttl, data: data)
+    }
+
+    /// Reads a possibly compressed domain name at the reader's position and advances past it.
+    ///
+    /// Compression pointers must point strictly backwards (before the pointer itself), so following
+    /// them always terminates; the decoded name is capped at `maxNameLength` wire bytes. Pointers
+    /// may reach any earlier byte of the message (`messageStart`…), even outside `r`'s window, but
+    /// never at or past `pointerFloor` when given (the end of the enclosing section).
+    static func readName(_ r: inout ByteReader, messageStart: Int, pointerFloor: Int? = nil) throws(DecodeError) -> String {
+        var out: [UInt8] = []
+        var wireLength = 0
+        var cursor = r.offset
+        // After the first pointer, reads follow pointers in the whole message window.
+        var followed = false
+        var resumeAt = 0
+        // Each pointer must go strictly before the previous jump target (first: the name's start),
+        // so pointer chains are finite even when labels run forward after a jump.
+        var floorForPointer = cursor
+        let whole = ByteReader(buffer: r.buffer, offset: messageStart, upper: pointerFloor ?? r.upper, layer: .dns, clamped: r.clampedByCapture)
+        while true {
+            let src = followed ? whole : r
+            let len = try src.byte(at: cursor, lowerBound: followed ? messageStart : r.offset)
+            switch len & 0xC0 {
+            case 0x00:
+                if len == 0 {
+                    wireLength += 1
+                    if !followed { resumeAt = cursor + 1 }
+                    try r.seek(to: resumeAt, lowerBound: r.offset)
+                    if out.isEmpty { return "." }
+                    return String(decoding: out, as: UTF8.self)
+                }
+                let n = Int(len)
+                wireLength += n + 1
+                guard wireLength <= maxNameLength else {
+                    throw DecodeError.malformed(.dns, at: cursor, field: "name length", value: wireLength)
+                }
+                // Check the whole label is there before copying.
+                _ = try src.byte(at: cursor + n, lowerBound: cursor)
+                if !out.isEmpty { out.append(UInt8(ascii: ".")) }
+                var i = 1
+                while i <= n {
+                    appendEscaped(src.buffer.load(fromByteOffset: cursor + i, as: UInt8.self), to: &out)
+                    i += 1
+                }
+                cursor += n + 1
+            case 0xC0:
+                let lo = try src.byte(at: cursor + 1, lowerBound: cursor)
+                let target = Int(len & 0x3F) << 8 | Int(lo)
+                let absolute = messageStart + target
+                guard absolute < floorForPointer else {
+                    throw DecodeError.malformed(.dns, at: cursor, field: "compression pointer (not backwards)", value: target)
+                }
+                if !followed {
+                    resumeAt = cursor + 2
+                    followed = true
+                }
+                cursor = absolute
+                floorForPointer = absolute
+            default:
+                throw DecodeError.malformed(.dns, at: cursor, field: "label type", value: Int(len))
+            }
+        }
+    }
+
+    /// Presentation-form escaping of one label byte (RFC 4343).
+    @inline(__always)
+    static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+        if b == UInt8(ascii: ".") || b == UInt8(ascii: "\\") {
+            out.append(UInt8(ascii: "\\")); out.append(b)
+        } else if b > 0x20 && b < 0x7F {
+            out.append(b)
+        } else {
+            out.append(UInt8(ascii: "\\"))
+            out.append(UInt8(ascii: "0") + b / 100)
+            out.append(UInt8(ascii: "0") + (b / 10) % 10)
+            out.append(UInt8(ascii: "0") + b % 10)
+        }
+    }
+}

@@ -1,0 +1,284 @@
+// The meaning of each layer's header, as plain values. Decoders fill them in; formatters read them.
+
+/// Checksum verdict. `unverified`: not all covered bytes were captured, the checksum was not
+/// computed by the sender (UDP zero), or the field holds a transmit-offload partial sum.
+public enum ChecksumStatus: UInt8, Sendable {
+    case ok, bad, unverified
+}
+
+/// Up to four 802.1Q/802.1ad tags, outermost first, stored inline (no allocation per packet).
+public struct VLANTags: Sendable, Equatable {
+    public static let capacity = 4
+    public private(set) var count: Int = 0
+    var storage: (UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0)  // TCI values
+    var tpids: (UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0)
+    public init() {}
+
+    mutating func append(tpid: UInt16, tci: UInt16) {
+        switch count {
+        case 0: storage.0 = tci; tpids.0 = tpid
+        case 1: storage.1 = tci; tpids.1 = tpid
+        case 2: storage.2 = tci; tpids.2 = tpid
+        case 3: storage.3 = tci; tpids.3 = tpid
+        default: return
+        }
+        count += 1
+    }
+
+    /// The tag control information of tag `i` (priority 3 bits, DEI 1 bit, VLAN id 12 bits).
+    public func tci(_ i: Int) -> UInt16 {
+        switch i {
+        case 0: storage.0
+        case 1: storage.1
+        case 2: storage.2
+        case 3: storage.3
+        default: 0
+        }
+    }
+    public func tpid(_ i: Int) -> UInt16 {
+        switch i {
+        case 0: tpids.0
+        case 1: tpids.1
+        case 2: tpids.2
+        case 3: tpids.3
+        default: 0
+        }
+    }
+    public func id(_ i: Int) -> UInt16 { tci(i) & 0x0FFF }
+    public static func == (a: VLANTags, b: VLANTags) -> Bool {
+        guard a.count == b.count else { return false }
+        return (0 ..< a.count).allSatisfy { a.tci($0) == b.tci($0) && a.tpid($0) == b.tpid($0) }
+    }
+    public func priority(_ i: Int) -> UInt8 { UInt8(tci(i) >> 13) }
+}
+
+public struct EthernetHeader: Sendable {
+    public var destination: MACAddress
+    public var source: MACAddress
+    /// The EtherType after any VLAN tags, or the 802.3 length when `isLength8023`.
+    public var etherType: EtherType
+    public var vlans: VLANTags
+    /// The type/length field held a length (< 0x0600): an IEEE 802.3 frame with LLC.
+    public var isLength8023: Bool
+    public var headerLength: Int
+}
+
+/// Linux cooked capture header, version 1 (SLL) or 2 (SLL2).
+public struct SLLHeader: Sendable {
+    public var version: UInt8
+    /// 0 to us, 1 broadcast, 2 multicast, 3 to someone else, 4 outgoing.
+    public var packetType: UInt16
+    public var arphrdType: UInt16
+    public var addressLength: UInt16
+    /// Link-layer address (first up to 8 bytes) as a big-endian number, `addressLength` bytes used.
+    public var address: UInt64
+    public var protocolType: EtherType
+    /// SLL2 only.
+    public var interfaceIndex: UInt32
+}
+
+/// BSD loopback / DLT_NULL / DLT_LOOP header: the address family.
+public struct NullHeader: Sendable {
+    public var family: UInt32
+}
+
+public struct ARPPacket: Sendable {
+    public var hardwareType: UInt16
+    public var protocolType: UInt16
+    public var hardwareLength: UInt8
+    public var protocolLength: UInt8
+    public var operation: UInt16
+    /// Set when hardware is 6-byte and protocol 4-byte (Ethernet/IPv4), the only form we decode fully.
+    public var isEthernetIPv4: Bool
+    public var senderMAC: MACAddress
+    public var senderIP: IPv4Address
+    public var targetMAC: MACAddress
+    public var targetIP: IPv4Address
+
+    public static let request: UInt16 = 1
+    public static let reply: UInt16 = 2
+    public static let rarpRequest: UInt16 = 3
+    public static let rarpReply: UInt16 = 4
+}
+
+public struct IPv4Option: Sendable, Equatable {
+    public var kind: UInt8
+    public var length: UInt8
+}
+
+public struct IPv4Header: Sendable {
+    public var ihl: UInt8
+    public var tos: UInt8
+    public var totalLength: UInt16
+    public var identification: UInt16
+    public var dontFragment: Bool
+    public var moreFragments: Bool
+    public var reservedFlag: Bool
+    /// Fragment offset in 8-byte units.
+    public var fragmentOffset: UInt16
+    public var ttl: UInt8
+    public var proto: IPProtocol
+    public var checksum: UInt16
+    public var checksumStatus: ChecksumStatus
+    public var source: IPv4Address
+    public var destination: IPv4Address
+    /// Options are in `Packet.ipv4Options`.
+    public var optionsLength: Int
+    /// Absolute offset of the header in the packet.
+    public var offset: Int
+
+    public var headerLength: Int { Int(ihl) * 4 }
+    public var isFragment: Bool { moreFragments || fragmentOffset != 0 }
+}
+
+public struct IPv6Header: Sendable {
+    public var trafficClass: UInt8
+    public var flowLabel: UInt32
+    public var payloadLength: UInt16
+    public var nextHeader: IPProtocol
+    public var hopLimit: UInt8
+    public var source: IPv6Address
+    public var destination: IPv6Address
+    /// The upper-layer protocol after the extension header chain.
+    public var upperProtocol: IPProtocol
+    /// Number of extension headers walked (kinds are in `Packet.ipv6Extensions`).
+    public var extensionCount: Int
+    /// Fragment header fields when one was present.
+    public var isFragment: Bool
+    public var fragmentOffset: UInt16
+    public var moreFragments: Bool
+    public var fragmentIdentification: UInt32
+    public var offset: Int
+}
+
+/// The original datagram's header quoted inside an ICMP error.
+public struct QuotedIPHeader: Sendable {
+    public var source: IPv4Address
+    public var destination: IPv4Address
+    public var proto: IPProtocol
+    /// Transport ports when the quoted protocol is TCP/UDP and they were quoted.
+    public var sourcePort: UInt16?
+    public var destinationPort: UInt16?
+}
+
+public struct ICMPMessage: Sendable {
+    public var type: UInt8
+    public var code: UInt8
+    public var checksum: UInt16
+    public var checksumStatus: ChecksumStatus
+    /// The 4 bytes after the checksum: echo id/seq, MTU for "fragmentation needed", gateway for redirects.
+    public var restOfHeader: UInt32
+    public var quoted: QuotedIPHeader?
+    /// Bytes after the 8-byte header, as the wire declares them.
+    public var dataLength: Int
+
+    public var identifier: UInt16 { UInt16(truncatingIfNeeded: restOfHeader >> 16) }
+    public var sequence: UInt16 { UInt16(truncatingIfNeeded: restOfHeader) }
+
+    public static let echoReply: UInt8 = 0
+    public static let destinationUnreachable: UInt8 = 3
+    public static let sourceQuench: UInt8 = 4
+    public static let redirect: UInt8 = 5
+    public static let echoRequest: UInt8 = 8
+    public static let timeExceeded: UInt8 = 11
+    public static let parameterProblem: UInt8 = 12
+    public static let timestampRequest: UInt8 = 13
+    public static let timestampReply: UInt8 = 14
+}
+
+public struct ICMPv6Message: Sendable {
+    public var type: UInt8
+    public var code: UInt8
+    public var checksum: UInt16
+    public var checksumStatus: ChecksumStatus
+    public var restOfHeader: UInt32
+    /// Target address for neighbour solicitation/advertisement.
+    public var target: IPv6Address?
+    public var dataLength: Int
+}
+
+/// TCP header flags, the 9 bits of the header (NS/AE is bit 8).
+public struct TCPFlags: OptionSet, Sendable, Hashable {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let fin = TCPFlags(rawValue: 0x001)
+    public static let syn = TCPFlags(rawValue: 0x002)
+    public static let rst = TCPFlags(rawValue: 0x004)
+    public static let psh = TCPFlags(rawValue: 0x008)
+    public static let ack = TCPFlags(rawValue: 0x010)
+    public static let urg = TCPFlags(rawValue: 0x020)
+    public static let ece = TCPFlags(rawValue: 0x040)
+    public static let cwr = TCPFlags(rawValue: 0x080)
+    public static let ns = TCPFlags(rawValue: 0x100)
+}
+
+/// Up to four SACK blocks, inline.
+public struct SACKBlocks: Sendable, Equatable {
+    public private(set) var count: Int = 0
+    var s: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0)
+    public init() {}
+    mutating func append(_ left: UInt32, _ right: UInt32) {
+        switch count {
+        case 0: s.0 = left; s.1 = right
+        case 1: s.2 = left; s.3 = right
+        case 2: s.4 = left; s.5 = right
+        case 3: s.6 = left; s.7 = right
+        default: return
+        }
+        count += 1
+    }
+    public static func == (a: SACKBlocks, b: SACKBlocks) -> Bool {
+        guard a.count == b.count else { return false }
+        return (0 ..< a.count).allSatisfy { a.block($0) == b.block($0) }
+    }
+    public func block(_ i: Int) -> (left: UInt32, right: UInt32) {
+        switch i {
+        case 0: (s.0, s.1)
+        case 1: (s.2, s.3)
+        case 2: (s.4, s.5)
+        case 3: (s.6, s.7)
+        default: (0, 0)
+        }
+    }
+}
+
+public enum TCPOption: Sendable, Equatable {
+    case endOfList
+    case noOperation
+    case maximumSegmentSize(UInt16)
+    case windowScale(UInt8)
+    case sackPermitted
+    case sack(SACKBlocks)
+    case timestamps(value: UInt32, echo: UInt32)
+    /// Any other kind: its kind byte, its length byte and the absolute offset of its data.
+    case unknown(kind: UInt8, length: UInt8, dataOffset: Int)
+}
+
+public struct TCPHeader: Sendable {
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    public var sequence: UInt32
+    public var acknowledgment: UInt32
+    /// Header length in 32-bit words.
+    public var dataOffset: UInt8
+    public var flags: TCPFlags
+    public var window: UInt16
+    public var checksum: UInt16
+    public var checksumStatus: ChecksumStatus
+    public var urgentPointer: UInt16
+    /// Payload length as the IP header declares it (what tshark calls tcp.len).
+    public var payloadLength: Int
+    /// Options are in `Packet.tcpOptions`.
+    public var offset: Int
+
+    public var headerLength: Int { Int(dataOffset) * 4 }
+}
+
+public struct UDPHeader: Sendable {
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    public var length: UInt16
+    public var checksum: UInt16
+    public var checksumStatus: ChecksumStatus
+    public var offset: Int
+}

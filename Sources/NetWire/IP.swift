@@ -1,0 +1,164 @@
+/// The upper-layer part of an IP datagram: where it starts, how long the IP header says it is,
+/// the reader over it, and what the checksum pseudo-header needs.
+struct UpperLayer {
+    var reader: ByteReader
+    var proto: IPProtocol
+    /// Length the IP header declares for the upper layer.
+    var declaredLength: Int
+    /// True when every declared byte is in the capture.
+    var complete: Bool
+    /// Pseudo-header sum for checksums; nil for non-first fragments.
+    var pseudoHeader: UInt64
+    /// Part of a fragmented datagram: transport checksums cannot be verified.
+    var fragmented: Bool
+    var firstFragment: Bool
+    var isIPv6: Bool
+}
+
+enum IPv4Decoder {
+    static func decode(_ r: ByteReader, _ p: inout Packet, verifyChecksums: Bool) throws(DecodeError) -> UpperLayer? {
+        var h = r.rest(layer: .ipv4)
+        let start = h.offset
+        let vihl = try h.readUInt8()
+        guard vihl >> 4 == 4 else { throw DecodeError.malformed(.ipv4, at: start, field: "version", value: Int(vihl >> 4)) }
+        let ihl = vihl & 0x0F
+        let tos = try h.readUInt8()
+        let total = try h.readUInt16()
+        let ident = try h.readUInt16()
+        let frag = try h.readUInt16()
+        let ttl = try h.readUInt8()
+        let proto = IPProtocol(rawValue: try h.readUInt8())
+        let checksum = try h.readUInt16()
+        let src = try h.readIPv4()
+        let dst = try h.readIPv4()
+        let hl = Int(ihl) * 4
+        var ip = IPv4Header(ihl: ihl, tos: tos, totalLength: total, identification: ident,
+                            dontFragment: frag & 0x4000 != 0, moreFragments: frag & 0x2000 != 0,
+                            reservedFlag: frag & 0x8000 != 0, fragmentOffset: frag & 0x1FFF,
+                            ttl: ttl, proto: proto, checksum: checksum, checksumStatus: .unverified,
+                            source: src, destination: dst, optionsLength: max(hl - 20, 0), offset: start)
+        p.ipv4 = ip
+        guard ihl >= 5 else { throw DecodeError.malformed(.ipv4, at: start, field: "header length", value: hl) }
+        guard Int(total) >= hl else { throw DecodeError.malformed(.ipv4, at: start + 2, field: "total length", value: Int(total)) }
+        // Options.
+        if hl > 20 {
+            var o = h.sub(declared: hl - 20, layer: .ipv4)
+            try o.require(hl - 20)
+            try decodeOptions(&o, &p)
+            h = o.rest(layer: .ipv4)
+        }
+        if verifyChecksums {
+            let header = h.raw(from: start, to: start + hl)
+            if header.count == hl {
+                ip.checksumStatus = InternetChecksum.fold(InternetChecksum.sum(header)) == 0xFFFF ? .ok : .bad
+                p.ipv4 = ip
+            }
+        }
+        let declared = Int(total) - hl
+        let available = r.upper - start - hl
+        if declared > available && !r.clampedByCapture {
+            // The frame itself (captured whole) is shorter than the IP header claims.
+            p.errors.append(DecodeError(layer: .ipv4, kind: .malformed, offset: start + 2,
+                                        detail: .badValue(field: "total length exceeds frame", value: Int(total))))
+        }
+        let body = h.sub(declared: declared, layer: .ipv4)
+        let fragmented = ip.isFragment
+        return UpperLayer(reader: body, proto: proto, declaredLength: declared,
+                          complete: body.remaining == declared,
+                          pseudoHeader: InternetChecksum.pseudoHeaderIPv4(source: src, destination: dst, proto: proto.rawValue, length: declared),
+                          fragmented: fragmented, firstFragment: ip.fragmentOffset == 0, isIPv6: false)
+    }
+
+    static func decodeOptions(_ o: inout ByteReader, _ p: inout Packet) throws(DecodeError) {
+        while !o.isAtEnd {
+            let at = o.offset
+            let kind = try o.readUInt8()
+            if kind == 0 {  // end of option list
+                p.ipv4Options.append(IPv4Option(kind: 0, length: 1))
+                return
+            }
+            if kind == 1 {  // no-op
+                p.ipv4Options.append(IPv4Option(kind: 1, length: 1))
+                continue
+            }
+            let len = try o.readUInt8()
+            guard len >= 2 else { throw DecodeError.malformed(.ipv4, at: at + 1, field: "option length", value: Int(len)) }
+            guard Int(len) - 2 <= o.remaining else {
+                throw DecodeError.malformed(.ipv4, at: at + 1, field: "option length", value: Int(len))
+            }
+            try o.skip(Int(len) - 2)
+            p.ipv4Options.append(IPv4Option(kind: kind, length: len))
+        }
+    }
+}
+
+enum IPv6Decoder {
+    /// Most extension headers walked; a longer chain is malformed.
+    static let maxExtensionHeaders = 8
+
+    static func decode(_ r: ByteReader, _ p: inout Packet) throws(DecodeError) -> UpperLayer? {
+        var h = r.rest(layer: .ipv6)
+        let start = h.offset
+        let first = try h.readUInt32()
+        guard first >> 28 == 6 else { throw DecodeError.malformed(.ipv6, at: start, field: "version", value: Int(first >> 28)) }
+        let plen = try h.readUInt16()
+        let next = IPProtocol(rawValue: try h.readUInt8())
+        let hlim = try h.readUInt8()
+        let src = try h.readIPv6()
+        let dst = try h.readIPv6()
+        var ip = IPv6Header(trafficClass: UInt8(truncatingIfNeeded: first >> 20), flowLabel: first & 0xFFFFF,
+                            payloadLength: plen, nextHeader: next, hopLimit: hlim, source: src, destination: dst,
+                            upperProtocol: next, extensionCount: 0, isFragment: false, fragmentOffset: 0,
+                            moreFragments: false, fragmentIdentification: 0, offset: start)
+        p.ipv6 = ip
+        let available = r.upper - start - 40
+        if Int(plen) > available && !r.clampedByCapture {
+            p.errors.append(DecodeError(layer: .ipv6, kind: .malformed, offset: start + 4,
+                                        detail: .badValue(field: "payload length exceeds frame", value: Int(plen))))
+        }
+        var body = h.sub(declared: Int(plen), layer: .ipv6)
+        var proto = next
+        var consumed = 0
+        walk: while true {
+            switch proto {
+            case .hopByHop, .routing, .destinationOptions, .fragment, .ah:
+                guard ip.extensionCount < maxExtensionHeaders else {
+                    throw DecodeError.malformed(.ipv6, at: body.offset, field: "extension header chain length", value: ip.extensionCount + 1)
+                }
+                let at = body.offset
+                let nh = IPProtocol(rawValue: try body.readUInt8())
+                let lenByte = Int(try body.readUInt8())
+                let len: Int
+                if proto == .fragment {
+                    len = 8
+                    let offFlags = try body.readUInt16()
+                    let ident = try body.readUInt32()
+                    ip.isFragment = true
+                    ip.fragmentOffset = offFlags >> 3
+                    ip.moreFragments = offFlags & 1 != 0
+                    ip.fragmentIdentification = ident
+                } else {
+                    len = proto == .ah ? (lenByte + 2) * 4 : (lenByte + 1) * 8
+                    try body.skip(len - 2)
+                }
+                consumed += len
+                p.ipv6Extensions.append(proto)
+                ip.extensionCount += 1
+                proto = nh
+                ip.upperProtocol = nh
+                p.ipv6 = ip
+                _ = at
+            default:
+                break walk
+            }
+        }
+        let declared = Int(plen) - consumed
+        guard declared >= 0 else {
+            throw DecodeError.malformed(.ipv6, at: start + 4, field: "payload length", value: Int(plen))
+        }
+        return UpperLayer(reader: body.rest(layer: .ipv6), proto: proto, declaredLength: declared,
+                          complete: body.remaining == declared,
+                          pseudoHeader: InternetChecksum.pseudoHeaderIPv6(source: src, destination: dst, proto: proto.rawValue, length: declared),
+                          fragmented: ip.isFragment, firstFragment: ip.fragmentOffset == 0, isIPv6: true)
+    }
+}

@@ -1,0 +1,56 @@
+/// Everything decoded from one captured frame. A `Packet` is reused from frame to frame (its arrays
+/// keep their capacity), so decoding the common packet allocates nothing.
+public struct Packet: Sendable {
+    public var linkType: LinkType = .ethernet
+    /// Captured bytes and original (wire) length.
+    public var capturedLength: Int = 0
+    public var wireLength: Int = 0
+
+    public var ethernet: EthernetHeader?
+    public var sll: SLLHeader?
+    public var null: NullHeader?
+    public var arp: ARPPacket?
+    public var ipv4: IPv4Header?
+    public var ipv4Options: [IPv4Option] = []
+    public var ipv6: IPv6Header?
+    /// Next-header values of the IPv6 extension headers walked, in order.
+    public var ipv6Extensions: [IPProtocol] = []
+    public var icmp: ICMPMessage?
+    public var icmpv6: ICMPv6Message?
+    public var tcp: TCPHeader?
+    public var tcpOptions: [TCPOption] = []
+    public var udp: UDPHeader?
+    public var dns: DNSMessage?
+    public var errors: [DecodeError] = []
+    /// Source and destination port of a TCP/UDP header, kept even when the rest of it was cut off.
+    public var partialPorts: (UInt16, UInt16)?
+
+    /// The network-layer protocol the link header announced (set even when it is not decoded).
+    public var networkType: EtherType?
+    /// Absolute range of the captured application payload (TCP/UDP payload), if any.
+    public var payloadStart: Int = 0
+    public var payloadEnd: Int = 0
+    /// False when the link type is not one we decode.
+    public var linkSupported: Bool = true
+
+    public init() {}
+
+    public mutating func reset(linkType: LinkType, capturedLength: Int, wireLength: Int) {
+        self.linkType = linkType
+        self.capturedLength = capturedLength
+        self.wireLength = wireLength
+        ethernet = nil; sll = nil; null = nil; arp = nil
+        ipv4 = nil; ipv6 = nil; icmp = nil; icmpv6 = nil; tcp = nil; udp = nil; dns = nil
+        if !ipv4Options.isEmpty { ipv4Options.removeAll(keepingCapacity: true) }
+        if !ipv6Extensions.isEmpty { ipv6Extensions.removeAll(keepingCapacity: true) }
+        if !tcpOptions.isEmpty { tcpOptions.removeAll(keepingCapacity: true) }
+        if !errors.isEmpty { errors.removeAll(keepingCapacity: true) }
+        partialPorts = nil
+        networkType = nil
+        payloadStart = 0; payloadEnd = 0
+        linkSupported = true
+    }
+
+    public var payloadLength: Int { payloadEnd - payloadStart }
+    public var hasErrors: Bool { !errors.isEmpty }
+}

@@ -1,0 +1,205 @@
+// Transport decoders: TCP, UDP, ICMP, ICMPv6.
+
+enum TCPDecoder {
+    static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool) throws(DecodeError) {
+        var r = u.reader.rest(layer: .tcp)
+        let start = r.offset
+        let sport = try r.readUInt16()
+        let dport = try r.readUInt16()
+        p.partialPorts = (sport, dport)
+        let seq = try r.readUInt32()
+        let ack = try r.readUInt32()
+        let offFlags = try r.readUInt16()
+        let window = try r.readUInt16()
+        let checksum = try r.readUInt16()
+        let urgent = try r.readUInt16()
+        let doff = UInt8(offFlags >> 12)
+        let hl = Int(doff) * 4
+        var tcp = TCPHeader(sourcePort: sport, destinationPort: dport, sequence: seq, acknowledgment: ack,
+                            dataOffset: doff, flags: TCPFlags(rawValue: offFlags & 0x01FF), window: window,
+                            checksum: checksum, checksumStatus: .unverified, urgentPointer: urgent,
+                            payloadLength: max(u.declaredLength - hl, 0), offset: start)
+        p.tcp = tcp
+        guard doff >= 5 else { throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset", value: hl) }
+        guard hl <= u.declaredLength else {
+            throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset beyond segment", value: hl)
+        }
+        if hl > 20 {
+            var o = r.sub(declared: hl - 20, layer: .tcp)
+            let cut = o.remaining < hl - 20
+            try decodeOptions(&o, &p)
+            // The options that were captured are kept; the ones the capture cut off are an error.
+            if cut { throw o.shortError(at: o.upper, needed: hl - 20 - (o.upper - start - 20)) }
+        }
+        let payloadStart = start + hl
+        p.payloadStart = min(payloadStart, r.upper)
+        p.payloadEnd = r.upper
+        if verifyChecksums && u.complete && !u.fragmented {
+            tcp.checksumStatus = InternetChecksum.transportVerdict(
+                segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
+            p.tcp = tcp
+        }
+    }
+
+    static func decodeOptions(_ o: inout ByteReader, _ p: inout Packet) throws(DecodeError) {
+        while !o.isAtEnd {
+            let at = o.offset
+            let kind = try o.readUInt8()
+            switch kind {
+            case 0:
+                p.tcpOptions.append(.endOfList)
+                return
+            case 1:
+                p.tcpOptions.append(.noOperation)
+                continue
+            default:
+                break
+            }
+            let len = Int(try o.readUInt8())
+            guard len >= 2 else { throw DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len) }
+            try o.require(len - 2)
+            switch (kind, len) {
+            case (2, 4):
+                p.tcpOptions.append(.maximumSegmentSize(try o.readUInt16()))
+            case (3, 3):
+                p.tcpOptions.append(.windowScale(try o.readUInt8()))
+            case (4, 2):
+                p.tcpOptions.append(.sackPermitted)
+            case (5, _) where len >= 10 && (len - 2) % 8 == 0:
+                var blocks = SACKBlocks()
+                var n = (len - 2) / 8
+                while n > 0 {
+                    let left = try o.readUInt32()
+                    let right = try o.readUInt32()
+                    blocks.append(left, right)
+                    n -= 1
+                }
+                p.tcpOptions.append(.sack(blocks))
+            case (8, 10):
+                let v = try o.readUInt32()
+                let e = try o.readUInt32()
+                p.tcpOptions.append(.timestamps(value: v, echo: e))
+            case (2, _), (3, _), (4, _), (5, _), (8, _):
+                // A known option with the wrong length.
+                throw DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len)
+            default:
+                p.tcpOptions.append(.unknown(kind: kind, length: UInt8(len), dataOffset: o.offset))
+                try o.skip(len - 2)
+            }
+        }
+    }
+}
+
+enum UDPDecoder {
+    static let dnsPort: UInt16 = 53
+
+    static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool, decodeDNS: Bool) throws(DecodeError) {
+        var r = u.reader.rest(layer: .udp)
+        let start = r.offset
+        let sport = try r.readUInt16()
+        let dport = try r.readUInt16()
+        p.partialPorts = (sport, dport)
+        let len = try r.readUInt16()
+        let checksum = try r.readUInt16()
+        var udp = UDPHeader(sourcePort: sport, destinationPort: dport, length: len, checksum: checksum,
+                            checksumStatus: .unverified, offset: start)
+        p.udp = udp
+        guard len >= 8 else { throw DecodeError.malformed(.udp, at: start + 4, field: "length", value: Int(len)) }
+        if Int(len) > u.declaredLength && !u.fragmented {
+            throw DecodeError.malformed(.udp, at: start + 4, field: "length exceeds IP payload", value: Int(len))
+        }
+        let body = r.sub(declared: Int(len) - 8, layer: .udp)
+        p.payloadStart = body.offset
+        p.payloadEnd = body.upper
+        if verifyChecksums && u.complete && !u.fragmented {
+            if checksum == 0 && !u.isIPv6 {
+                udp.checksumStatus = .unverified  // sender did not compute one (allowed over IPv4)
+            } else {
+                udp.checksumStatus = InternetChecksum.transportVerdict(
+                    segment: r.raw(from: start, to: start + Int(len)),
+                    pseudo: u.isIPv6 ? u.pseudoHeader : InternetChecksum.pseudoHeaderIPv4(
+                        source: p.ipv4?.source ?? IPv4Address(raw: 0), destination: p.ipv4?.destination ?? IPv4Address(raw: 0),
+                        proto: 17, length: Int(len)),
+                    field: checksum)
+            }
+            p.udp = udp
+        }
+        if decodeDNS && (sport == dnsPort || dport == dnsPort) && !u.fragmented && body.remaining > 0 {
+            var msg = DNSMessage()
+            do {
+                try DNSDecoder.decode(body.rest(layer: .dns), into: &msg)
+                p.dns = msg
+            } catch {
+                p.dns = msg
+                throw error
+            }
+        }
+    }
+}
+
+enum ICMPDecoder {
+    static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool) throws(DecodeError) {
+        var r = u.reader.rest(layer: .icmp)
+        let start = r.offset
+        let type = try r.readUInt8()
+        let code = try r.readUInt8()
+        let checksum = try r.readUInt16()
+        let rest = try r.readUInt32()
+        var m = ICMPMessage(type: type, code: code, checksum: checksum, checksumStatus: .unverified,
+                            restOfHeader: rest, quoted: nil, dataLength: max(u.declaredLength - 8, 0))
+        if verifyChecksums && u.complete && !u.fragmented {
+            let sum = InternetChecksum.fold(InternetChecksum.sum(r.raw(from: start, to: start + u.declaredLength)))
+            m.checksumStatus = sum == 0xFFFF ? .ok : .bad
+        }
+        p.icmp = m
+        p.payloadStart = r.offset
+        p.payloadEnd = r.upper
+        switch type {
+        case ICMPMessage.destinationUnreachable, ICMPMessage.timeExceeded, ICMPMessage.parameterProblem,
+             ICMPMessage.sourceQuench, ICMPMessage.redirect:
+            // The original datagram's IP header and first 8 bytes.
+            var q = r.rest(layer: .icmp)
+            let qstart = q.offset
+            let vihl = try q.readUInt8()
+            guard vihl >> 4 == 4, vihl & 0x0F >= 5 else {
+                throw DecodeError.malformed(.icmp, at: qstart, field: "quoted IP header", value: Int(vihl))
+            }
+            try q.skip(8)
+            let proto = IPProtocol(rawValue: try q.readUInt8())
+            try q.skip(2)
+            let src = try q.readIPv4()
+            let dst = try q.readIPv4()
+            var quoted = QuotedIPHeader(source: src, destination: dst, proto: proto, sourcePort: nil, destinationPort: nil)
+            p.icmp?.quoted = quoted
+            if proto == .tcp || proto == .udp {
+                try q.seek(to: qstart + Int(vihl & 0x0F) * 4, lowerBound: qstart)
+                quoted.sourcePort = try q.readUInt16()
+                quoted.destinationPort = try q.readUInt16()
+                p.icmp?.quoted = quoted
+            }
+        default:
+            break
+        }
+    }
+}
+
+enum ICMPv6Decoder {
+    static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool) throws(DecodeError) {
+        var r = u.reader.rest(layer: .icmpv6)
+        let start = r.offset
+        let type = try r.readUInt8()
+        let code = try r.readUInt8()
+        let checksum = try r.readUInt16()
+        let rest = try r.readUInt32()
+        var m = ICMPv6Message(type: type, code: code, checksum: checksum, checksumStatus: .unverified,
+                              restOfHeader: rest, target: nil, dataLength: max(u.declaredLength - 8, 0))
+        if verifyChecksums && u.complete && !u.fragmented {
+            m.checksumStatus = InternetChecksum.transportVerdict(
+                segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
+        }
+        p.icmpv6 = m
+        if type == 135 || type == 136 || type == 137 {
+            p.icmpv6?.target = try r.readIPv6()
+        }
+    }
+}
