@@ -48,6 +48,11 @@ public final class PacketFilter {
     }
 
     deinit { pcap_freecode(&program) }
+
+    @inline(__always)
+    func matches(_ header: UnsafePointer<pcap_pkthdr>, _ data: UnsafePointer<UInt8>) -> Bool {
+        pcap_offline_filter(&program, header, data) != 0
+    }
 }
 
 /// A saved capture (pcap or pcapng, any size), read one packet at a time through libpcap.
@@ -87,31 +92,50 @@ public final class PcapFileReader {
         filter = try PacketFilter(handle: handle, expression: expression)
     }
 
-    /// Reads every packet; `body` gets the 1-based frame number (counting filtered-out frames) and
-    /// the record, and returns false to stop.
+    /// The result of one `next()` call.
+    public enum Next {
+        case packet(frame: Int, PacketRecord)
+        case end(ReadEnd)
+    }
+
+    private var framesRead = 0
+
+    /// Reads the next packet that passes the filter. The record's bytes stay valid until the next
+    /// call. `frame` is 1-based and counts filtered-out frames too.
     @inline(__always)
-    public func forEach(_ body: (Int, PacketRecord) -> Bool) -> ReadEnd {
+    public func next() -> Next {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
-        var frame = 0
-        let filterProgram: UnsafeMutablePointer<bpf_program>? = filter.map { withUnsafeMutablePointer(to: &$0.program) { $0 } }
         while true {
             let rc = pcap_next_ex(handle, &header, &data)
             if rc == 1, let header, let data {
-                frame &+= 1
-                if let filterProgram, pcap_offline_filter(filterProgram, header, data) == 0 { continue }
+                framesRead &+= 1
+                if let f = filter, !f.matches(header, data) { continue }
                 let h = header.pointee
                 let caplen = Int(h.caplen)
-                let record = PacketRecord(seconds: Int(h.ts.tv_sec), nanoseconds: Int(h.ts.tv_usec),
-                                          capturedLength: caplen, wireLength: Int(h.len),
-                                          bytes: UnsafeRawBufferPointer(start: data, count: caplen))
-                if !body(frame, record) { return .stopped }
+                return .packet(frame: framesRead, PacketRecord(
+                    seconds: Int(h.ts.tv_sec), nanoseconds: Int(h.ts.tv_usec),
+                    capturedLength: caplen, wireLength: Int(h.len),
+                    bytes: UnsafeRawBufferPointer(start: data, count: caplen)))
             } else if rc == PCAP_ERROR_BREAK {
-                return .endOfFile
+                return .end(.endOfFile)
             } else if rc == 0 {
                 continue
             } else {
-                return .error(String(cString: pcap_geterr(handle)))
+                return .end(.error(String(cString: pcap_geterr(handle))))
+            }
+        }
+    }
+
+    /// Reads every packet; `body` gets the 1-based frame number (counting filtered-out frames) and
+    /// the record, and returns false to stop.
+    public func forEach(_ body: (Int, PacketRecord) -> Bool) -> ReadEnd {
+        while true {
+            switch next() {
+            case .packet(let frame, let record):
+                if !body(frame, record) { return .stopped }
+            case .end(let end):
+                return end
             }
         }
     }

@@ -6,9 +6,21 @@ import Darwin
 #endif
 
 /// A byte buffer that lines are formatted into and that is written out with few `write(2)` calls.
-/// No `String` is built per packet: numbers, addresses and literals are appended as bytes.
+/// No `String` is built per packet: numbers, addresses and literals are appended as bytes into one
+/// preallocated block.
+///
+/// A value type over one heap block (owned by `storage`), so that passing it `inout` gets static
+/// exclusivity checking rather than a runtime check per append. Do not copy it.
 public struct OutputBuffer {
-    public private(set) var bytes: [UInt8]
+    private final class Storage {
+        var base: UnsafeMutablePointer<UInt8>
+        init(capacity: Int) { base = .allocate(capacity: capacity) }
+        deinit { base.deallocate() }
+    }
+    private let storage: Storage
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    public private(set) var count: Int = 0
     public let fd: Int32
     public let flushThreshold: Int
     /// Set when a write failed (for example a closed pipe); callers stop reading then.
@@ -16,64 +28,95 @@ public struct OutputBuffer {
 
     public init(fd: Int32 = 1, capacity: Int = 1 << 18) {
         self.fd = fd
-        flushThreshold = capacity - 4096
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(capacity, 64)
+        flushThreshold = max(self.capacity - 8192, self.capacity / 2)
+        storage = Storage(capacity: self.capacity)
+        base = storage.base
     }
 
-    @inlinable public var count: Int { bytes.count }
+    /// The formatted bytes not yet written.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    public var lastByte: UInt8? { count > 0 ? base[count - 1] : nil }
+
+    @inline(__always) private mutating func ensure(_ n: Int) {
+        if n > capacity &- count { grow(n) }
+    }
+
+    private mutating func grow(_ n: Int) {
+        let newCapacity = max(capacity * 2, count + n)
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        p.update(from: base, count: count)
+        storage.base.deallocate()
+        storage.base = p
+        base = p
+        capacity = newCapacity
+    }
 
     /// Writes out the buffer when it is nearly full (call after each line).
     @inline(__always)
     public mutating func flushIfNeeded() {
-        if bytes.count >= flushThreshold { flush() }
+        if count >= flushThreshold { flush() }
     }
 
     public mutating func flush() {
-        guard !bytes.isEmpty else { return }
+        guard count > 0 else { return }
         if fd >= 0 && !failed {
-            bytes.withUnsafeBytes { raw in
-                var off = 0
-                while off < raw.count {
-                    let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        failed = true
-                        return
-                    }
-                    off += n
+            var off = 0
+            while off < count {
+                let n = write(fd, base + off, count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failed = true
+                    break
                 }
+                off += n
             }
         }
-        bytes.removeAll(keepingCapacity: true)
+        count = 0
     }
 
     /// Returns the contents as a String and empties the buffer (for tests and small outputs).
     public mutating func takeString() -> String {
-        let s = String(decoding: bytes, as: UTF8.self)
-        bytes.removeAll(keepingCapacity: true)
+        let s = String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+        count = 0
         return s
     }
 
     // MARK: appending
 
-    @inline(__always) public mutating func byte(_ b: UInt8) { bytes.append(b) }
+    @inline(__always) public mutating func byte(_ b: UInt8) {
+        ensure(1)
+        base[count] = b
+        count &+= 1
+    }
+
+    @inline(__always) public mutating func append(_ p: UnsafeRawBufferPointer) {
+        let n = p.count
+        guard n > 0, let src = p.baseAddress else { return }
+        ensure(n)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: src, byteCount: n)
+        count &+= n
+    }
+
+    public mutating func append(buffer other: borrowing OutputBuffer) {
+        append(UnsafeRawBufferPointer(start: other.base, count: other.count))
+    }
 
     @inline(__always) public mutating func ascii(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        append(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     public mutating func string(_ s: String) {
         var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
+        s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
-    public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    public mutating func raw(_ b: [UInt8]) { b.withUnsafeBytes { append($0) } }
 
     @inline(__always)
     public mutating func decimal<T: BinaryInteger>(_ value: T) {
         if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
+            byte(UInt8(ascii: "-"))
             unsigned(UInt64(-Int64(value)))
         } else {
             unsigned(UInt64(value))
@@ -82,20 +125,19 @@ public struct OutputBuffer {
 
     @inline(__always)
     public mutating func unsigned(_ value: UInt64) {
-        if value < 10 { bytes.append(UInt8(truncatingIfNeeded: value) &+ 48); return }
-        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        if value < 10 { byte(UInt8(truncatingIfNeeded: value) &+ 48); return }
+        ensure(20)
+        var digits = 0
         var v = value
-        var i = 20
-        withUnsafeMutableBytes(of: &tmp) { t in
-            while v != 0 {
-                i &-= 1
-                t[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
-                v /= 10
-            }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: t[i ..< 20]))
+        while v != 0 { digits &+= 1; v /= 10 }
+        v = value
+        var i = count &+ digits
+        while v != 0 {
+            i &-= 1
+            base[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+            v /= 10
         }
+        count &+= digits
     }
 
     /// Exactly `width` decimal digits, zero-padded (value must fit).
@@ -106,18 +148,18 @@ public struct OutputBuffer {
         while w > 1 { div &*= 10; w &-= 1 }
         var v = value
         while div > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: (v / div) % 10) &+ 48)
+            byte(UInt8(truncatingIfNeeded: (v / div) % 10) &+ 48)
             v %= div
             div /= 10
         }
     }
 
-    @usableFromInline static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     @inline(__always)
     public mutating func hexByte(_ b: UInt8) {
-        bytes.append(OutputBuffer.hexDigits[Int(b >> 4)])
-        bytes.append(OutputBuffer.hexDigits[Int(b & 0xF)])
+        byte(OutputBuffer.hexDigits[Int(b >> 4)])
+        byte(OutputBuffer.hexDigits[Int(b & 0xF)])
     }
 
     /// Lower-case hex without leading zeros (at least one digit).
@@ -127,7 +169,7 @@ public struct OutputBuffer {
         while shift >= 0 {
             let d = Int((value >> UInt64(shift)) & 0xF)
             if d != 0 || started || shift == 0 {
-                bytes.append(OutputBuffer.hexDigits[d])
+                byte(OutputBuffer.hexDigits[d])
                 started = true
             }
             shift -= 4
@@ -139,7 +181,7 @@ public struct OutputBuffer {
         ascii("0x")
         var shift = (digits - 1) * 4
         while shift >= 0 {
-            bytes.append(OutputBuffer.hexDigits[Int((value >> UInt64(shift)) & 0xF)])
+            byte(OutputBuffer.hexDigits[Int((value >> UInt64(shift)) & 0xF)])
             shift -= 4
         }
     }

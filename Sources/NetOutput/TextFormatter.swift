@@ -133,7 +133,7 @@ public struct TextFormatter {
         }
         link(p, &out)
         network(p, &out)
-        ErrorText.printAll(p.errors, separated: out.count > lineStart && out.bytes.last != 32, &out)
+        ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, &out)
         out.byte(10)
     }
 

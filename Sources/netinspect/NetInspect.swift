@@ -131,20 +131,27 @@ struct FileRun {
         let limit = count ?? Int.max
         let jsonMode = output.json
         var printed = 0
-        let end = reader.forEach { frame, record in
-            decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
-            if jsonMode {
-                json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                            packet: packet, link: linkName, into: &out)
-            } else {
-                text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
-                            linkName: reader.linkTypeName, into: &out)
+        // The loop keeps `packet` local (no closure captures it), so formatting borrows it uncopied.
+        while printed < limit {
+            switch reader.next() {
+            case .packet(let frame, let record):
+                decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
+                if jsonMode {
+                    json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                packet: packet, link: linkName, into: &out)
+                } else {
+                    text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
+                                linkName: reader.linkTypeName, into: &out)
+                }
+                out.flushIfNeeded()
+                printed &+= 1
+                if out.failed { out.flush(); return .stopped }
+            case .end(let end):
+                out.flush()
+                return end
             }
-            out.flushIfNeeded()
-            printed &+= 1
-            return printed < limit && !out.failed
         }
         out.flush()
-        return end
+        return .stopped
     }
 }

@@ -13,7 +13,7 @@ TYPES = {
     "A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "HINFO": 13, "MX": 15,
     "TXT": 16, "AAAA": 28, "SRV": 33, "NAPTR": 35, "DNAME": 39, "OPT": 41,
     "DS": 43, "RRSIG": 46, "NSEC": 47, "DNSKEY": 48, "SVCB": 64, "HTTPS": 65,
-    "ANY": 255, "CAA": 257,
+    "ANY": 255, "CAA": 257, "SPF": 99,
 }
 
 WORDS = ["www", "mail", "ns1", "ns2", "api", "cdn", "example", "test", "local",
@@ -131,7 +131,46 @@ def rdata_for(rng, w, rtype, pool):
         w.u8(8)
         w.u8(2)
         w.raw(bytes(rng.getrandbits(8) for _ in range(32)))
-    else:  # NAPTR, RRSIG, NSEC, DNSKEY, SVCB, HTTPS, unknown types: opaque bytes
+    elif rtype == "SPF":  # same layout as TXT
+        s = b"v=spf1 -all"
+        w.u8(len(s))
+        w.raw(s)
+    elif rtype == "NAPTR":
+        w.u16(rng.randint(0, 200))
+        w.u16(rng.randint(0, 50))
+        for s in (b"S", b"SIP+D2U", b""):
+            w.u8(len(s))
+            w.raw(s)
+        w.name(rand_name(rng, pool), allow_compress=False)
+    elif rtype == "RRSIG":
+        w.u16(rng.choice([1, 28, 6, 2]))
+        w.u8(13)
+        w.u8(rng.randint(1, 4))
+        w.u32(3600)
+        w.u32(1700000000 + rng.getrandbits(20))
+        w.u32(1690000000 + rng.getrandbits(20))
+        w.u16(rng.getrandbits(16))
+        w.name(rand_name(rng, pool), allow_compress=False)
+        w.raw(bytes(rng.getrandbits(8) for _ in range(64)))
+    elif rtype == "NSEC":
+        w.name(rand_name(rng, pool), allow_compress=False)
+        w.raw(b"\x00\x06\x40\x00\x00\x00\x00\x03")  # window 0, 6 bytes: A, RRSIG, NSEC
+    elif rtype == "DNSKEY":
+        w.u16(rng.choice([256, 257]))
+        w.u8(3)
+        w.u8(13)
+        w.raw(bytes(rng.getrandbits(8) for _ in range(64)))
+    elif rtype in ("SVCB", "HTTPS"):
+        w.u16(1)
+        w.name(rand_name(rng, pool) if rng.random() < 0.5 else ".", allow_compress=False)
+        w.u16(1)  # alpn
+        w.u16(3)
+        w.u8(2)
+        w.raw(b"h2")
+        w.u16(3)  # port
+        w.u16(2)
+        w.u16(443)
+    else:  # unknown types: opaque bytes (RFC 3597)
         w.raw(bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 24))))
     struct.pack_into("!H", w.buf, lenpos, len(w.buf) - start)
 
@@ -167,10 +206,10 @@ def random_message(rng, is_response=None):
     qtypes = ["A", "AAAA", "MX", "TXT", "CNAME", "NS", "SOA", "PTR", "SRV", "ANY", "CAA", "HTTPS"]
     for _ in range(nq):
         w.name(rand_name(rng, pool))
-        w.u16(TYPES[rng.choice(qtypes)] if rng.random() < 0.97 else rng.choice([65280, 99, 4096]))
+        w.u16(TYPES[rng.choice(qtypes)] if rng.random() < 0.97 else rng.choice([65280, 4000, 4096]))
         w.u16(1 if rng.random() < 0.95 else rng.choice([3, 255]))
     ans_types = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "PTR", "SRV", "SOA", "HINFO", "CAA",
-                 "DNAME", "DS", "NAPTR", "RRSIG", "DNSKEY", "SVCB", "HTTPS", "NSEC", "TYPE65280", "TYPE99"]
+                 "DNAME", "DS", "NAPTR", "RRSIG", "DNSKEY", "SVCB", "HTTPS", "NSEC", "SPF", "TYPE65280", "TYPE4000"]
 
     def rr(rtype):
         w.name(rand_name(rng, pool))

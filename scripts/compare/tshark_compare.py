@@ -1,0 +1,1112 @@
+#!/usr/bin/env python3
+"""Field-by-field comparison of `netinspect -r FILE --json` with tshark.
+
+    tshark_compare.py FILE|DIR ... [--netinspect PATH] [--report] [-n N] [-j JOBS]
+    tshark_compare.py FILE --dump-tshark      # only show tshark's normalised view
+
+For every capture, netinspect (JSON Lines, see /work/shared/contract/json-lines.md)
+and tshark (-T fields) are run and each frame's fields are normalised into one
+common shape ("ipv4.ttl" -> 64, "tcp.flags" -> bitmask, ...).  A field counts as
+compared when at least one side has it; it agrees when both values are equal
+after normalisation.  Crashes (killed by a signal, or exit status >= 128) and
+hangs (no exit within --timeout seconds, default 30) are reported separately.
+Exit status: 0 when overall agreement >= --threshold (99.9 %) and there was no
+crash or hang, 1 otherwise, 2 on usage errors.
+
+How tshark is run, and why (every deviation from tshark's defaults):
+
+  * -n                         no name resolution (addresses and ports stay numeric).
+  * a private configuration directory (WIRESHARK_CONFIG_DIR) whose
+    `disabled_protos` disables every protocol except the ones netinspect decodes
+    (frame, eth, ethertype, vlan, ieee8021ad, sll, null, raw, arp, ip, ipv6 and its
+    extension headers, icmp, icmpv6, tcp, udp, dns, data, _ws.*).  This is the
+    "disable heuristics / port reinterpretation" step done once and for all: no
+    mDNS on 5353, no LLMNR on 5355, no RTCP/RTP heuristics on random UDP ports,
+    no LLC/SNAP decoding of 802.3 frames (netinspect does not look inside them),
+    and UDP/53 is always offered to DNS even when the other port is lower and
+    belongs to some other registered protocol.
+  * -o ip.defragment:FALSE, -o ipv6.defragment:FALSE: no IP reassembly, so a first
+    fragment shows its own UDP/TCP header (like netinspect, which looks at
+    packets one at a time) and reassembled data never lands on the last fragment.
+  * -o tcp.desegment_tcp_streams:FALSE, -o dns.desegment_dns_messages:FALSE,
+    -o tcp.analyze_sequence_numbers:FALSE, -o tcp.relative_sequence_numbers:FALSE,
+    -o tcp.calculate_timestamps:FALSE: per-segment view, raw sequence numbers
+    (tcp.seq_raw / tcp.ack_raw are what is compared anyway).
+  * -o ip.check_checksum:TRUE, -o tcp.check_checksum:TRUE, -o udp.check_checksum:TRUE:
+    so tshark has an ok/bad verdict to compare with netinspect's `checksum`.
+  * -o ip.tso_support:FALSE: tshark would otherwise take an IPv4 total length of 0
+    as "TSO, use the captured length"; netinspect reports the header value.
+
+Fields and normalisation (netinspect key <- tshark field):
+
+  frame: caplen <- frame.cap_len; len <- frame.len; ts <- frame.time_epoch
+      (compared as exact decimals: "1700000000.123456" == "1700000000.123456000");
+      link <- frame.encap_type (1 ethernet, 25 sll, 210 sll2, 7 raw, 15 null; other
+      encapsulations are not compared).
+  eth.src/dst <- eth.src/dst (lower case); eth.vlan <- the list of vlan.id /
+      ieee8021ad.id in tag order; eth.type <- the EtherType after the last tag:
+      last vlan.etype, or, after an 802.1ad tag, the EtherType implied by the next
+      protocol; eth.len when the frame is 802.3 (type field < 0x600) because
+      netinspect reports the raw 16-bit field.
+  arp.op (request=1, reply=2, numbers as is) <- arp.opcode; arp.sha/spa/tha/tpa <-
+      arp.src.hw_mac / arp.src.proto_ipv4 / arp.dst.hw_mac / arp.dst.proto_ipv4.
+  ipv4.* <- ip.* (first occurrence only: an ICMP error's quoted IP header is a
+      later occurrence and is ignored); ihl is compared in bytes (tshark's
+      ip.hdr_len; netinspect values <= 15 are taken as 32-bit words and x4, see
+      --ihl-units); df/mf as 0/1; frag_offset in 8-byte units (tshark prints the
+      raw 13-bit field); checksum <- ip.checksum.status (0 bad, 1 ok, 2 unverified,
+      3 "not present" -> unverified).
+  ipv6.src/dst (canonical compressed form), hlim, next (the fixed header's Next
+      Header), flow_label, plen <- ipv6.* first occurrence.
+  icmp.type/code <- icmp.* (IPv4) and icmpv6.type/code <- icmpv6.* (IPv6); netinspect's
+      `icmp` (or `icmpv6`/`icmp6`) object, named by the outer IP version.
+  tcp.* / udp.* are taken only when TCP/UDP directly follows the outer IP header
+      (after IPv6 extension headers); TCP/UDP quoted inside an ICMP error is
+      ignored.  tcp.seq/ack <- tcp.seq_raw/ack_raw; tcp.flags <- tcp.flags as a
+      bitmask of FIN..NS (0x1FF; the 3 reserved bits are masked out because the
+      contract has no names for them); tcp.win <- tcp.window_size_value (raw, not
+      scaled); tcp.payload_len <- tcp.len; tcp.options <- list of tcp.option_kind,
+      cut at the first EOL (EOL and the padding after it are not listed);
+      tcp.opt.mss / tcp.opt.wscale / tcp.opt.ts <- tcp.options.mss_val /
+      tcp.options.wscale.shift / tcp.options.timestamp.tsval+tsecr;
+      tcp.checksum / udp.checksum as for IPv4; udp.len <- udp.length.
+  dns.* only for UDP with source or destination port 53 (what netinspect decodes);
+      DNS over TCP and DNS quoted in ICMP are ignored.  dns.id; dns.qr <-
+      dns.flags.response (0/1); dns.opcode (names mapped to numbers) <-
+      dns.flags.opcode; dns.rcode (names -> numbers) <- dns.flags.rcode;
+      dns.flags <- the raw 16-bit flags word (netinspect's qr/opcode/flag
+      names/rcode re-assembled; AA TC RD RA Z AD CD); dns.qd.name/type/class <-
+      dns.qry.*; per section (an, ns, ar): count, name, type, and class+ttl (OPT
+      records excluded: tshark shows payload size / extended flags instead).
+      tshark's flat dns.resp.* lists are split into sections by the header counts
+      (records are parsed in order), so a record tshark could not parse is
+      simply missing.  Record data, all sections together, per type:
+      dns.data.A <- dns.a, AAAA <- dns.aaaa, CNAME <- dns.cname, NS <- dns.ns,
+      PTR <- dns.ptr.domain_name, MX "pref host" <- dns.mx.*, SRV "prio weight port
+      target" <- dns.srv.*, SOA "mname rname serial refresh retry expire minimum"
+      <- dns.soa.*, TXT (list of character-strings, all TXT records flattened)
+      <- dns.txt.  Names: no trailing dot, tshark's "<Root>" is ".", escapes
+      decoded on both sides (tshark: C escapes and \\ooo octal; netinspect:
+      RFC 1035 \\DDD decimal and \\X), bytes >= 0x80 read as UTF-8 with
+      replacement like tshark does.  Types/classes: mnemonics -> numbers,
+      "TYPE65280" -> 65280.
+
+A frame is "flagged" when netinspect reported `errors` for it or tshark marked it
+malformed / short (_ws.malformed, _ws.short, or an expert item of group Malformed,
+or of severity Error in any group but Checksum, e.g. "bogus IP header length"); the per-field breakdown shows how
+many disagreements fall on flagged frames (typically deliberate: netinspect stops
+at an invalid header where tshark keeps going) and how many on clean ones (bugs).
+"""
+
+import argparse
+import collections
+import concurrent.futures
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from decimal import Decimal, InvalidOperation
+
+FS = "\x1f"  # field separator for tshark -T fields (never appears in escaped field text)
+AG = "\x1e"  # occurrence aggregator
+
+DEFAULT_NETINSPECT = "/work/main/.build/release/netinspect"
+
+TSHARK_PREFS = [
+    "ip.defragment:FALSE", "ipv6.defragment:FALSE",
+    "tcp.desegment_tcp_streams:FALSE", "dns.desegment_dns_messages:FALSE",
+    "tcp.analyze_sequence_numbers:FALSE", "tcp.relative_sequence_numbers:FALSE",
+    "tcp.calculate_timestamps:FALSE", "udp.calculate_timestamps:FALSE",
+    "ip.check_checksum:TRUE", "tcp.check_checksum:TRUE", "udp.check_checksum:TRUE",
+    "ip.tso_support:FALSE",
+]
+
+KEEP_PROTOCOLS = {
+    "frame", "eth", "ethertype", "vlan", "ieee8021ad", "sll", "null", "raw", "loop",
+    "arp", "ip", "ipv6", "ipv6.hopopts", "ipv6.routing", "ipv6.fraghdr", "ipv6.dstopts",
+    "ipv6.routing.type.rt0", "ipv6.routing.type.mipv6", "ipv6.routing.type.rpl",
+    "ipv6.routing.type.srh", "ipv6.routing.type.crh", "icmp", "icmpv6", "tcp", "mptcp", "udp",
+    "dns", "data",
+}
+
+TSHARK_FIELDS = [
+    "frame.number", "frame.protocols", "frame.time_epoch", "frame.len", "frame.cap_len", "frame.encap_type",
+    "eth.src", "eth.dst", "eth.type", "eth.len", "vlan.id", "vlan.etype", "ieee8021ad.id",
+    "arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.hw_mac", "arp.dst.proto_ipv4",
+    "ip.src", "ip.dst", "ip.ttl", "ip.id", "ip.proto", "ip.len", "ip.hdr_len", "ip.flags.df", "ip.flags.mf",
+    "ip.frag_offset", "ip.checksum.status",
+    "ipv6.src", "ipv6.dst", "ipv6.hlim", "ipv6.nxt", "ipv6.flow", "ipv6.plen",
+    "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
+    "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags", "tcp.window_size_value", "tcp.len",
+    "tcp.option_kind", "tcp.options.mss_val", "tcp.options.wscale.shift", "tcp.options.timestamp.tsval",
+    "tcp.options.timestamp.tsecr", "tcp.checksum.status",
+    "udp.srcport", "udp.dstport", "udp.length", "udp.checksum.status",
+    "dns.id", "dns.flags", "dns.flags.response", "dns.flags.opcode", "dns.flags.rcode",
+    "dns.count.queries", "dns.count.answers", "dns.count.auth_rr", "dns.count.add_rr",
+    "dns.qry.name", "dns.qry.type", "dns.qry.class",
+    "dns.resp.name", "dns.resp.type", "dns.resp.class", "dns.resp.ttl",
+    "dns.a", "dns.aaaa", "dns.cname", "dns.ns", "dns.ptr.domain_name", "dns.mx.preference", "dns.mx.mail_exchange",
+    "dns.txt", "dns.soa.mname", "dns.soa.rname", "dns.soa.serial_number", "dns.soa.refresh_interval",
+    "dns.soa.retry_interval", "dns.soa.expire_limit", "dns.soa.minimum_ttl",
+    "dns.srv.priority", "dns.srv.weight", "dns.srv.port", "dns.srv.target",
+    "_ws.malformed", "_ws.short", "_ws.expert.severity", "_ws.expert.group",
+    # keys netinspect emits beyond the contract's minimum
+    "sll.pkttype", "sll.hatype", "sll.src.eth", "sll.src.other", "sll.etype", "sll.ltype", "sll.ifindex", "null.family",
+    "ip.dsfield", "ip.opt.type", "ipv6.tclass", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "ipv6.fraghdr.ident",
+    "tcp.hdr_len", "tcp.urgent_pointer", "tcp.options.sack_le", "tcp.options.sack_re",
+    "icmp.ident", "icmp.seq", "icmp.checksum.status",
+    "icmpv6.echo.identifier", "icmpv6.echo.sequence_number", "icmpv6.nd.ns.target_address",
+    "icmpv6.nd.na.target_address", "icmpv6.checksum.status", "dns.rr.udp_payload_size",
+]
+PI_ERROR, PI_CHECKSUM, PI_MALFORMED = 0x00800000, 0x01000000, 0x07000000
+
+ENCAP = {1: "ethernet", 25: "sll", 210: "sll2", 7: "raw", 15: "null"}
+IPV6_EXT = {"ipv6.hopopts", "ipv6.routing", "ipv6.fraghdr", "ipv6.dstopts"}
+ETHERTYPE_OF = {"ip": 0x0800, "ipv6": 0x86DD, "arp": 0x0806, "vlan": 0x8100, "ieee8021ad": 0x88A8}
+
+CHECKSUM = {0: "bad", 1: "ok", 2: "unverified", 3: "unverified", 4: "bad"}
+
+TCP_FLAG_BITS = {"FIN": 0x01, "SYN": 0x02, "RST": 0x04, "PSH": 0x08, "ACK": 0x10, "URG": 0x20,
+                 "ECE": 0x40, "CWR": 0x80, "NS": 0x100, "AE": 0x100}
+TCP_OPT_KINDS = {"eol": 0, "end": 0, "nop": 1, "mss": 2, "wscale": 3, "window_scale": 3, "ws": 3, "windowscale": 3,
+                 "sack_perm": 4, "sack_permitted": 4, "sackok": 4, "sack-permitted": 4, "sackperm": 4,
+                 "sack": 5, "echo": 6, "echo_reply": 7, "timestamp": 8, "timestamps": 8, "ts": 8,
+                 "md5": 19, "md5sig": 19, "user_timeout": 28, "uto": 28, "tcp_ao": 29, "ao": 29,
+                 "mptcp": 30, "tfo": 34, "fastopen": 34, "fast_open": 34, "exp1": 253, "exp2": 254}
+
+DNS_TYPES = {
+    "A": 1, "NS": 2, "MD": 3, "MF": 4, "CNAME": 5, "SOA": 6, "MB": 7, "MG": 8, "MR": 9, "NULL": 10, "WKS": 11,
+    "PTR": 12, "HINFO": 13, "MINFO": 14, "MX": 15, "TXT": 16, "RP": 17, "AFSDB": 18, "X25": 19, "ISDN": 20,
+    "RT": 21, "NSAP": 22, "NSAP-PTR": 23, "SIG": 24, "KEY": 25, "PX": 26, "GPOS": 27, "AAAA": 28, "LOC": 29,
+    "NXT": 30, "EID": 31, "NIMLOC": 32, "SRV": 33, "ATMA": 34, "NAPTR": 35, "KX": 36, "CERT": 37, "A6": 38,
+    "DNAME": 39, "SINK": 40, "OPT": 41, "APL": 42, "DS": 43, "SSHFP": 44, "IPSECKEY": 45, "RRSIG": 46,
+    "NSEC": 47, "DNSKEY": 48, "DHCID": 49, "NSEC3": 50, "NSEC3PARAM": 51, "TLSA": 52, "SMIMEA": 53,
+    "HIP": 55, "NINFO": 56, "RKEY": 57, "TALINK": 58, "CDS": 59, "CDNSKEY": 60, "OPENPGPKEY": 61,
+    "CSYNC": 62, "ZONEMD": 63, "SVCB": 64, "HTTPS": 65, "SPF": 99, "UINFO": 100, "UID": 101, "GID": 102,
+    "UNSPEC": 103, "NID": 104, "L32": 105, "L64": 106, "LP": 107, "EUI48": 108, "EUI64": 109,
+    "TKEY": 249, "TSIG": 250, "IXFR": 251, "AXFR": 252, "MAILB": 253, "MAILA": 254, "ANY": 255, "*": 255,
+    "URI": 256, "CAA": 257, "AVC": 258, "DOA": 259, "AMTRELAY": 260, "TA": 32768, "DLV": 32769,
+}
+DNS_CLASSES = {"IN": 1, "CS": 2, "CH": 3, "HS": 4, "NONE": 254, "ANY": 255, "*": 255}
+DNS_OPCODES = {"QUERY": 0, "IQUERY": 1, "STATUS": 2, "NOTIFY": 4, "UPDATE": 5, "DSO": 6}
+DNS_RCODES = {"NOERROR": 0, "FORMERR": 1, "SERVFAIL": 2, "NXDOMAIN": 3, "NOTIMP": 4, "REFUSED": 5,
+              "YXDOMAIN": 6, "YXRRSET": 7, "NXRRSET": 8, "NOTAUTH": 9, "NOTZONE": 10, "DSOTYPENI": 11,
+              "BADVERS": 16, "BADSIG": 16, "BADKEY": 17, "BADTIME": 18, "BADMODE": 19, "BADNAME": 20,
+              "BADALG": 21, "BADTRUNC": 22, "BADCOOKIE": 23}
+DNS_FLAG_BITS = {"AA": 0x0400, "TC": 0x0200, "RD": 0x0100, "RA": 0x0080, "Z": 0x0040, "AD": 0x0020, "CD": 0x0010}
+DATA_TYPES = ("A", "AAAA", "CNAME", "NS", "PTR", "MX", "SRV", "SOA", "TXT")
+SECTIONS = (("an", "answers"), ("ns", "authority"), ("ar", "additional"))
+
+
+# ---------------------------------------------------------------------------
+# value normalisation helpers
+# ---------------------------------------------------------------------------
+
+def to_int(v):
+    """int from an int, bool, "0x..", "12" or None; anything else is returned unchanged."""
+    if v is None or isinstance(v, bool):
+        return None if v is None else int(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, (float, Decimal)) and v == int(v):
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(v.strip(), 0)
+        except ValueError:
+            try:
+                return int(v.strip(), 10)
+            except ValueError:
+                return v
+    return v
+
+
+def to_bool(v):
+    if v is None:
+        return None
+    if isinstance(v, str):
+        s = v.strip().lower()
+        if s in ("1", "true", "yes", "set"):
+            return 1
+        if s in ("0", "false", "no", "not set"):
+            return 0
+        return v
+    return 1 if v else 0
+
+
+def mac(v):
+    return v.strip().lower() if isinstance(v, str) else v
+
+
+def ip6(v):
+    try:
+        return ipaddress.IPv6Address(v.strip()).compressed
+    except (ValueError, AttributeError):
+        return v
+
+
+def ip4(v):
+    try:
+        return str(ipaddress.IPv4Address(v.strip()))
+    except (ValueError, AttributeError):
+        return v
+
+
+def mnemonic(v, table, prefix):
+    """"A" -> 1, "TYPE65280" -> 65280, 28 -> 28; unknown strings stay strings."""
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str):
+        s = v.strip().upper()
+        if s in table:
+            return table[s]
+        m = re.fullmatch(prefix + r"(\d+)", s)
+        if m:
+            return int(m.group(1))
+        if re.fullmatch(r"\d+|0X[0-9A-F]+", s):
+            return int(s, 0)
+        return v
+    if isinstance(v, dict):  # {"code": 1, "name": "A"} style
+        for k in ("code", "value", "number", "num"):
+            if k in v:
+                return mnemonic(v[k], table, prefix)
+        for k in ("name", "mnemonic"):
+            if k in v:
+                return mnemonic(v[k], table, prefix)
+    return v
+
+
+_C_ESC = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92}
+
+
+def tshark_text(s):
+    """Undo tshark's format_text escaping -> str (\\t, \\ooo octal; other backslashes are literal)."""
+    if s is None or "\\" not in s:
+        return s
+    out = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            n = s[i + 1]
+            if re.match(r"[0-7]{3}", s[i + 1:i + 4]):
+                out.append(chr(int(s[i + 1:i + 4], 8)))
+                i += 4
+                continue
+            if n in _C_ESC and n != "\\":
+                out.append(chr(_C_ESC[n]))
+                i += 2
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def presentation_text(s):
+    """Undo RFC 1035 presentation escapes (\\DDD decimal, \\X) and \\xHH -> str, reading bytes as UTF-8."""
+    if not isinstance(s, str) or "\\" not in s:
+        return s
+    out = bytearray()
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            if re.match(r"\d{3}", s[i + 1:i + 4]):
+                out.append(int(s[i + 1:i + 4]) & 0xFF)
+                i += 4
+                continue
+            if s[i + 1] == "x" and re.match(r"[0-9a-fA-F]{2}", s[i + 2:i + 4]):
+                out.append(int(s[i + 2:i + 4], 16))
+                i += 4
+                continue
+            out += s[i + 1].encode()
+            i += 2
+            continue
+        out += c.encode()
+        i += 1
+    return out.decode("utf-8", "replace")
+
+
+def dns_name_t(s):
+    if s is None:
+        return None
+    if s in ("<Root>", ".", ""):
+        return "."
+    s = tshark_text(s)
+    return s[:-1] if s.endswith(".") and len(s) > 1 else s
+
+
+def dns_name_n(s):
+    if not isinstance(s, str):
+        return s
+    if s in (".", ""):
+        return "."
+    if s.endswith(".") and not s.endswith("\\."):
+        s = s[:-1]
+    return presentation_text(s)
+
+
+def parse_txt(s):
+    """netinspect TXT presentation -> list of strings ("a" "b c" -> ["a", "b c"]; unquoted -> [s])."""
+    if isinstance(s, list):
+        return [presentation_text(x) if isinstance(x, str) else x for x in s]
+    if not isinstance(s, str):
+        return [s]
+    st = s.strip()
+    if not st.startswith('"'):
+        return [presentation_text(st)]
+    out = []
+    i = 0
+    while i < len(st):
+        if st[i] == '"':
+            j = i + 1
+            buf = []
+            while j < len(st) and st[j] != '"':
+                if st[j] == "\\" and j + 1 < len(st):
+                    buf.append(st[j:j + 2] if not re.match(r"\d{3}", st[j + 1:j + 4]) else st[j:j + 4])
+                    j += len(buf[-1])
+                    continue
+                buf.append(st[j])
+                j += 1
+            out.append(presentation_text("".join(buf)))
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+# ---------------------------------------------------------------------------
+# tshark side
+# ---------------------------------------------------------------------------
+
+_profile_dir = None
+
+
+def tshark_profile():
+    """A private Wireshark configuration directory with everything but netinspect's protocols disabled."""
+    global _profile_dir
+    if _profile_dir:
+        return _profile_dir
+    d = tempfile.mkdtemp(prefix="tshark-compare-")
+    out = subprocess.run(["tshark", "-G", "protocols"], capture_output=True, text=True).stdout
+    names = set()
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if len(cols) >= 3:
+            names.add(cols[2])
+    disabled = sorted(n for n in names if n not in KEEP_PROTOCOLS and not n.startswith("_ws."))
+    with open(os.path.join(d, "disabled_protos"), "w") as f:
+        f.write("\n".join(disabled) + "\n")
+    _profile_dir = d
+    return d
+
+
+def run_tshark(path, timeout):
+    cmd = ["tshark", "-n", "-r", path]
+    for p in TSHARK_PREFS:
+        cmd += ["-o", p]
+    cmd += ["-T", "fields", "-E", "header=n", "-E", "separator=" + FS, "-E", "aggregator=" + AG,
+            "-E", "occurrence=a", "-E", "quote=n"]
+    for f in TSHARK_FIELDS:
+        cmd += ["-e", f]
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile())
+    r = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
+    frames = {}
+    for line in r.stdout.decode("utf-8", "replace").split("\n"):
+        if not line:
+            continue
+        cols = line.split(FS)
+        if len(cols) != len(TSHARK_FIELDS):
+            continue
+        rec = {name: (val.split(AG) if val != "" else []) for name, val in zip(TSHARK_FIELDS, cols)}
+        try:
+            num = int(rec["frame.number"][0])
+        except (IndexError, ValueError):
+            continue
+        frames[num] = tshark_normalise(rec)
+    err = r.stderr.decode("utf-8", "replace")
+    err = "\n".join(l for l in err.splitlines() if "Running as user" not in l)
+    return frames, r.returncode, err
+
+
+def tshark_normalise(rec):
+    """tshark's raw per-frame record -> {field: normalised value} plus '_flagged'."""
+    out = {}
+
+    def first(name, conv=lambda x: x):
+        v = rec.get(name) or []
+        return conv(v[0]) if v else None
+
+    def put(key, val):
+        if val is not None:
+            out[key] = val
+
+    protos = (first("frame.protocols") or "").split(":")
+    put("caplen", first("frame.cap_len", to_int))
+    put("len", first("frame.len", to_int))
+    put("ts", first("frame.time_epoch"))
+    encap = first("frame.encap_type", to_int)
+    if encap in ENCAP:
+        put("link", ENCAP[encap])
+
+    if "eth" in protos[:1]:
+        put("eth.src", first("eth.src", mac))
+        put("eth.dst", first("eth.dst", mac))
+        vlan_ids, vids, adids = [], list(rec.get("vlan.id", [])), list(rec.get("ieee8021ad.id", []))
+        last_tag = None
+        last_tag_idx = -1
+        for i, p in enumerate(protos):
+            if p == "vlan" and vids:
+                vlan_ids.append(to_int(vids.pop(0)))
+                last_tag, last_tag_idx = p, i
+            elif p == "ieee8021ad" and adids:
+                vlan_ids.append(to_int(adids.pop(0)))
+                last_tag, last_tag_idx = p, i
+            elif p in ("ip", "ipv6", "arp"):
+                break
+        if vlan_ids:
+            out["eth.vlan"] = tuple(vlan_ids)
+        etype = None
+        if last_tag == "vlan" and rec.get("vlan.etype"):
+            etype = to_int(rec["vlan.etype"][-1])
+        elif last_tag == "ieee8021ad":
+            nxt = [p for p in protos[last_tag_idx + 1:] if p != "ethertype"]
+            etype = ETHERTYPE_OF.get(nxt[0]) if nxt else None
+        elif rec.get("eth.type"):
+            etype = to_int(rec["eth.type"][0])
+        elif rec.get("eth.len"):
+            etype = to_int(rec["eth.len"][0])
+        put("eth.type", etype)
+
+    net = next((p for p in protos if p in ("ip", "ipv6", "arp")), None)
+    if net == "arp":
+        put("arp.op", first("arp.opcode", to_int))
+        put("arp.sha", first("arp.src.hw_mac", mac))
+        put("arp.spa", first("arp.src.proto_ipv4", ip4))
+        put("arp.tha", first("arp.dst.hw_mac", mac))
+        put("arp.tpa", first("arp.dst.proto_ipv4", ip4))
+    transport = after_transport = None
+    if net in ("ip", "ipv6"):
+        ni = protos.index(net)
+        rest = protos[ni + 1:]
+        if net == "ipv6":
+            while rest and rest[0] in IPV6_EXT:
+                rest = rest[1:]
+        if rest and rest[0] in ("tcp", "udp", "icmp", "icmpv6"):
+            transport = rest[0]
+        after_transport = rest[1] if len(rest) > 1 else None
+    if net == "ip":
+        put("ipv4.src", first("ip.src", ip4))
+        put("ipv4.dst", first("ip.dst", ip4))
+        for k, f in (("ttl", "ip.ttl"), ("id", "ip.id"), ("proto", "ip.proto"), ("len", "ip.len"),
+                     ("ihl", "ip.hdr_len"), ("frag_offset", "ip.frag_offset")):
+            put("ipv4." + k, first(f, to_int))
+        put("ipv4.df", first("ip.flags.df", to_bool))
+        put("ipv4.mf", first("ip.flags.mf", to_bool))
+        put("ipv4.checksum", CHECKSUM.get(first("ip.checksum.status", to_int)))
+    elif net == "ipv6":
+        put("ipv6.src", first("ipv6.src", ip6))
+        put("ipv6.dst", first("ipv6.dst", ip6))
+        for k, f in (("hlim", "ipv6.hlim"), ("next", "ipv6.nxt"), ("flow_label", "ipv6.flow"), ("plen", "ipv6.plen")):
+            put("ipv6." + k, first(f, to_int))
+
+    if transport == "icmp":
+        put("icmp.type", first("icmp.type", to_int))
+        put("icmp.code", first("icmp.code", to_int))
+    elif transport == "icmpv6":
+        put("icmpv6.type", first("icmpv6.type", to_int))
+        put("icmpv6.code", first("icmpv6.code", to_int))
+    elif transport == "tcp":
+        put("tcp.sport", first("tcp.srcport", to_int))
+        put("tcp.dport", first("tcp.dstport", to_int))
+        put("tcp.seq", first("tcp.seq_raw", to_int))
+        put("tcp.ack", first("tcp.ack_raw", to_int))
+        fl = first("tcp.flags", to_int)
+        put("tcp.flags", fl & 0x1FF if isinstance(fl, int) else fl)
+        put("tcp.win", first("tcp.window_size_value", to_int))
+        put("tcp.payload_len", first("tcp.len", to_int))
+        if "tcp.option_kind" in rec and rec.get("tcp.srcport"):
+            kinds = []
+            for k in rec.get("tcp.option_kind", []):
+                k = to_int(k)
+                if k == 0:
+                    break
+                kinds.append(k)
+            if kinds:
+                out["tcp.options"] = tuple(kinds)
+        put("tcp.opt.mss", first("tcp.options.mss_val", to_int))
+        put("tcp.opt.wscale", first("tcp.options.wscale.shift", to_int))
+        tv, te = first("tcp.options.timestamp.tsval", to_int), first("tcp.options.timestamp.tsecr", to_int)
+        if tv is not None:
+            out["tcp.opt.ts"] = (tv, te)
+        put("tcp.checksum", CHECKSUM.get(first("tcp.checksum.status", to_int)))
+    elif transport == "udp":
+        sp, dp = first("udp.srcport", to_int), first("udp.dstport", to_int)
+        put("udp.sport", sp)
+        put("udp.dport", dp)
+        put("udp.len", first("udp.length", to_int))
+        put("udp.checksum", CHECKSUM.get(first("udp.checksum.status", to_int)))
+        if after_transport == "dns" and 53 in (sp, dp):
+            tshark_dns(rec, out)
+    if rec.get("_ws.malformed") or rec.get("_ws.short"):
+        out["_flagged"] = True
+    for sev, grp in zip(rec.get("_ws.expert.severity", []), rec.get("_ws.expert.group", [])):
+        sev, grp = to_int(sev), to_int(grp)
+        if grp == PI_MALFORMED or (isinstance(sev, int) and sev >= PI_ERROR and grp != PI_CHECKSUM):
+            out["_flagged"] = True
+    return out
+
+
+def tshark_dns(rec, out):
+    def first(name, conv=to_int):
+        v = rec.get(name) or []
+        return conv(v[0]) if v else None
+
+    def lst(name, conv):
+        return [conv(x) for x in rec.get(name, [])]
+
+    for k, f in (("dns.id", "dns.id"), ("dns.opcode", "dns.flags.opcode"), ("dns.rcode", "dns.flags.rcode"),
+                 ("dns.flags", "dns.flags")):
+        v = first(f)
+        if v is not None:
+            out[k] = v
+    qr = first("dns.flags.response", to_bool)
+    if qr is not None:
+        out["dns.qr"] = qr
+    if rec.get("dns.count.queries") or rec.get("dns.qry.name"):
+        out["dns.qd.name"] = tuple(lst("dns.qry.name", dns_name_t))
+        out["dns.qd.type"] = tuple(lst("dns.qry.type", to_int))
+        out["dns.qd.class"] = tuple(lst("dns.qry.class", to_int))
+    names = lst("dns.resp.name", dns_name_t)
+    types = lst("dns.resp.type", to_int)
+    classes = lst("dns.resp.class", to_int)
+    ttls = lst("dns.resp.ttl", to_int)
+    counts = [first("dns.count.answers"), first("dns.count.auth_rr"), first("dns.count.add_rr")]
+    have_counts = [c for c in counts if c is not None]
+    if have_counts:
+        # distribute the parsed records over the sections in order (the parser reads them in order)
+        idx = 0
+        ci = 0
+        for (short, _), cnt in zip(SECTIONS, counts):
+            if cnt is None:
+                continue
+            n = max(0, min(cnt, len(names) - idx))
+            sec_names = names[idx:idx + n]
+            sec_types = types[idx:idx + n]
+            rest_ct = []
+            for t in sec_types:
+                if t != 41:
+                    rest_ct.append((classes[ci] if ci < len(classes) else None, ttls[ci] if ci < len(ttls) else None))
+                    ci += 1
+            out[f"dns.{short}.count"] = n
+            out[f"dns.{short}.name"] = tuple(sec_names)
+            out[f"dns.{short}.type"] = tuple(sec_types)
+            out[f"dns.{short}.class_ttl"] = tuple(rest_ct)
+            idx += n
+    data = {
+        "A": lst("dns.a", ip4), "AAAA": lst("dns.aaaa", ip6), "CNAME": lst("dns.cname", dns_name_t),
+        "NS": lst("dns.ns", dns_name_t), "PTR": lst("dns.ptr.domain_name", dns_name_t),
+        "MX": [f"{p} {dns_name_t(h)}" for p, h in zip(rec.get("dns.mx.preference", []), rec.get("dns.mx.mail_exchange", []))],
+        "SRV": [f"{to_int(a)} {to_int(b)} {to_int(c)} {dns_name_t(d)}" for a, b, c, d in
+                zip(rec.get("dns.srv.priority", []), rec.get("dns.srv.weight", []), rec.get("dns.srv.port", []),
+                    rec.get("dns.srv.target", []))],
+        "SOA": [f"{dns_name_t(a)} {dns_name_t(b)} {to_int(c)} {to_int(d)} {to_int(e)} {to_int(f)} {to_int(g)}" for a, b, c, d, e, f, g in
+                zip(rec.get("dns.soa.mname", []), rec.get("dns.soa.rname", []), rec.get("dns.soa.serial_number", []),
+                    rec.get("dns.soa.refresh_interval", []), rec.get("dns.soa.retry_interval", []),
+                    rec.get("dns.soa.expire_limit", []), rec.get("dns.soa.minimum_ttl", []))],
+        "TXT": lst("dns.txt", tshark_text),
+    }
+    for t in DATA_TYPES:
+        if data[t]:
+            out[f"dns.data.{t}"] = tuple(data[t])
+
+
+# ---------------------------------------------------------------------------
+# netinspect side
+# ---------------------------------------------------------------------------
+
+def run_netinspect(binary, path, timeout):
+    """-> (frames, status, returncode, stderr_tail); status in ok / exit / crash / hang."""
+    try:
+        p = subprocess.Popen([binary, "-r", path, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        return {}, "exit", None, str(exc)
+    try:
+        so, se = p.communicate(timeout=timeout)
+        status = "ok"
+        rc = p.returncode
+        if rc < 0 or rc >= 128:
+            status = "crash"
+        elif rc != 0:
+            status = "exit"
+    except subprocess.TimeoutExpired:
+        p.kill()
+        so, se = p.communicate()
+        status, rc = "hang", None
+    frames = {}
+    bad_lines = 0
+    for line in so.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line, parse_float=Decimal)
+        except ValueError:
+            bad_lines += 1
+            continue
+        if not isinstance(obj, dict) or "type" in obj or "frame" not in obj:
+            continue
+        frames[to_int(obj["frame"])] = obj
+    tail = se.decode("utf-8", "replace").strip().splitlines()[-3:]
+    if bad_lines:
+        tail.append(f"({bad_lines} stdout lines were not JSON)")
+    return frames, status, rc, "\n".join(tail)
+
+
+def opt_kind(o):
+    if isinstance(o, dict):
+        k = o.get("kind", o.get("type"))
+    else:
+        k = o
+    if isinstance(k, str):
+        s = k.strip().lower()
+        if s in TCP_OPT_KINDS:
+            return TCP_OPT_KINDS[s]
+        m = re.fullmatch(r"(?:kind|opt|option|unknown)[-_ ]?(\d+)", s)
+        if m:
+            return int(m.group(1))
+        return to_int(s)
+    return to_int(k)
+
+
+def netinspect_normalise(obj, ihl_units):
+    out = {}
+
+    def put(key, val):
+        if val is not None:
+            out[key] = val
+
+    put("caplen", to_int(obj.get("caplen")))
+    put("len", to_int(obj.get("len")))
+    ts = obj.get("ts")
+    put("ts", str(ts) if ts is not None else None)
+    link = obj.get("link")
+    put("link", link.lower() if isinstance(link, str) else link)
+    eth = obj.get("eth")
+    if isinstance(eth, dict):
+        put("eth.src", mac(eth.get("src")))
+        put("eth.dst", mac(eth.get("dst")))
+        put("eth.type", to_int(eth.get("type")))
+        v = eth.get("vlan")
+        if v:
+            out["eth.vlan"] = tuple(to_int(x.get("id", x.get("vid")) if isinstance(x, dict) else x) for x in v)
+    arp = obj.get("arp")
+    if isinstance(arp, dict):
+        op = arp.get("op")
+        if isinstance(op, str):
+            op = {"request": 1, "reply": 2}.get(op.lower(), to_int(op))
+        put("arp.op", to_int(op))
+        put("arp.sha", mac(arp.get("sha")))
+        put("arp.spa", ip4(arp.get("spa")) if arp.get("spa") is not None else None)
+        put("arp.tha", mac(arp.get("tha")))
+        put("arp.tpa", ip4(arp.get("tpa")) if arp.get("tpa") is not None else None)
+    v4 = obj.get("ipv4")
+    if isinstance(v4, dict):
+        put("ipv4.src", v4.get("src"))
+        put("ipv4.dst", v4.get("dst"))
+        for k in ("ttl", "id", "proto", "len", "frag_offset"):
+            put("ipv4." + k, to_int(v4.get(k)))
+        ihl = to_int(v4.get("ihl"))
+        if isinstance(ihl, int) and (ihl_units == "words" or (ihl_units == "auto" and ihl <= 15)):
+            ihl *= 4
+        put("ipv4.ihl", ihl)
+        put("ipv4.df", to_bool(v4.get("df")))
+        put("ipv4.mf", to_bool(v4.get("mf")))
+        put("ipv4.checksum", v4.get("checksum"))
+    v6 = obj.get("ipv6")
+    if isinstance(v6, dict):
+        put("ipv6.src", ip6(v6.get("src")) if v6.get("src") is not None else None)
+        put("ipv6.dst", ip6(v6.get("dst")) if v6.get("dst") is not None else None)
+        for k in ("hlim", "next", "flow_label", "plen"):
+            put("ipv6." + k, to_int(v6.get(k)))
+    icmp6 = obj.get("icmpv6", obj.get("icmp6"))
+    icmp = obj.get("icmp")
+    if icmp6 is None and isinstance(icmp, dict) and isinstance(v6, dict) and not isinstance(v4, dict):
+        icmp6, icmp = icmp, None
+    if isinstance(icmp, dict):
+        put("icmp.type", to_int(icmp.get("type")))
+        put("icmp.code", to_int(icmp.get("code")))
+    if isinstance(icmp6, dict):
+        put("icmpv6.type", to_int(icmp6.get("type")))
+        put("icmpv6.code", to_int(icmp6.get("code")))
+    tcp = obj.get("tcp")
+    if isinstance(tcp, dict):
+        put("tcp.sport", to_int(tcp.get("sport")))
+        put("tcp.dport", to_int(tcp.get("dport")))
+        put("tcp.seq", to_int(tcp.get("seq")))
+        put("tcp.ack", to_int(tcp.get("ack")))
+        fl = tcp.get("flags")
+        if isinstance(fl, list):
+            m = 0
+            for f in fl:
+                m |= TCP_FLAG_BITS.get(str(f).upper(), 0x8000)  # unknown name -> visible mismatch
+            put("tcp.flags", m)
+        else:
+            put("tcp.flags", to_int(fl))
+        put("tcp.win", to_int(tcp.get("win")))
+        put("tcp.payload_len", to_int(tcp.get("payload_len")))
+        opts = tcp.get("options")
+        if isinstance(opts, list):
+            kinds = []
+            for o in opts:
+                k = opt_kind(o)
+                if k == 0:
+                    break
+                kinds.append(k)
+                val = o.get("value") if isinstance(o, dict) else None
+                if k == 2 and "tcp.opt.mss" not in out:
+                    put("tcp.opt.mss", to_int(val))
+                elif k == 3 and "tcp.opt.wscale" not in out:
+                    put("tcp.opt.wscale", to_int(val if val is not None else o.get("shift")))
+                elif k == 8 and "tcp.opt.ts" not in out and isinstance(o, dict):
+                    tv = o.get("tsval", val.get("tsval") if isinstance(val, dict) else (val[0] if isinstance(val, list) and val else None))
+                    te = o.get("tsecr", val.get("tsecr") if isinstance(val, dict) else (val[1] if isinstance(val, list) and len(val) > 1 else None))
+                    if tv is not None:
+                        out["tcp.opt.ts"] = (to_int(tv), to_int(te))
+            if kinds:
+                out["tcp.options"] = tuple(kinds)
+        put("tcp.checksum", tcp.get("checksum"))
+    udp = obj.get("udp")
+    if isinstance(udp, dict):
+        put("udp.sport", to_int(udp.get("sport")))
+        put("udp.dport", to_int(udp.get("dport")))
+        put("udp.len", to_int(udp.get("len")))
+        put("udp.checksum", udp.get("checksum"))
+    dns = obj.get("dns")
+    if isinstance(dns, dict):
+        netinspect_dns(dns, out)
+    if obj.get("errors"):
+        out["_flagged"] = True
+    return out
+
+
+def netinspect_dns(d, out):
+    def put(key, val):
+        if val is not None:
+            out[key] = val
+
+    put("dns.id", to_int(d.get("id")))
+    qr = to_bool(d.get("qr"))
+    put("dns.qr", qr)
+    opcode = mnemonic(d.get("opcode"), DNS_OPCODES, "OPCODE")
+    rcode = mnemonic(d.get("rcode"), DNS_RCODES, "RCODE")
+    put("dns.opcode", opcode)
+    put("dns.rcode", rcode)
+    flags = d.get("flags")
+    if isinstance(flags, list) and isinstance(qr, int) and isinstance(opcode, int) and isinstance(rcode, int):
+        w = (qr << 15) | ((opcode & 0xF) << 11) | (rcode & 0xF)
+        for f in flags:
+            w |= DNS_FLAG_BITS.get(str(f).upper(), 0x10000)
+        out["dns.flags"] = w
+    elif isinstance(flags, int):
+        out["dns.flags"] = flags
+    qs = d.get("questions")
+    if isinstance(qs, list):
+        out["dns.qd.name"] = tuple(dns_name_n(q.get("name")) for q in qs)
+        out["dns.qd.type"] = tuple(mnemonic(q.get("type"), DNS_TYPES, "TYPE") for q in qs)
+        out["dns.qd.class"] = tuple(mnemonic(q.get("class"), DNS_CLASSES, "CLASS") for q in qs)
+    data = collections.defaultdict(list)
+    for short, key in SECTIONS:
+        rrs = d.get(key, [])  # an absent list is an empty one
+        if not isinstance(rrs, list):
+            continue
+        out[f"dns.{short}.count"] = len(rrs)
+        out[f"dns.{short}.name"] = tuple(dns_name_n(r.get("name")) for r in rrs)
+        types = [mnemonic(r.get("type"), DNS_TYPES, "TYPE") for r in rrs]
+        out[f"dns.{short}.type"] = tuple(types)
+        out[f"dns.{short}.class_ttl"] = tuple((mnemonic(r.get("class"), DNS_CLASSES, "CLASS"), to_int(r.get("ttl")))
+                                              for r, t in zip(rrs, types) if t != 41)
+        for r, t in zip(rrs, types):
+            name = {v: k for k, v in DNS_TYPES.items()}.get(t) if isinstance(t, int) else None
+            if name not in DATA_TYPES or "data" not in r:
+                continue
+            v = r["data"]
+            if name == "A":
+                data[name].append(ip4(v) if isinstance(v, str) else v)
+            elif name == "AAAA":
+                data[name].append(ip6(v) if isinstance(v, str) else v)
+            elif name in ("CNAME", "NS", "PTR"):
+                data[name].append(dns_name_n(v))
+            elif name == "TXT":
+                data[name].extend(parse_txt(v))
+            elif isinstance(v, str):
+                parts = v.split()
+                if name == "MX" and len(parts) == 2:
+                    data[name].append(f"{to_int(parts[0])} {dns_name_n(parts[1])}")
+                elif name == "SRV" and len(parts) == 4:
+                    data[name].append(f"{to_int(parts[0])} {to_int(parts[1])} {to_int(parts[2])} {dns_name_n(parts[3])}")
+                elif name == "SOA" and len(parts) == 7:
+                    data[name].append(" ".join([dns_name_n(parts[0]), dns_name_n(parts[1])] + [str(to_int(x)) for x in parts[2:]]))
+                else:
+                    data[name].append(v)
+            else:
+                data[name].append(v)
+    for t, vals in data.items():
+        out[f"dns.data.{t}"] = tuple(vals)
+
+
+# ---------------------------------------------------------------------------
+# comparison
+# ---------------------------------------------------------------------------
+
+def equal(field, a, b):
+    if field == "ts":
+        try:
+            return Decimal(a) == Decimal(b)
+        except (InvalidOperation, TypeError):
+            return a == b
+    return a == b
+
+
+def show(v):
+    if v is None:
+        return "-"
+    if isinstance(v, tuple):
+        return "[" + ", ".join(show(x) for x in v) + "]"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, str) else str(v)
+
+
+class FileResult:
+    def __init__(self, path):
+        self.path = path
+        self.status = "ok"
+        self.returncode = 0
+        self.stderr = ""
+        self.tshark_error = ""
+        self.frames_t = 0
+        self.frames_n = 0
+        self.missing = 0      # frames tshark has and netinspect did not output
+        self.extra = 0        # frames netinspect output and tshark did not
+        self.compared = 0
+        self.agreed = 0
+        self.diffs = []       # (frame, field, nval, tval, flagged)
+        self.per_field = collections.defaultdict(lambda: [0, 0, 0, 0, 0])  # compared, diffs, flagged, n-only, t-only
+        self.flag_matrix = collections.Counter()  # (netinspect errors?, tshark malformed?) -> frames
+
+
+def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
+    res = FileResult(path)
+    try:
+        tframes, trc, terr = run_tshark(path, tshark_timeout)
+    except subprocess.TimeoutExpired:
+        tframes, trc, terr = {}, None, "tshark timed out"
+    if trc not in (0, None) or not tframes:
+        res.tshark_error = (terr.strip().splitlines() or [f"exit {trc}"])[-1] if terr.strip() or trc else "no frames"
+    nframes_raw, status, rc, stderr = run_netinspect(binary, path, timeout)
+    res.status, res.returncode, res.stderr = status, rc, stderr
+    res.frames_t, res.frames_n = len(tframes), len(nframes_raw)
+    for num in sorted(set(tframes) | set(nframes_raw)):
+        t = tframes.get(num)
+        raw = nframes_raw.get(num)
+        n = netinspect_normalise(raw, ihl_units) if raw is not None else None
+        if t is None:
+            res.extra += 1
+            continue
+        if n is None:
+            res.missing += 1
+            fields = [k for k in t if not k.startswith("_")]
+            res.compared += len(fields)
+            pf = res.per_field["(frame missing from netinspect output)"]
+            pf[0] += len(fields)
+            pf[1] += len(fields)
+            if len(res.diffs) < 100000:
+                res.diffs.append((num, "(frame missing)", None, f"{len(fields)} fields", False))
+            continue
+        flagged = bool(n.get("_flagged") or t.get("_flagged"))
+        res.flag_matrix[(bool(n.get("_flagged")), bool(t.get("_flagged")))] += 1
+        for field in sorted(set(t) | set(n)):
+            if field.startswith("_"):
+                continue
+            a, b = n.get(field), t.get(field)
+            if a is None and b is None:
+                continue
+            res.compared += 1
+            pf = res.per_field[field]
+            pf[0] += 1
+            if equal(field, a, b):
+                res.agreed += 1
+                continue
+            pf[1] += 1
+            if flagged:
+                pf[2] += 1
+            if b is None:
+                pf[3] += 1
+            elif a is None:
+                pf[4] += 1
+            res.diffs.append((num, field, a, b, flagged))
+    return res
+
+
+def collect(args_files):
+    out = []
+    for p in args_files:
+        if os.path.isdir(p):
+            for root, _dirs, files in os.walk(p):
+                for f in sorted(files):
+                    if re.search(r"\.(pcap|pcapng|cap)$", f):
+                        out.append(os.path.join(root, f))
+        else:
+            out.append(p)
+    kept = []
+    for p in sorted(set(out), key=out.index):
+        try:
+            with open(p, "rb") as fh:
+                magic = fh.read(4)
+        except OSError as exc:
+            print(f"skip {p}: {exc}", file=sys.stderr)
+            continue
+        if magic in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x0a\x0d\x0d\x0a"):
+            kept.append(p)
+        else:
+            print(f"skip {p}: not a pcap/pcapng file", file=sys.stderr)
+    return kept
+
+
+def pct(a, b):
+    return 100.0 * a / b if b else 100.0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] + "  (see the module docstring / README.md)",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="+", help="capture files or directories (searched for *.pcap, *.pcapng, *.cap)")
+    ap.add_argument("--netinspect", default=os.environ.get("NETINSPECT", DEFAULT_NETINSPECT))
+    ap.add_argument("--report", action="store_true",
+                    help="detailed report: per-field breakdown with examples, per-file field table, error-flag matrix")
+    ap.add_argument("-n", "--max-diffs", type=int, default=5, help="disagreements listed per capture (default 5)")
+    ap.add_argument("--examples", type=int, default=3, help="examples per field in --report (default 3)")
+    ap.add_argument("--timeout", type=float, default=30.0, help="seconds before netinspect counts as hung (default 30)")
+    ap.add_argument("--tshark-timeout", type=float, default=600.0)
+    ap.add_argument("--threshold", type=float, default=99.9, help="required overall agreement in %% (default 99.9)")
+    ap.add_argument("--ihl-units", choices=["auto", "words", "bytes"], default="auto",
+                    help="unit of netinspect's ipv4.ihl (auto: <= 15 means 32-bit words)")
+    ap.add_argument("-j", "--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    ap.add_argument("--dump-tshark", action="store_true", help="print tshark's normalised frames as JSON and exit")
+    ap.add_argument("--dump-netinspect", action="store_true", help="print netinspect's normalised frames as JSON and exit")
+    ap.add_argument("--diffs-json", metavar="FILE", help="write every disagreement as JSON Lines to FILE")
+    a = ap.parse_args()
+
+    files = collect(a.files)
+    if not files:
+        print("no capture files", file=sys.stderr)
+        return 2
+
+    if a.dump_tshark or a.dump_netinspect:
+        for f in files:
+            if a.dump_tshark:
+                frames, _, err = run_tshark(f, a.tshark_timeout)
+            else:
+                raw, status, rc, err = run_netinspect(a.netinspect, f, a.timeout)
+                frames = {k: netinspect_normalise(v, a.ihl_units) for k, v in raw.items()}
+            for num in sorted(frames):
+                print(json.dumps({"file": f, "frame": num, **{k: (list(v) if isinstance(v, tuple) else v)
+                                                               for k, v in frames[num].items()}}, ensure_ascii=False))
+        return 0
+
+    if not (os.path.isfile(a.netinspect) and os.access(a.netinspect, os.X_OK)):
+        print(f"netinspect binary not found or not executable: {a.netinspect}", file=sys.stderr)
+        return 2
+
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:
+        futs = [ex.submit(compare_file, f, a.netinspect, a.timeout, a.ihl_units, a.tshark_timeout) for f in files]
+        for fut in futs:
+            results.append(fut.result())
+
+    tot_c = tot_a = 0
+    crashes, hangs, exits = [], [], []
+    per_field = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
+    examples = collections.defaultdict(list)
+    flag_matrix = collections.Counter()
+    print(f"{'capture':60} {'frames':>13} {'compared':>9} {'agreed':>9} {'agree%':>8}  status")
+    for r in results:
+        tot_c += r.compared
+        tot_a += r.agreed
+        flag_matrix.update(r.flag_matrix)
+        for f, v in r.per_field.items():
+            for i in range(5):
+                per_field[f][i] += v[i]
+        for d in r.diffs:
+            if len(examples[d[1]]) < a.examples:
+                examples[d[1]].append((r.path,) + d)
+        st = r.status if r.status != "exit" else f"exit {r.returncode}"
+        if r.status == "crash":
+            crashes.append(r)
+        elif r.status == "hang":
+            hangs.append(r)
+        elif r.status == "exit":
+            exits.append(r)
+        extra = ""
+        if r.missing:
+            extra += f", {r.missing} frames missing"
+        if r.extra:
+            extra += f", {r.extra} extra frames"
+        if r.tshark_error:
+            extra += f", tshark: {r.tshark_error}"
+        name = r.path if len(r.path) <= 60 else "..." + r.path[-57:]
+        print(f"{name:60} {r.frames_n:>6}/{r.frames_t:<6} {r.compared:>9} {r.agreed:>9} {pct(r.agreed, r.compared):>7.3f}%  {st}{extra}")
+        for num, field, nv, tv, flagged in r.diffs[:a.max_diffs]:
+            print(f"    frame {num:<6} {field:22} netinspect={show(nv)}  tshark={show(tv)}{'  [flagged]' if flagged else ''}")
+    print()
+    total_pct = pct(tot_a, tot_c)
+    print(f"TOTAL: {len(results)} captures, {tot_c} fields compared, {tot_a} agreed, {total_pct:.3f}% agreement "
+          f"(threshold {a.threshold}%)")
+    print(f"crashes: {len(crashes)}   hangs (>{a.timeout:g}s): {len(hangs)}   other non-zero exits: {len(exits)}")
+    for r in crashes:
+        print(f"  CRASH {r.path}: returncode {r.returncode}; {r.frames_n}/{r.frames_t} frames written; stderr: {r.stderr[-300:]!r}")
+    for r in hangs:
+        print(f"  HANG  {r.path}: killed after {a.timeout:g}s; {r.frames_n}/{r.frames_t} frames written")
+    for r in exits:
+        print(f"  EXIT  {r.path}: returncode {r.returncode}; stderr: {r.stderr[-300:]!r}")
+
+    print()
+    print("Per-field disagreements (flagged = frame has netinspect errors or tshark malformed/short;")
+    print("n-only = only netinspect has the field, t-only = only tshark has it):")
+    print(f"  {'field':40} {'compared':>9} {'differ':>8} {'flagged':>8} {'clean':>7} {'n-only':>7} {'t-only':>7}")
+    for f in sorted(per_field, key=lambda k: (-per_field[k][1], k)):
+        c, d, fl, no, to = per_field[f]
+        if d == 0 and not a.report:
+            continue
+        print(f"  {f:40} {c:>9} {d:>8} {fl:>8} {d - fl:>7} {no:>7} {to:>7}")
+        if a.report:
+            for path, num, field, nv, tv, flagged in examples.get(f, []):
+                print(f"      e.g. {os.path.basename(path)} frame {num}: netinspect={show(nv)[:150]}  tshark={show(tv)[:150]}"
+                      f"{'  [flagged]' if flagged else ''}")
+    if a.report:
+        print()
+        print("Frames by error flag (netinspect errors, tshark malformed/short):")
+        for (ne, te), cnt in sorted(flag_matrix.items()):
+            print(f"  netinspect errors={'yes' if ne else 'no ':3}  tshark malformed={'yes' if te else 'no ':3}  {cnt} frames")
+    if a.diffs_json:
+        with open(a.diffs_json, "w") as fh:
+            for r in results:
+                for num, field, nv, tv, flagged in r.diffs:
+                    fh.write(json.dumps({"file": r.path, "frame": num, "field": field,
+                                         "netinspect": list(nv) if isinstance(nv, tuple) else nv,
+                                         "tshark": list(tv) if isinstance(tv, tuple) else tv,
+                                         "flagged": flagged}, ensure_ascii=False, default=str) + "\n")
+    ok = total_pct >= a.threshold and not crashes and not hangs
+    print()
+    print("RESULT:", "PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
