@@ -34,10 +34,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
-        .testTarget(
-            name: "NetOutputTests",
-            dependencies: ["NetWire", "NetOutput", "NetCapture"],
-            resources: []
-        ),
+        // Formatter unit tests, plus end-to-end golden tests that run the built `netinspect`.
+        .testTarget(name: "NetOutputTests", dependencies: ["NetWire", "NetOutput", "netinspect"]),
     ]
 )

@@ -62,6 +62,8 @@ public final class PcapFileReader {
     public let linkType: Int32
     /// libpcap's name for the link type, e.g. `EN10MB`, `LINUX_SLL2`.
     public let linkTypeName: String
+    /// libpcap's description of the link type, e.g. `Ethernet`.
+    public let linkTypeDescription: String?
     /// The precision the file stores timestamps with.
     public let precision: TimestampPrecision
     public let snapshotLength: Int
@@ -81,6 +83,7 @@ public final class PcapFileReader {
         } else {
             linkTypeName = "DLT \(linkType)"
         }
+        linkTypeDescription = pcap_datalink_val_to_description(linkType).map { String(cString: $0) }
         snapshotLength = Int(pcap_snapshot(h))
         precision = path == "-" ? .micro : FilePrecisionSniffer.precision(ofFileAt: path)
     }

@@ -47,7 +47,7 @@ struct NetInspect: ParsableCommand {
             }
         }
         if !output.json {
-            Diagnostics.line("reading from file \(input.readFile), link-type \(reader.linkTypeName), snapshot length \(reader.snapshotLength)")
+            Diagnostics.line("reading from file \(input.readFile), link-type \(reader.linkTypeName)\(reader.linkTypeDescription.map { " (\($0))" } ?? ""), snapshot length \(reader.snapshotLength)")
         }
         let end = FileRun(reader: reader, output: output, count: input.count).run()
         if case .error(let message) = end {

@@ -164,7 +164,8 @@ TSHARK_FIELDS = [
 PI_ERROR, PI_CHECKSUM, PI_MALFORMED = 0x00800000, 0x01000000, 0x07000000
 
 ENCAP = {1: "ethernet", 25: "sll", 210: "sll2", 7: "raw", 15: "null"}
-IPV6_EXT = {"ipv6.hopopts", "ipv6.routing", "ipv6.fraghdr", "ipv6.dstopts"}
+IPV6_EXT_NUM = {"ipv6.hopopts": 0, "ipv6.routing": 43, "ipv6.fraghdr": 44, "ipv6.dstopts": 60}
+IPV6_EXT = set(IPV6_EXT_NUM)
 ETHERTYPE_OF = {"ip": 0x0800, "ipv6": 0x86DD, "arp": 0x0806, "vlan": 0x8100, "ieee8021ad": 0x88A8}
 
 CHECKSUM = {0: "bad", 1: "ok", 2: "unverified", 3: "unverified", 4: "bad"}
@@ -438,9 +439,9 @@ def tshark_normalise(rec):
     """tshark's raw per-frame record -> {field: normalised value} plus '_flagged'."""
     out = {}
 
-    def first(name, conv=lambda x: x):
+    def first(name, conv=lambda x: x, nth=0):
         v = rec.get(name) or []
-        return conv(v[0]) if v else None
+        return conv(v[nth]) if len(v) > nth else None
 
     def put(key, val):
         if val is not None:
@@ -482,6 +483,16 @@ def tshark_normalise(rec):
         elif rec.get("eth.len"):
             etype = to_int(rec["eth.len"][0])
         put("eth.type", etype)
+    elif "sll" in protos[:1]:
+        sll = "sll2" if encap == 210 else "sll"
+        put(sll + ".pkttype", first("sll.pkttype", to_int))
+        put(sll + ".hatype", first("sll.hatype", to_int))
+        put(sll + ".addr", first("sll.src.eth", mac) or first("sll.src.other", mac))
+        put(sll + ".type", first("sll.etype", to_int) if rec.get("sll.etype") else first("sll.ltype", to_int))
+        if sll == "sll2":
+            put("sll2.ifindex", first("sll.ifindex", to_int))
+    elif "null" in protos[:1]:
+        put("null.family", first("null.family", to_int))
 
     net = next((p for p in protos if p in ("ip", "ipv6", "arp")), None)
     if net == "arp":
@@ -491,11 +502,13 @@ def tshark_normalise(rec):
         put("arp.tha", first("arp.dst.hw_mac", mac))
         put("arp.tpa", first("arp.dst.proto_ipv4", ip4))
     transport = after_transport = None
+    exts = []
     if net in ("ip", "ipv6"):
         ni = protos.index(net)
         rest = protos[ni + 1:]
         if net == "ipv6":
             while rest and rest[0] in IPV6_EXT:
+                exts.append(IPV6_EXT_NUM[rest[0]])
                 rest = rest[1:]
         if rest and rest[0] in ("tcp", "udp", "icmp", "icmpv6"):
             transport = rest[0]
@@ -504,23 +517,58 @@ def tshark_normalise(rec):
         put("ipv4.src", first("ip.src", ip4))
         put("ipv4.dst", first("ip.dst", ip4))
         for k, f in (("ttl", "ip.ttl"), ("id", "ip.id"), ("proto", "ip.proto"), ("len", "ip.len"),
-                     ("ihl", "ip.hdr_len"), ("frag_offset", "ip.frag_offset")):
+                     ("ihl", "ip.hdr_len"), ("tos", "ip.dsfield")):
             put("ipv4." + k, first(f, to_int))
+        fo = first("ip.frag_offset", to_int)
+        put("ipv4.frag_offset", fo * 8 if isinstance(fo, int) else fo)
         put("ipv4.df", first("ip.flags.df", to_bool))
         put("ipv4.mf", first("ip.flags.mf", to_bool))
         put("ipv4.checksum", CHECKSUM.get(first("ip.checksum.status", to_int)))
+        if rec.get("ip.opt.type") and not ("icmp" in protos and protos.count("ip") > 1):
+            kinds = []
+            for k in rec["ip.opt.type"]:
+                k = to_int(k)
+                if k == 0:
+                    break
+                kinds.append(k)
+            if kinds:
+                out["ipv4.options"] = tuple(kinds)
     elif net == "ipv6":
         put("ipv6.src", first("ipv6.src", ip6))
         put("ipv6.dst", first("ipv6.dst", ip6))
-        for k, f in (("hlim", "ipv6.hlim"), ("next", "ipv6.nxt"), ("flow_label", "ipv6.flow"), ("plen", "ipv6.plen")):
+        for k, f in (("hlim", "ipv6.hlim"), ("next", "ipv6.nxt"), ("flow_label", "ipv6.flow"), ("plen", "ipv6.plen"),
+                     ("tclass", "ipv6.tclass")):
             put("ipv6." + k, first(f, to_int))
+        if exts:
+            out["ipv6.ext"] = tuple(exts)
+        if 44 in exts:
+            fo = first("ipv6.fraghdr.offset", to_int)
+            put("ipv6.frag_offset", fo * 8 if isinstance(fo, int) else fo)
+            put("ipv6.mf", first("ipv6.fraghdr.more", to_bool))
+            put("ipv6.frag_id", first("ipv6.fraghdr.ident", to_int))
 
     if transport == "icmp":
         put("icmp.type", first("icmp.type", to_int))
         put("icmp.code", first("icmp.code", to_int))
+        put("icmp.id", first("icmp.ident", to_int))
+        put("icmp.seq", first("icmp.seq", to_int))
+        put("icmp.checksum", CHECKSUM.get(first("icmp.checksum.status", to_int)))
+        # the quoted datagram of an ICMP error: second IP occurrence, first (and only) TCP/UDP occurrence
+        if len(rec.get("ip.src", [])) > 1:
+            put("icmp.quoted.src", first("ip.src", ip4, 1))
+            put("icmp.quoted.dst", first("ip.dst", ip4, 1))
+            put("icmp.quoted.proto", first("ip.proto", to_int, 1))
+            inner = protos[protos.index("icmp") + 1:]
+            if len(inner) > 1 and inner[0] == "ip" and inner[1] in ("tcp", "udp"):
+                put("icmp.quoted.sport", first(inner[1] + ".srcport", to_int))
+                put("icmp.quoted.dport", first(inner[1] + ".dstport", to_int))
     elif transport == "icmpv6":
         put("icmpv6.type", first("icmpv6.type", to_int))
         put("icmpv6.code", first("icmpv6.code", to_int))
+        put("icmpv6.id", first("icmpv6.echo.identifier", to_int))
+        put("icmpv6.seq", first("icmpv6.echo.sequence_number", to_int))
+        put("icmpv6.target", first("icmpv6.nd.ns.target_address", ip6) or first("icmpv6.nd.na.target_address", ip6))
+        put("icmpv6.checksum", CHECKSUM.get(first("icmpv6.checksum.status", to_int)))
     elif transport == "tcp":
         put("tcp.sport", first("tcp.srcport", to_int))
         put("tcp.dport", first("tcp.dstport", to_int))
@@ -530,20 +578,25 @@ def tshark_normalise(rec):
         put("tcp.flags", fl & 0x1FF if isinstance(fl, int) else fl)
         put("tcp.win", first("tcp.window_size_value", to_int))
         put("tcp.payload_len", first("tcp.len", to_int))
-        if "tcp.option_kind" in rec and rec.get("tcp.srcport"):
-            kinds = []
-            for k in rec.get("tcp.option_kind", []):
-                k = to_int(k)
-                if k == 0:
-                    break
-                kinds.append(k)
-            if kinds:
-                out["tcp.options"] = tuple(kinds)
+        put("tcp.hlen", first("tcp.hdr_len", to_int))
+        if isinstance(fl, int) and fl & 0x20:
+            put("tcp.urg", first("tcp.urgent_pointer", to_int))
+        kinds = []
+        for k in rec.get("tcp.option_kind", []):
+            k = to_int(k)
+            if k == 0:
+                break
+            kinds.append(k)
+        if kinds:
+            out["tcp.options"] = tuple(kinds)
         put("tcp.opt.mss", first("tcp.options.mss_val", to_int))
         put("tcp.opt.wscale", first("tcp.options.wscale.shift", to_int))
         tv, te = first("tcp.options.timestamp.tsval", to_int), first("tcp.options.timestamp.tsecr", to_int)
         if tv is not None:
             out["tcp.opt.ts"] = (tv, te)
+        if rec.get("tcp.options.sack_le"):
+            out["tcp.opt.sack"] = tuple(zip((to_int(x) for x in rec["tcp.options.sack_le"]),
+                                            (to_int(x) for x in rec.get("tcp.options.sack_re", []))))
         put("tcp.checksum", CHECKSUM.get(first("tcp.checksum.status", to_int)))
     elif transport == "udp":
         sp, dp = first("udp.srcport", to_int), first("udp.dstport", to_int)
@@ -578,6 +631,11 @@ def tshark_dns(rec, out):
     qr = first("dns.flags.response", to_bool)
     if qr is not None:
         out["dns.qr"] = qr
+    counts4 = [first("dns.count.queries"), first("dns.count.answers"), first("dns.count.auth_rr"), first("dns.count.add_rr")]
+    if None not in counts4:
+        out["dns.counts"] = tuple(counts4)
+    if rec.get("dns.rr.udp_payload_size"):
+        out["dns.opt.udp_size"] = tuple(lst("dns.rr.udp_payload_size", to_int))
     if rec.get("dns.count.queries") or rec.get("dns.qry.name"):
         out["dns.qd.name"] = tuple(lst("dns.qry.name", dns_name_t))
         out["dns.qd.type"] = tuple(lst("dns.qry.type", to_int))
@@ -671,6 +729,8 @@ def run_netinspect(binary, path, timeout):
 def opt_kind(o):
     if isinstance(o, dict):
         k = o.get("kind", o.get("type"))
+        if isinstance(k, str) and k.lower() in ("unknown", "other") and "code" in o:
+            k = o["code"]
     else:
         k = o
     if isinstance(k, str):
@@ -697,6 +757,14 @@ def netinspect_normalise(obj, ihl_units):
     put("ts", str(ts) if ts is not None else None)
     link = obj.get("link")
     put("link", link.lower() if isinstance(link, str) else link)
+    for lk in ("sll", "sll2"):
+        sl = obj.get(lk)
+        if isinstance(sl, dict):
+            for k in ("pkttype", "hatype", "type", "ifindex"):
+                put(f"{lk}.{k}", to_int(sl.get(k)))
+            put(f"{lk}.addr", mac(sl.get("addr")))
+    if isinstance(obj.get("null"), dict):
+        put("null.family", to_int(obj["null"].get("family")))
     eth = obj.get("eth")
     if isinstance(eth, dict):
         put("eth.src", mac(eth.get("src")))
@@ -728,22 +796,44 @@ def netinspect_normalise(obj, ihl_units):
         put("ipv4.df", to_bool(v4.get("df")))
         put("ipv4.mf", to_bool(v4.get("mf")))
         put("ipv4.checksum", v4.get("checksum"))
+        put("ipv4.tos", to_int(v4.get("tos")))
+        if v4.get("options"):
+            kinds = []
+            for o in v4["options"]:
+                k = to_int(o.get("kind") if isinstance(o, dict) else o)
+                if k == 0:
+                    break
+                kinds.append(k)
+            if kinds:
+                out["ipv4.options"] = tuple(kinds)
     v6 = obj.get("ipv6")
     if isinstance(v6, dict):
         put("ipv6.src", ip6(v6.get("src")) if v6.get("src") is not None else None)
         put("ipv6.dst", ip6(v6.get("dst")) if v6.get("dst") is not None else None)
-        for k in ("hlim", "next", "flow_label", "plen"):
+        for k in ("hlim", "next", "flow_label", "plen", "tclass", "frag_offset", "frag_id"):
             put("ipv6." + k, to_int(v6.get(k)))
+        put("ipv6.mf", to_bool(v6.get("mf")))
+        if v6.get("ext"):
+            out["ipv6.ext"] = tuple(to_int(x.get("type", x.get("next")) if isinstance(x, dict) else x) for x in v6["ext"])
     icmp6 = obj.get("icmpv6", obj.get("icmp6"))
     icmp = obj.get("icmp")
     if icmp6 is None and isinstance(icmp, dict) and isinstance(v6, dict) and not isinstance(v4, dict):
         icmp6, icmp = icmp, None
     if isinstance(icmp, dict):
-        put("icmp.type", to_int(icmp.get("type")))
-        put("icmp.code", to_int(icmp.get("code")))
+        for k in ("type", "code", "id", "seq"):
+            put("icmp." + k, to_int(icmp.get(k)))
+        put("icmp.checksum", icmp.get("checksum"))
+        q = icmp.get("quoted")
+        if isinstance(q, dict):
+            put("icmp.quoted.src", q.get("src"))
+            put("icmp.quoted.dst", q.get("dst"))
+            for k in ("proto", "sport", "dport"):
+                put("icmp.quoted." + k, to_int(q.get(k)))
     if isinstance(icmp6, dict):
-        put("icmpv6.type", to_int(icmp6.get("type")))
-        put("icmpv6.code", to_int(icmp6.get("code")))
+        for k in ("type", "code", "id", "seq"):
+            put("icmpv6." + k, to_int(icmp6.get(k)))
+        put("icmpv6.target", ip6(icmp6["target"]) if isinstance(icmp6.get("target"), str) else None)
+        put("icmpv6.checksum", icmp6.get("checksum"))
     tcp = obj.get("tcp")
     if isinstance(tcp, dict):
         put("tcp.sport", to_int(tcp.get("sport")))
@@ -760,6 +850,8 @@ def netinspect_normalise(obj, ihl_units):
             put("tcp.flags", to_int(fl))
         put("tcp.win", to_int(tcp.get("win")))
         put("tcp.payload_len", to_int(tcp.get("payload_len")))
+        put("tcp.hlen", to_int(tcp.get("hlen")))
+        put("tcp.urg", to_int(tcp.get("urg")))
         opts = tcp.get("options")
         if isinstance(opts, list):
             kinds = []
@@ -774,10 +866,22 @@ def netinspect_normalise(obj, ihl_units):
                 elif k == 3 and "tcp.opt.wscale" not in out:
                     put("tcp.opt.wscale", to_int(val if val is not None else o.get("shift")))
                 elif k == 8 and "tcp.opt.ts" not in out and isinstance(o, dict):
-                    tv = o.get("tsval", val.get("tsval") if isinstance(val, dict) else (val[0] if isinstance(val, list) and val else None))
-                    te = o.get("tsecr", val.get("tsecr") if isinstance(val, dict) else (val[1] if isinstance(val, list) and len(val) > 1 else None))
+                    # {"kind": "ts", "value": tsval, "echo": tsecr}; also accepts tsval/tsecr keys or a pair
+                    if isinstance(val, (list, tuple)):
+                        tv, te = (list(val) + [None, None])[:2]
+                    elif isinstance(val, dict):
+                        tv, te = val.get("tsval"), val.get("tsecr", val.get("echo"))
+                    else:
+                        tv, te = o.get("tsval", val), o.get("tsecr", o.get("echo"))
                     if tv is not None:
                         out["tcp.opt.ts"] = (to_int(tv), to_int(te))
+                elif k == 5 and isinstance(val, list):
+                    sack = list(out.get("tcp.opt.sack", ()))
+                    for blk in val:
+                        if isinstance(blk, (list, tuple)) and len(blk) == 2:
+                            sack.append((to_int(blk[0]), to_int(blk[1])))
+                    if sack:
+                        out["tcp.opt.sack"] = tuple(sack)
             if kinds:
                 out["tcp.options"] = tuple(kinds)
         put("tcp.checksum", tcp.get("checksum"))
@@ -815,6 +919,13 @@ def netinspect_dns(d, out):
         out["dns.flags"] = w
     elif isinstance(flags, int):
         out["dns.flags"] = flags
+    counts = d.get("counts")
+    if isinstance(counts, list) and len(counts) == 4:
+        out["dns.counts"] = tuple(to_int(c) for c in counts)
+    udp_sizes = [to_int(r.get("udp_size")) for sec in ("answers", "authority", "additional")
+                 for r in (d.get(sec) or []) if isinstance(r, dict) and r.get("udp_size") is not None]
+    if udp_sizes:
+        out["dns.opt.udp_size"] = tuple(udp_sizes)
     qs = d.get("questions")
     if isinstance(qs, list):
         out["dns.qd.name"] = tuple(dns_name_n(q.get("name")) for q in qs)

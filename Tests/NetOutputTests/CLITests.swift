@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+
+/// End-to-end tests: run the built `netinspect` over the fixture captures and compare with the
+/// golden files in captures/expected (regenerate with scripts/update-goldens, then review the diff).
+enum CLI {
+    static let repo: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let captures = repo.appendingPathComponent("captures")
+
+    static var binary: URL {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().appendingPathComponent("netinspect")
+    }
+
+    struct Result {
+        var stdout: String
+        var stderr: String
+        var status: Int32
+    }
+
+    static func run(_ args: [String], environment: [String: String] = ["TZ": "UTC"]) throws -> Result {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = repo
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read both pipes to the end before waiting, so a large output cannot block the child.
+        var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        p.waitUntilExit()
+        return Result(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+                      status: p.terminationStatus)
+    }
+
+    static var fixtures: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: captures.path)) ?? []
+        return names.filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+    }
+
+    static func stem(_ file: String) -> String {
+        (file as NSString).deletingPathExtension
+    }
+}
+
+@Suite struct GoldenTests {
+    @Test func fixturesArePresent() {
+        #expect(CLI.fixtures.count >= 15)
+    }
+
+    @Test(arguments: CLI.fixtures)
+    func textOutputMatchesGolden(_ file: String) throws {
+        let r = try CLI.run(["-n", "-r", "captures/\(file)"])
+        let got = r.stderr.isEmpty ? r.stdout : (r.stderr.split(separator: "\n").first.map { $0 + "\n" } ?? "") + r.stdout
+            + r.stderr.split(separator: "\n").dropFirst().map { $0 + "\n" }.joined()
+        let expected = try String(contentsOf: CLI.captures.appendingPathComponent("expected/\(CLI.stem(file)).txt"), encoding: .utf8)
+        #expect(got + "exit \(r.status)\n" == expected)
+    }
+
+    @Test(arguments: CLI.fixtures)
+    func jsonOutputMatchesGolden(_ file: String) throws {
+        let r = try CLI.run(["-r", "captures/\(file)", "--json"])
+        let expected = try String(contentsOf: CLI.captures.appendingPathComponent("expected/\(CLI.stem(file)).jsonl"), encoding: .utf8)
+        #expect(r.stdout + r.stderr + "exit \(r.status)\n" == expected)
+    }
+}
+
+/// The JSON Lines contract (shared/contract/json-lines.md): every line parses, carries the
+/// per-packet keys, and layer objects carry their keys with the fixed value forms.
+@Suite struct JSONContractTests {
+    static let layerKeys: [String: [String]] = [
+        "eth": ["src", "dst", "type"],
+        "arp": ["op", "sha", "spa", "tha", "tpa"],
+        "ipv4": ["src", "dst", "ttl", "id", "proto", "len", "ihl", "df", "mf", "frag_offset", "checksum"],
+        "tcp": ["sport", "dport", "seq", "ack", "flags", "win", "payload_len", "options", "checksum"],
+        "udp": ["sport", "dport", "len", "checksum"],
+        "dns": ["id", "qr", "opcode", "rcode", "flags", "questions", "answers", "authority", "additional"],
+        "icmp": ["type", "code"],
+    ]
+
+    @Test(arguments: CLI.fixtures)
+    func everyLineFollowsTheContract(_ file: String) throws {
+        let r = try CLI.run(["-r", "captures/\(file)", "--json"])
+        var frames: [Int] = []
+        for line in r.stdout.split(separator: "\n") {
+            let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            for key in ["frame", "ts", "caplen", "len", "link"] {
+                #expect(obj[key] != nil, "\(file): missing \(key)")
+            }
+            frames.append(obj["frame"] as? Int ?? -1)
+            #expect(obj["type"] == nil)
+            for (layer, keys) in Self.layerKeys {
+                guard let l = obj[layer] as? [String: Any] else { continue }
+                let partial = (obj["errors"] as? [[String: Any]])?.isEmpty == false
+                for k in keys where !partial || layer != "tcp" && layer != "udp" {
+                    #expect(l[k] != nil, "\(file) frame \(obj["frame"] ?? 0): \(layer) lacks \(k)")
+                }
+                if let c = l["checksum"] as? String { #expect(["ok", "bad", "unverified"].contains(c)) }
+            }
+            if let eth = obj["eth"] as? [String: Any], let src = eth["src"] as? String {
+                #expect(src.range(of: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", options: .regularExpression) != nil)
+            }
+            if let tcp = obj["tcp"] as? [String: Any], let flags = tcp["flags"] as? [String] {
+                #expect(Set(flags).isSubset(of: ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"]))
+            }
+            if let dns = obj["dns"] as? [String: Any], let rcode = dns["rcode"] as? String {
+                #expect(rcode == rcode.uppercased())
+                for rr in (dns["answers"] as? [[String: Any]]) ?? [] {
+                    for k in ["name", "type", "class", "ttl", "data"] { #expect(rr[k] != nil) }
+                    if let n = rr["name"] as? String { #expect(n == "." || !n.hasSuffix(".")) }
+                }
+            }
+            for e in (obj["errors"] as? [[String: Any]]) ?? [] {
+                #expect(["truncated", "malformed"].contains(e["kind"] as? String ?? ""))
+                #expect(e["layer"] is String && e["offset"] is Int && e["detail"] is String)
+            }
+        }
+        #expect(frames == frames.sorted())
+    }
+
+    @Test func nanosecondFileKeepsNanoseconds() throws {
+        let r = try CLI.run(["-r", "captures/nanosecond.pcap", "--json", "-c", "1"])
+        let ts = try #require(r.stdout.range(of: "\"ts\":[0-9]+\\.[0-9]+", options: .regularExpression))
+        #expect(r.stdout[ts].split(separator: ".").last?.count == 9)
+    }
+
+    @Test func frameNumbersCountFilteredPackets() throws {
+        let r = try CLI.run(["-r", "captures/dns-udp.pcap", "--json", "udp src port 53"])
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 11)
+        #expect(lines.first?.hasPrefix("{\"frame\":2,") == true)
+    }
+}
+
+@Suite struct CommandLineTests {
+    @Test func missingFileIsOneLineAndNonZero() throws {
+        let r = try CLI.run(["-r", "captures/does-not-exist.pcap"])
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stderr.contains("does-not-exist.pcap"))
+    }
+
+    @Test func notACaptureFile() throws {
+        let r = try CLI.run(["-r", "README.md"])
+        #expect(r.status == 1)
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func badFilterExitsTwo() throws {
+        let r = try CLI.run(["-r", "captures/tcp-handshake.pcap", "tcp", "port", "banana"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("invalid filter expression"))
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func filterAndCount() throws {
+        let r = try CLI.run(["-n", "-r", "captures/tcp-handshake.pcap", "-c", "2", "tcp[tcpflags] & tcp-syn != 0"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].contains("Flags [S]") && lines[1].contains("Flags [S.]"))
+    }
+
+    @Test func serviceNamesUnlessNumeric() throws {
+        let named = try CLI.run(["-r", "captures/dns-udp.pcap", "-c", "1"])
+        #expect(named.stdout.contains(".domain: "))
+        let numeric = try CLI.run(["-n", "-r", "captures/dns-udp.pcap", "-c", "1"])
+        #expect(numeric.stdout.contains(".53: "))
+    }
+
+    @Test func timestampStyles() throws {
+        let none = try CLI.run(["-t", "-n", "-r", "captures/arp.pcap", "-c", "1"])
+        #expect(none.stdout.hasPrefix("ARP, Request"))
+        let epoch = try CLI.run(["-tt", "-n", "-r", "captures/arp.pcap", "-c", "1"])
+        #expect(epoch.stdout.hasPrefix("1700000000.000000 ARP"))
+        let delta = try CLI.run(["-ttt", "-n", "-r", "captures/arp.pcap", "-c", "2"])
+        #expect(delta.stdout.split(separator: "\n").first?.hasPrefix("00:00:00.000000 ") == true)
+        let date = try CLI.run(["-tttt", "-n", "-r", "captures/arp.pcap", "-c", "1"])
+        #expect(date.stdout.hasPrefix("2023-11-14 22:13:20.000000 "))
+    }
+
+    @Test func linkHeaderWithE() throws {
+        let r = try CLI.run(["-e", "-n", "-r", "captures/arp.pcap", "-c", "1"])
+        #expect(r.stdout.contains(", ethertype ARP (0x0806), length "))
+    }
+
+    @Test func corruptedCaptureDecodesEveryFrame() throws {
+        let r = try CLI.run(["-n", "-r", "captures/corrupted.pcap"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 22)
+        #expect(lines.filter { $0.contains("(invalid ") }.count >= 15)
+        // The last frame is a good one: decoding went on.
+        #expect(lines.last?.contains("Flags [P.], seq 1000:1017") == true)
+        #expect(lines.last?.contains("invalid") == false)
+    }
+
+    @Test func snaplenTruncationIsMarked() throws {
+        let r = try CLI.run(["-n", "-r", "captures/truncated-snaplen.pcap"])
+        #expect(r.stdout.split(separator: "\n").allSatisfy { $0.contains("[|") })
+        #expect(!r.stdout.contains("(invalid"))
+    }
+
+    @Test func truncatedFileKeepsEarlierPacketsAndFails() throws {
+        let r = try CLI.run(["-n", "-r", "captures/truncated-file.pcap"])
+        #expect(r.status == 1)
+        #expect(r.stdout.split(separator: "\n").count == 15)
+        #expect(r.stderr.contains("truncated dump file"))
+    }
+
+    @Test func unsupportedLinkTypeSaysWhich() throws {
+        let r = try CLI.run(["-n", "-r", "captures/unknown-dlt.pcap"])
+        #expect(r.status == 0)
+        #expect(r.stdout.split(separator: "\n").allSatisfy { $0.contains("unsupported link type") && $0.contains("147") })
+    }
+}
