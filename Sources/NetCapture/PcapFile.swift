@@ -72,7 +72,7 @@ public final class PcapFileReader {
     public init(path: String) throws(CaptureError) {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
-            let why = errbuf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            let why = errbuf.withUnsafeBufferPointer { $0.baseAddress.map { String(cString: $0) } ?? "cannot open" }
             throw CaptureError("\(path): \(why)")
         }
         handle = h

@@ -115,12 +115,8 @@ public struct OutputBuffer {
 
     @inline(__always)
     public mutating func decimal<T: BinaryInteger>(_ value: T) {
-        if value < 0 {
-            byte(UInt8(ascii: "-"))
-            unsigned(UInt64(-Int64(value)))
-        } else {
-            unsigned(UInt64(value))
-        }
+        if value < 0 { byte(UInt8(ascii: "-")) }
+        unsigned(UInt64(truncatingIfNeeded: value.magnitude))
     }
 
     @inline(__always)
