@@ -97,10 +97,12 @@ public enum DNSDecoder {
 
     /// Decodes a DNS message from `r` (windowed to the message). Partial results stay in `msg`
     /// when an error is thrown.
-    public static func decode(_ r: ByteReader, into msg: inout DNSMessage) throws(DecodeError) {
+    /// `declaredLength` is the message length its carrier declares (UDP length − 8), which the
+    /// reader's window may be shorter than when the capture cut it.
+    public static func decode(_ r: ByteReader, declaredLength: Int, into msg: inout DNSMessage) throws(DecodeError) {
         var r = r
         let start = r.offset
-        msg.length = r.remaining
+        msg.length = declaredLength
         msg.id = try r.readUInt16()
         msg.flags = try r.readUInt16()
         msg.questionCount = try r.readUInt16()
@@ -211,7 +213,7 @@ public enum DNSDecoder {
             switch len & 0xC0 {
             case 0x00:
                 if len == 0 {
-                    wireLength += 1
+                    wireLength += 1  // the root label; counted in the limit check below
                     if !followed { resumeAt = cursor + 1 }
                     try r.seek(to: resumeAt, lowerBound: r.offset)
                     if out.isEmpty { return "." }
@@ -219,7 +221,8 @@ public enum DNSDecoder {
                 }
                 let n = Int(len)
                 wireLength += n + 1
-                guard wireLength <= maxNameLength else {
+                // + 1 for the root label that must still follow.
+                guard wireLength + 1 <= maxNameLength else {
                     throw DecodeError.malformed(.dns, at: cursor, field: "name length", value: wireLength)
                 }
                 // Check the whole label is there before copying.

@@ -45,7 +45,7 @@ enum IPv4Decoder {
             var o = h.sub(declared: hl - 20, layer: .ipv4)
             try o.require(hl - 20)
             try decodeOptions(&o, &p)
-            h = o.rest(layer: .ipv4)
+            try h.skip(hl - 20)
         }
         if verifyChecksums {
             let header = h.raw(from: start, to: start + hl)

@@ -115,19 +115,25 @@ enum UDPDecoder {
             if checksum == 0 && !u.isIPv6 {
                 udp.checksumStatus = .unverified  // sender did not compute one (allowed over IPv4)
             } else {
+                // The pseudo-header carries the UDP length field (RFC 768 / RFC 8200 §8.1).
+                let pseudo: UInt64
+                if let ip6 = p.ipv6 {
+                    pseudo = InternetChecksum.pseudoHeaderIPv6(source: ip6.source, destination: ip6.destination, proto: 17, length: Int(len))
+                } else if let ip4 = p.ipv4 {
+                    pseudo = InternetChecksum.pseudoHeaderIPv4(source: ip4.source, destination: ip4.destination, proto: 17, length: Int(len))
+                } else {
+                    pseudo = u.pseudoHeader
+                }
                 udp.checksumStatus = InternetChecksum.transportVerdict(
-                    segment: r.raw(from: start, to: start + Int(len)),
-                    pseudo: u.isIPv6 ? u.pseudoHeader : InternetChecksum.pseudoHeaderIPv4(
-                        source: p.ipv4?.source ?? IPv4Address(raw: 0), destination: p.ipv4?.destination ?? IPv4Address(raw: 0),
-                        proto: 17, length: Int(len)),
-                    field: checksum)
+                    segment: r.raw(from: start, to: start + Int(len)), pseudo: pseudo, field: checksum)
             }
             p.udp = udp
         }
-        if decodeDNS && (sport == dnsPort || dport == dnsPort) && !u.fragmented && body.remaining > 0 {
+        // A declared DNS payload is decoded even when the capture kept none of it (then it is truncated).
+        if decodeDNS && (sport == dnsPort || dport == dnsPort) && !u.fragmented && len > 8 {
             var msg = DNSMessage()
             do {
-                try DNSDecoder.decode(body.rest(layer: .dns), into: &msg)
+                try DNSDecoder.decode(body.rest(layer: .dns), declaredLength: Int(len) - 8, into: &msg)
                 p.dns = msg
             } catch {
                 p.dns = msg

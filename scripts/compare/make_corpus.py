@@ -31,8 +31,8 @@ OUTDIR (default /tmp/netinspect-corpus, deliberately outside the git tree) gets
              record's caplen/len are changed; pcap headers stay valid.
   MANIFEST.tsv   file, packets, description
 
---count is the number of mutated packets to produce (default 12000; the whole
-corpus is then roughly 20k packets).  --seed makes crafted/ and the mutation
+--count is the number of mutated packets to produce (default 8000; the whole
+corpus is then roughly 22k packets).  --seed makes crafted/ and the mutation
 choices reproducible (live/ is, by nature, different on every run, and so are
 the mutated copies of live files).
 """
@@ -48,6 +48,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ inside the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dnswire  # noqa: E402
 
@@ -417,9 +418,13 @@ def craft_all(outdir, rng, notes):
     from scapy.layers.inet6 import (ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6DestUnreach, ICMPv6PacketTooBig,
                                     ICMPv6TimeExceeded, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RS, ICMPv6ND_RA,
                                     ICMPv6NDOptSrcLLAddr)
+    import logging
     conf.verb = 0
+    # scapy warns "Inconsistent linktypes" when raw IP packets go into a LINKTYPE_RAW file; the header is right
+    logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
     os.makedirs(outdir, exist_ok=True)
     R = rng
+    random.seed(R.getrandbits(64))  # scapy's own random defaults (e.g. IPv6 fragment ids) use the global RNG
 
     def mac():
         return "02:%02x:%02x:%02x:%02x:%02x" % tuple(R.getrandbits(8) for _ in range(5))
@@ -455,14 +460,12 @@ def craft_all(outdir, rng, notes):
 
     files = []
 
-    def save(name, pkts, desc, linktype=None, nano=False):
+    def save(name, pkts, desc, linktype=1, nano=False):
         t0 = 1700000000 + R.randint(0, 10**7)
         for i, p in enumerate(pkts):
             p.time = t0 + i * 0.000137 + (R.randint(0, 999) * 1e-9 if nano else 0)
         path = os.path.join(outdir, name)
-        kw = {}
-        if linktype is not None:
-            kw["linktype"] = linktype
+        kw = {"linktype": linktype}
         if nano:
             kw["nano"] = True
         wrpcap(path, pkts, **kw)
@@ -593,9 +596,11 @@ def craft_all(outdir, rng, notes):
                 ic.gw = ip4()
             p = eth() / ipl(False) / ic / Raw(raw_inner)
         elif r < 0.65:
-            p = eth() / ipl(False) / ICMP(type=R.choice([13, 14, 17, 18, 9, 10]), code=0) / Raw(R.randbytes(12))
+            p = eth() / ipl(False) / ICMP(type=R.choice([13, 14, 17, 18, 9, 10]), code=0, id=R.getrandbits(16), seq=R.getrandbits(16),
+                                          ts_ori=R.getrandbits(32), ts_rx=R.getrandbits(32), ts_tx=R.getrandbits(32)) / Raw(R.randbytes(12))
         elif r < 0.7:
-            p = eth() / ipl(False) / ICMP(type=R.randint(0, 255), code=R.randint(0, 255)) / Raw(R.randbytes(R.randint(0, 40)))
+            p = eth() / ipl(False) / ICMP(type=R.randint(0, 255), code=R.randint(0, 255), ts_ori=R.getrandbits(32),
+                                          ts_rx=R.getrandbits(32), ts_tx=R.getrandbits(32)) / Raw(R.randbytes(R.randint(0, 40)))
         elif r < 0.8:
             p = eth() / ipl(True) / R.choice([ICMPv6EchoRequest, ICMPv6EchoReply])(id=R.getrandbits(16), seq=R.getrandbits(16), data=R.randbytes(R.choice([0, 8, 56])))
         elif r < 0.9:
@@ -858,7 +863,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("outdir", nargs="?", default=DEFAULT_OUT)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--count", type=int, default=12000, help="number of mutated packets (default 12000)")
+    ap.add_argument("--count", type=int, default=8000, help="number of mutated packets (default 8000)")
     ap.add_argument("--no-live", action="store_true", help="skip the live loopback captures (needs no root)")
     ap.add_argument("--no-mutate", action="store_true")
     a = ap.parse_args()

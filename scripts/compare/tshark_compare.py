@@ -2,100 +2,125 @@
 """Field-by-field comparison of `netinspect -r FILE --json` with tshark.
 
     tshark_compare.py FILE|DIR ... [--netinspect PATH] [--report] [-n N] [-j JOBS]
-    tshark_compare.py FILE --dump-tshark      # only show tshark's normalised view
+                      [--timeout S] [--threshold PCT] [--ignore FIELD] [--strict-checksums]
+                      [--diffs-json OUT]
+    tshark_compare.py FILE --dump-tshark | --dump-netinspect   # one side's normalised frames
 
-For every capture, netinspect (JSON Lines, see /work/shared/contract/json-lines.md)
-and tshark (-T fields) are run and each frame's fields are normalised into one
-common shape ("ipv4.ttl" -> 64, "tcp.flags" -> bitmask, ...).  A field counts as
-compared when at least one side has it; it agrees when both values are equal
-after normalisation.  Crashes (killed by a signal, or exit status >= 128) and
-hangs (no exit within --timeout seconds, default 30) are reported separately.
+For every capture, netinspect (JSON Lines, /work/shared/contract/json-lines.md) and
+tshark (-T fields) are run and each frame's fields are normalised into one common
+shape ("ipv4.ttl" -> 64, "tcp.flags" -> bitmask, ...).  A field counts as compared
+when at least one side has it; it agrees when both values are equal after
+normalisation.  A frame tshark has and netinspect did not print counts all of its
+tshark fields as disagreements ("(frame missing ...)").  Crashes (killed by a
+signal or exit status >= 128) and hangs (no exit within --timeout seconds,
+default 30) are reported separately; so are other non-zero exits.
 Exit status: 0 when overall agreement >= --threshold (99.9 %) and there was no
 crash or hang, 1 otherwise, 2 on usage errors.
 
 How tshark is run, and why (every deviation from tshark's defaults):
 
-  * -n                         no name resolution (addresses and ports stay numeric).
-  * a private configuration directory (WIRESHARK_CONFIG_DIR) whose
-    `disabled_protos` disables every protocol except the ones netinspect decodes
-    (frame, eth, ethertype, vlan, ieee8021ad, sll, null, raw, arp, ip, ipv6 and its
-    extension headers, icmp, icmpv6, tcp, udp, dns, data, _ws.*).  This is the
-    "disable heuristics / port reinterpretation" step done once and for all: no
-    mDNS on 5353, no LLMNR on 5355, no RTCP/RTP heuristics on random UDP ports,
-    no LLC/SNAP decoding of 802.3 frames (netinspect does not look inside them),
-    and UDP/53 is always offered to DNS even when the other port is lower and
-    belongs to some other registered protocol.
-  * -o ip.defragment:FALSE, -o ipv6.defragment:FALSE: no IP reassembly, so a first
-    fragment shows its own UDP/TCP header (like netinspect, which looks at
-    packets one at a time) and reassembled data never lands on the last fragment.
-  * -o tcp.desegment_tcp_streams:FALSE, -o dns.desegment_dns_messages:FALSE,
-    -o tcp.analyze_sequence_numbers:FALSE, -o tcp.relative_sequence_numbers:FALSE,
-    -o tcp.calculate_timestamps:FALSE: per-segment view, raw sequence numbers
-    (tcp.seq_raw / tcp.ack_raw are what is compared anyway).
-  * -o ip.check_checksum:TRUE, -o tcp.check_checksum:TRUE, -o udp.check_checksum:TRUE:
-    so tshark has an ok/bad verdict to compare with netinspect's `checksum`.
-  * -o ip.tso_support:FALSE: tshark would otherwise take an IPv4 total length of 0
-    as "TSO, use the captured length"; netinspect reports the header value.
+  * -n: no name resolution.
+  * A private configuration directory (WIRESHARK_CONFIG_DIR, made once per run)
+    whose `disabled_protos` disables every protocol except the ones netinspect
+    decodes: frame, eth, ethertype, vlan, ieee8021ad, sll, null, raw, loop, arp,
+    ip, ipv6 and its extension headers, icmp, icmpv6, tcp, mptcp (only so the MPTCP
+    option's kind is listed), udp, dns, data, _ws.*.  This is the "disable
+    heuristics / port reinterpretation" step done once for all: no mDNS on 5353,
+    no LLMNR on 5355, no RTP/RTCP heuristics on random UDP ports, no LLC/SNAP
+    decoding inside 802.3 frames, no GRE/SCTP/ESP payloads, and UDP/53 is always
+    handed to DNS even when the other port is lower and registered elsewhere.
+  * -o ip.defragment:FALSE / ipv6.defragment:FALSE: no reassembly; every packet is
+    looked at alone, like netinspect does.
+  * -o tcp.desegment_tcp_streams:FALSE, dns.desegment_dns_messages:FALSE,
+    tcp.analyze_sequence_numbers:FALSE, tcp.relative_sequence_numbers:FALSE,
+    tcp.calculate_timestamps:FALSE, udp.calculate_timestamps:FALSE: per-segment
+    view and raw sequence numbers (tcp.seq_raw/ack_raw are what is compared).
+  * -o ip/tcp/udp.check_checksum:TRUE: tshark gets an ok/bad verdict to compare.
+  * -o ip.tso_support:FALSE: an IPv4 total length of 0 is not taken as "TSO, use
+    the captured length"; netinspect reports the header value.
+  * Frames whose DNS records cannot be split into sections from the flat -T fields
+    lists (NSEC/NSEC3/CSYNC type bitmaps add dns.resp.type values, an SRV owner
+    name is shown as dns.srv.service/proto/name instead of dns.resp.name, a record
+    cut short has a name but no type) are read a second time with -T pdml, where
+    only the first dns.resp.* child of each record element counts.
 
 Fields and normalisation (netinspect key <- tshark field):
 
-  frame: caplen <- frame.cap_len; len <- frame.len; ts <- frame.time_epoch
-      (compared as exact decimals: "1700000000.123456" == "1700000000.123456000");
-      link <- frame.encap_type (1 ethernet, 25 sll, 210 sll2, 7 raw, 15 null; other
-      encapsulations are not compared).
-  eth.src/dst <- eth.src/dst (lower case); eth.vlan <- the list of vlan.id /
-      ieee8021ad.id in tag order; eth.type <- the EtherType after the last tag:
-      last vlan.etype, or, after an 802.1ad tag, the EtherType implied by the next
-      protocol; eth.len when the frame is 802.3 (type field < 0x600) because
-      netinspect reports the raw 16-bit field.
-  arp.op (request=1, reply=2, numbers as is) <- arp.opcode; arp.sha/spa/tha/tpa <-
-      arp.src.hw_mac / arp.src.proto_ipv4 / arp.dst.hw_mac / arp.dst.proto_ipv4.
-  ipv4.* <- ip.* (first occurrence only: an ICMP error's quoted IP header is a
-      later occurrence and is ignored); ihl is compared in bytes (tshark's
-      ip.hdr_len; netinspect values <= 15 are taken as 32-bit words and x4, see
-      --ihl-units); df/mf as 0/1; frag_offset in 8-byte units (tshark prints the
-      raw 13-bit field); checksum <- ip.checksum.status (0 bad, 1 ok, 2 unverified,
-      3 "not present" -> unverified).
-  ipv6.src/dst (canonical compressed form), hlim, next (the fixed header's Next
-      Header), flow_label, plen <- ipv6.* first occurrence.
-  icmp.type/code <- icmp.* (IPv4) and icmpv6.type/code <- icmpv6.* (IPv6); netinspect's
-      `icmp` (or `icmpv6`/`icmp6`) object, named by the outer IP version.
-  tcp.* / udp.* are taken only when TCP/UDP directly follows the outer IP header
-      (after IPv6 extension headers); TCP/UDP quoted inside an ICMP error is
-      ignored.  tcp.seq/ack <- tcp.seq_raw/ack_raw; tcp.flags <- tcp.flags as a
-      bitmask of FIN..NS (0x1FF; the 3 reserved bits are masked out because the
-      contract has no names for them); tcp.win <- tcp.window_size_value (raw, not
-      scaled); tcp.payload_len <- tcp.len; tcp.options <- list of tcp.option_kind,
-      cut at the first EOL (EOL and the padding after it are not listed);
-      tcp.opt.mss / tcp.opt.wscale / tcp.opt.ts <- tcp.options.mss_val /
-      tcp.options.wscale.shift / tcp.options.timestamp.tsval+tsecr;
-      tcp.checksum / udp.checksum as for IPv4; udp.len <- udp.length.
+  caplen/len <- frame.cap_len/frame.len.  ts <- frame.time_epoch, compared as exact
+      decimals ("1700000000.123456" == "1700000000.123456000").  link <-
+      frame.encap_type (1 ethernet, 25 sll, 210 sll2, 7 raw, 15 null); for any other
+      encapsulation `link` is not compared.
+  eth.src/dst (lower case); eth.vlan <- vlan.id / ieee8021ad.id in tag order;
+      eth.type <- the EtherType after the last tag (last vlan.etype; after an
+      802.1ad tag the EtherType implied by the next protocol, none if unknown); for
+      an 802.3 frame netinspect reports the raw 16-bit length field, so eth.len /
+      vlan.len are used.
+  sll.* / sll2.* (pkttype, hatype, addr, type, ifindex) <- sll.*; null.family.
+  arp.op (request=1, reply=2) <- arp.opcode; arp.sha/spa/tha/tpa <- arp.src.hw_mac
+      / arp.src.proto_ipv4 / arp.dst.* ; for other hardware/protocol types tshark
+      prints raw bytes (arp.src.hw "020a9c2be780"), which are rendered as MAC /
+      dotted quad when they are 6 / 4 bytes long.
+  ipv4.* <- ip.* of the FIRST occurrence only (an ICMP error's quoted header is a
+      later occurrence).  ihl in bytes (netinspect's value <= 15 is taken as 32-bit
+      words, see --ihl-units); df/mf as 0/1; frag_offset in bytes (tshark's raw
+      13-bit field x 8, netinspect reports bytes); tos <- ip.dsfield.
+  ipv6.src/dst (compressed form), hlim, next (fixed header's Next Header), flow_label,
+      plen, tclass <- ipv6.*, first occurrence; ipv6.ext <- the extension headers in
+      frame.protocols (0, 43, 44, 60); ipv6.frag_offset (bytes) / mf / frag_id <-
+      ipv6.fraghdr.*.
+  checksums (ipv4, tcp, udp, icmp, icmpv6) <- *.checksum.status: 0 bad, 1 ok,
+      2 unverified, 3 "not present" (UDP checksum 0) -> unverified.  Unless
+      --strict-checksums: a transport checksum tshark calls bad that is exactly the
+      pseudo-header sum or its complement (the partial checksum Linux leaves for
+      transmit offload, i.e. on every loopback capture) counts as "unverified",
+      which is what netinspect reports for it.
+  icmp.type/code/id/seq <- icmp.* (IPv4), icmpv6.type/code/id/seq/target <-
+      icmpv6.type/code/echo.identifier/echo.sequence_number/nd.n[sa].target_address,
+      named by the outer IP version (netinspect's `icmp` on IPv6 is icmpv6).
+      icmp.quoted.src/dst/proto <- the SECOND ip.* occurrence, quoted.sport/dport <-
+      the (only) udp/tcp port occurrence when the ICMP error quotes TCP/UDP.
+      ICMPv6 errors' quoted headers are not compared.
+  tcp.* / udp.* only when TCP/UDP directly follows the outer IP header (after IPv6
+      extension headers); TCP/UDP quoted in an ICMP error is ignored.  tcp.seq/ack
+      <- tcp.seq_raw/ack_raw; tcp.flags <- tcp.flags as a bitmask of FIN..NS (0x1FF;
+      the 3 reserved bits are masked out: the contract has no names for them);
+      tcp.win <- tcp.window_size_value (unscaled); tcp.payload_len <- tcp.len;
+      tcp.hlen <- tcp.hdr_len; tcp.urg <- tcp.urgent_pointer (only when URG is set,
+      as netinspect does); tcp.options <- tcp.option_kind list cut at the first EOL
+      (EOL and the padding after it are not listed; an empty list = absent);
+      netinspect's {"kind": "unknown", "code": N} is kind N.  tcp.opt.mss / wscale
+      / ts (tsval, tsecr) / sack (pairs) <- tcp.options.mss_val / wscale.shift /
+      timestamp.tsval+tsecr / sack_le+sack_re.  udp.len <- udp.length.
   dns.* only for UDP with source or destination port 53 (what netinspect decodes);
-      DNS over TCP and DNS quoted in ICMP are ignored.  dns.id; dns.qr <-
-      dns.flags.response (0/1); dns.opcode (names mapped to numbers) <-
-      dns.flags.opcode; dns.rcode (names -> numbers) <- dns.flags.rcode;
-      dns.flags <- the raw 16-bit flags word (netinspect's qr/opcode/flag
-      names/rcode re-assembled; AA TC RD RA Z AD CD); dns.qd.name/type/class <-
-      dns.qry.*; per section (an, ns, ar): count, name, type, and class+ttl (OPT
-      records excluded: tshark shows payload size / extended flags instead).
-      tshark's flat dns.resp.* lists are split into sections by the header counts
-      (records are parsed in order), so a record tshark could not parse is
-      simply missing.  Record data, all sections together, per type:
-      dns.data.A <- dns.a, AAAA <- dns.aaaa, CNAME <- dns.cname, NS <- dns.ns,
-      PTR <- dns.ptr.domain_name, MX "pref host" <- dns.mx.*, SRV "prio weight port
-      target" <- dns.srv.*, SOA "mname rname serial refresh retry expire minimum"
-      <- dns.soa.*, TXT (list of character-strings, all TXT records flattened)
-      <- dns.txt.  Names: no trailing dot, tshark's "<Root>" is ".", escapes
-      decoded on both sides (tshark: C escapes and \\ooo octal; netinspect:
-      RFC 1035 \\DDD decimal and \\X), bytes >= 0x80 read as UTF-8 with
-      replacement like tshark does.  Types/classes: mnemonics -> numbers,
-      "TYPE65280" -> 65280.
+      DNS over TCP, on other ports, or quoted in ICMP is ignored.  EXCLUDED (and
+      counted in the output): DNS in a non-atomic IP fragment (MF set or offset >
+      0): tshark decodes the first fragment's DNS, netinspect deliberately does not.
+      dns.id; dns.qr <- dns.flags.response; dns.opcode (names -> numbers);
+      dns.rcode (names -> numbers) <- dns.flags.rcode, or the low 4 flag bits for
+      queries (tshark shows no rcode field there); dns.flags <- the raw 16-bit
+      flags word, netinspect's qr/opcode/flag names/rcode re-assembled (AA TC RD
+      RA Z AD CD); dns.counts <- the four header counts (UPDATE messages:
+      zones/prerequisites/updates/additional); dns.qd.name/type/class <- dns.qry.*;
+      per section (an, ns, ar; for UPDATE prerequisites -> an, updates -> ns): count
+      of parsed records, names, types, and (class, ttl) of the non-OPT records;
+      dns.opt.udp_size <- dns.rr.udp_payload_size.  Record data, all sections
+      together, per type: A <- dns.a, AAAA <- dns.aaaa, CNAME <- dns.cname, NS <-
+      dns.ns, PTR <- dns.ptr.domain_name, MX "pref host", SRV "prio weight port
+      target", SOA "mname rname serial refresh retry expire minimum", TXT (all
+      character-strings of all TXT records, each cut at its first NUL byte because
+      tshark shows a string only up to there).  Names: no trailing dot, tshark's
+      "<Root>" is "."; escapes decoded on both sides (tshark: \\t-style, \\ooo
+      octal, \\uXXXX; netinspect: RFC 1035 \\DDD decimal and \\X); bytes read as
+      UTF-8 the way tshark does (overlong 2-byte forms accepted, invalid bytes ->
+      one U+FFFD per run).  Types/classes: mnemonics -> numbers ("TYPE65280" ->
+      65280).
 
 A frame is "flagged" when netinspect reported `errors` for it or tshark marked it
-malformed / short (_ws.malformed, _ws.short, or an expert item of group Malformed,
-or of severity Error in any group but Checksum, e.g. "bogus IP header length"); the per-field breakdown shows how
-many disagreements fall on flagged frames (typically deliberate: netinspect stops
-at an invalid header where tshark keeps going) and how many on clean ones (bugs).
+malformed / short (_ws.malformed, _ws.short, an expert item of group Malformed, or
+of severity Error in any group but Checksum, e.g. "bogus IP header length"); the
+per-field breakdown shows how many disagreements fall on flagged frames (mostly
+deliberate: netinspect emits a layer only when its whole fixed header was
+captured, tshark shows whatever fields fit) and how many on clean ones.
 """
 
 import argparse
@@ -134,8 +159,9 @@ KEEP_PROTOCOLS = {
 
 TSHARK_FIELDS = [
     "frame.number", "frame.protocols", "frame.time_epoch", "frame.len", "frame.cap_len", "frame.encap_type",
-    "eth.src", "eth.dst", "eth.type", "eth.len", "vlan.id", "vlan.etype", "ieee8021ad.id",
+    "eth.src", "eth.dst", "eth.type", "eth.len", "vlan.id", "vlan.etype", "vlan.len", "ieee8021ad.id",
     "arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.hw_mac", "arp.dst.proto_ipv4",
+    "arp.src.hw", "arp.src.proto", "arp.dst.hw", "arp.dst.proto",
     "ip.src", "ip.dst", "ip.ttl", "ip.id", "ip.proto", "ip.len", "ip.hdr_len", "ip.flags.df", "ip.flags.mf",
     "ip.frag_offset", "ip.checksum.status",
     "ipv6.src", "ipv6.dst", "ipv6.hlim", "ipv6.nxt", "ipv6.flow", "ipv6.plen",
@@ -146,6 +172,7 @@ TSHARK_FIELDS = [
     "udp.srcport", "udp.dstport", "udp.length", "udp.checksum.status",
     "dns.id", "dns.flags", "dns.flags.response", "dns.flags.opcode", "dns.flags.rcode",
     "dns.count.queries", "dns.count.answers", "dns.count.auth_rr", "dns.count.add_rr",
+    "dns.count.zones", "dns.count.prerequisites", "dns.count.updates",
     "dns.qry.name", "dns.qry.type", "dns.qry.class",
     "dns.resp.name", "dns.resp.type", "dns.resp.class", "dns.resp.ttl",
     "dns.a", "dns.aaaa", "dns.cname", "dns.ns", "dns.ptr.domain_name", "dns.mx.preference", "dns.mx.mail_exchange",
@@ -155,8 +182,8 @@ TSHARK_FIELDS = [
     "_ws.malformed", "_ws.short", "_ws.expert.severity", "_ws.expert.group",
     # keys netinspect emits beyond the contract's minimum
     "sll.pkttype", "sll.hatype", "sll.src.eth", "sll.src.other", "sll.etype", "sll.ltype", "sll.ifindex", "null.family",
-    "ip.dsfield", "ip.opt.type", "ipv6.tclass", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "ipv6.fraghdr.ident",
-    "tcp.hdr_len", "tcp.urgent_pointer", "tcp.options.sack_le", "tcp.options.sack_re",
+    "ip.dsfield", "ipv6.tclass", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "ipv6.fraghdr.ident",
+    "tcp.checksum", "udp.checksum", "tcp.hdr_len", "tcp.urgent_pointer", "tcp.options.sack_le", "tcp.options.sack_re",
     "icmp.ident", "icmp.seq", "icmp.checksum.status",
     "icmpv6.echo.identifier", "icmpv6.echo.sequence_number", "icmpv6.nd.ns.target_address",
     "icmpv6.nd.na.target_address", "icmpv6.checksum.status", "dns.rr.udp_payload_size",
@@ -242,6 +269,16 @@ def mac(v):
     return v.strip().lower() if isinstance(v, str) else v
 
 
+def hex_mac(v):
+    h = v.replace(":", "").strip().lower()
+    return ":".join(h[i:i + 2] for i in range(0, 12, 2)) if re.fullmatch(r"[0-9a-f]{12}", h) else v
+
+
+def hex_ip4(v):
+    h = v.replace(":", "").strip().lower()
+    return ".".join(str(int(h[i:i + 2], 16)) for i in range(0, 8, 2)) if re.fullmatch(r"[0-9a-f]{8}", h) else v
+
+
 def ip6(v):
     try:
         return ipaddress.IPv6Address(v.strip()).compressed
@@ -286,7 +323,9 @@ _C_ESC = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92}
 
 
 def tshark_text(s):
-    """Undo tshark's format_text escaping -> str (\\t, \\ooo octal; other backslashes are literal)."""
+    """Undo tshark's format_text escaping -> str (\\t, \\ooo octal, \\uXXXX; other backslashes are literal)."""
+    if s is not None and "\ufffd" in s:
+        s = _FFFD_RUN.sub("\ufffd", s)
     if s is None or "\\" not in s:
         return s
     out = []
@@ -299,6 +338,11 @@ def tshark_text(s):
                 out.append(chr(int(s[i + 1:i + 4], 8)))
                 i += 4
                 continue
+            m = re.match(r"u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|x([0-9a-fA-F]{2})", s[i + 1:i + 10])
+            if m:  # \uXXXX: a control character that came out of UTF-8 decoding
+                out.append(chr(int(next(g for g in m.groups() if g), 16)))
+                i += 1 + len(m.group())
+                continue
             if n in _C_ESC and n != "\\":
                 out.append(chr(_C_ESC[n]))
                 i += 2
@@ -306,6 +350,17 @@ def tshark_text(s):
         out.append(c)
         i += 1
     return "".join(out)
+
+
+_OVERLONG2 = re.compile(rb"[\xc0\xc1][\x80-\xbf]")
+_FFFD_RUN = re.compile("\ufffd+")
+
+
+def lenient_utf8(b):
+    """Bytes -> str the way tshark renders label/string bytes: UTF-8, where tshark also accepts
+    overlong 2-byte forms (C0 A8 -> "("), and invalid bytes become U+FFFD (runs collapsed to one)."""
+    b = _OVERLONG2.sub(lambda m: bytes([((m.group()[0] & 0x1F) << 6) | (m.group()[1] & 0x3F)]), b)
+    return _FFFD_RUN.sub("\ufffd", b.decode("utf-8", "replace"))
 
 
 def presentation_text(s):
@@ -330,7 +385,7 @@ def presentation_text(s):
             continue
         out += c.encode()
         i += 1
-    return out.decode("utf-8", "replace")
+    return lenient_utf8(bytes(out))
 
 
 def dns_name_t(s):
@@ -432,7 +487,75 @@ def run_tshark(path, timeout):
         frames[num] = tshark_normalise(rec)
     err = r.stderr.decode("utf-8", "replace")
     err = "\n".join(l for l in err.splitlines() if "Running as user" not in l)
+    need = sorted(n for n, f in frames.items() if f.pop("_needs_pdml", False))
+    for i in range(0, len(need), 400):
+        tshark_pdml_sections(path, need[i:i + 400], frames, timeout)
     return frames, r.returncode, err
+
+
+SECTION_LABELS = {"Answers": "an", "Authoritative nameservers": "ns", "Additional records": "ar",
+                  "Prerequisites": "an", "Updates": "ns"}  # the last two: UPDATE messages
+
+
+def tshark_pdml_sections(path, numbers, frames, timeout):
+    """Exact per-section record lists from tshark's PDML tree for the given frames.
+
+    Only the first dns.resp.* child of each record element is used, so the RR types of an
+    NSEC/NSEC3/CSYNC type bitmap (also dns.resp.type, but further down) are not mistaken for
+    records.  Only the outermost DNS layer (a direct child of <packet>) is read.
+    """
+    import xml.etree.ElementTree as ET
+    cmd = ["tshark", "-n", "-r", path]
+    for p in TSHARK_PREFS:
+        cmd += ["-o", p]
+    cmd += ["-Y", "frame.number in {" + ",".join(str(n) for n in numbers) + "}", "-T", "pdml"]
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile())
+    r = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
+    xml = re.sub(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", b"?", r.stdout)  # PDML may carry raw control bytes
+    xml = re.sub(rb"&#x?0*(?:[0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]|[bcef]|1[0-9a-f]);", b"?", xml)
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        print(f"warning: could not parse tshark PDML for {path}: {exc}", file=sys.stderr)
+        return
+    for pkt in root.iter("packet"):
+        num = None
+        for proto in pkt.findall("proto"):
+            if proto.get("name") == "frame":
+                for f in proto.findall("field"):
+                    if f.get("name") == "frame.number":
+                        num = to_int(f.get("show"))
+        dns = next((pr for pr in pkt.findall("proto") if pr.get("name") == "dns"), None)
+        if num not in frames or dns is None:
+            continue
+        out = frames[num]
+        for sec in dns.findall("field"):
+            short = SECTION_LABELS.get(sec.get("show"))
+            if not short or sec.get("name"):
+                continue
+            names, types, ct = [], [], []
+            for rr in sec.findall("field"):
+                kids = {}
+                for f in rr.findall("field"):
+                    kids.setdefault(f.get("name"), f.get("show"))
+                if "dns.resp.name" in kids:
+                    names.append(dns_name_t(kids["dns.resp.name"]))
+                elif "dns.srv.name" in kids or "dns.srv.service" in kids:  # SRV owner _service._proto.name
+                    parts = [kids.get(k) for k in ("dns.srv.service", "dns.srv.proto", "dns.srv.name")]
+                    names.append(dns_name_t(".".join(p for p in parts if p)))
+                else:
+                    continue
+                t = to_int(kids.get("dns.resp.type"))
+                types.append(t)
+                if t != 41:
+                    ct.append((to_int(kids.get("dns.resp.class")), to_int(kids.get("dns.resp.ttl"))))
+            out[f"dns.{short}.count"] = len(names)
+            out[f"dns.{short}.name"] = tuple(names)
+            out[f"dns.{short}.type"] = tuple(types)
+            out[f"dns.{short}.class_ttl"] = tuple(ct)
+        for short in ("an", "ns", "ar"):  # sections tshark did not reach are empty
+            for k, v in (("count", 0), ("name", ()), ("type", ()), ("class_ttl", ())):
+                out.setdefault(f"dns.{short}.{k}", v)
 
 
 def tshark_normalise(rec):
@@ -454,6 +577,8 @@ def tshark_normalise(rec):
     encap = first("frame.encap_type", to_int)
     if encap in ENCAP:
         put("link", ENCAP[encap])
+    else:
+        out["_no_link"] = True  # an encapsulation without a known netinspect name: `link` is not compared
 
     if "eth" in protos[:1]:
         put("eth.src", first("eth.src", mac))
@@ -473,7 +598,9 @@ def tshark_normalise(rec):
         if vlan_ids:
             out["eth.vlan"] = tuple(vlan_ids)
         etype = None
-        if last_tag == "vlan" and rec.get("vlan.etype"):
+        if last_tag == "vlan" and rec.get("vlan.len"):
+            etype = to_int(rec["vlan.len"][-1])  # only the innermost tag can carry an 802.3 length
+        elif last_tag == "vlan" and rec.get("vlan.etype"):
             etype = to_int(rec["vlan.etype"][-1])
         elif last_tag == "ieee8021ad":
             nxt = [p for p in protos[last_tag_idx + 1:] if p != "ethertype"]
@@ -497,10 +624,12 @@ def tshark_normalise(rec):
     net = next((p for p in protos if p in ("ip", "ipv6", "arp")), None)
     if net == "arp":
         put("arp.op", first("arp.opcode", to_int))
-        put("arp.sha", first("arp.src.hw_mac", mac))
-        put("arp.spa", first("arp.src.proto_ipv4", ip4))
-        put("arp.tha", first("arp.dst.hw_mac", mac))
-        put("arp.tpa", first("arp.dst.proto_ipv4", ip4))
+        # for a hardware type other than Ethernet / protocol other than IPv4 tshark shows raw bytes
+        # (arp.src.hw "020a9c2be780"); 6-byte / 4-byte values are rendered like netinspect does
+        put("arp.sha", first("arp.src.hw_mac", mac) or first("arp.src.hw", hex_mac))
+        put("arp.spa", first("arp.src.proto_ipv4", ip4) or first("arp.src.proto", hex_ip4))
+        put("arp.tha", first("arp.dst.hw_mac", mac) or first("arp.dst.hw", hex_mac))
+        put("arp.tpa", first("arp.dst.proto_ipv4", ip4) or first("arp.dst.proto", hex_ip4))
     transport = after_transport = None
     exts = []
     if net in ("ip", "ipv6"):
@@ -524,15 +653,6 @@ def tshark_normalise(rec):
         put("ipv4.df", first("ip.flags.df", to_bool))
         put("ipv4.mf", first("ip.flags.mf", to_bool))
         put("ipv4.checksum", CHECKSUM.get(first("ip.checksum.status", to_int)))
-        if rec.get("ip.opt.type") and not ("icmp" in protos and protos.count("ip") > 1):
-            kinds = []
-            for k in rec["ip.opt.type"]:
-                k = to_int(k)
-                if k == 0:
-                    break
-                kinds.append(k)
-            if kinds:
-                out["ipv4.options"] = tuple(kinds)
     elif net == "ipv6":
         put("ipv6.src", first("ipv6.src", ip6))
         put("ipv6.dst", first("ipv6.dst", ip6))
@@ -597,15 +717,26 @@ def tshark_normalise(rec):
         if rec.get("tcp.options.sack_le"):
             out["tcp.opt.sack"] = tuple(zip((to_int(x) for x in rec["tcp.options.sack_le"]),
                                             (to_int(x) for x in rec.get("tcp.options.sack_re", []))))
-        put("tcp.checksum", CHECKSUM.get(first("tcp.checksum.status", to_int)))
+        st = CHECKSUM.get(first("tcp.checksum.status", to_int))
+        if st == "bad" and OFFLOAD_AS_UNVERIFIED and offload_partial(rec, net, 6, first("tcp.checksum", to_int), None):
+            st = "unverified"
+        put("tcp.checksum", st)
     elif transport == "udp":
         sp, dp = first("udp.srcport", to_int), first("udp.dstport", to_int)
         put("udp.sport", sp)
         put("udp.dport", dp)
         put("udp.len", first("udp.length", to_int))
-        put("udp.checksum", CHECKSUM.get(first("udp.checksum.status", to_int)))
+        st = CHECKSUM.get(first("udp.checksum.status", to_int))
+        if st == "bad" and OFFLOAD_AS_UNVERIFIED and offload_partial(rec, net, 17, first("udp.checksum", to_int),
+                                                                     first("udp.length", to_int)):
+            st = "unverified"
+        put("udp.checksum", st)
         if after_transport == "dns" and 53 in (sp, dp):
-            tshark_dns(rec, out)
+            if net == "ip" and (out.get("ipv4.mf") or out.get("ipv4.frag_offset")) or \
+                    net == "ipv6" and (out.get("ipv6.mf") or out.get("ipv6.frag_offset")):
+                out["_excluded"] = "DNS in a (non-atomic) IP fragment: tshark decodes the first fragment, netinspect does not"
+            else:
+                tshark_dns(rec, out)
     if rec.get("_ws.malformed") or rec.get("_ws.short"):
         out["_flagged"] = True
     for sev, grp in zip(rec.get("_ws.expert.severity", []), rec.get("_ws.expert.group", [])):
@@ -613,6 +744,43 @@ def tshark_normalise(rec):
         if grp == PI_MALFORMED or (isinstance(sev, int) and sev >= PI_ERROR and grp != PI_CHECKSUM):
             out["_flagged"] = True
     return out
+
+
+OFFLOAD_AS_UNVERIFIED = True  # --strict-checksums turns this off
+
+
+def offload_partial(rec, net, proto, field, length):
+    """True when a transport checksum tshark calls bad is exactly the pseudo-header sum (or its
+    complement): the partial checksum Linux leaves for transmit offload, seen on every loopback
+    capture.  netinspect reports those as "unverified" (NetWire/Checksum.swift transportVerdict)."""
+    if not isinstance(field, int):
+        return False
+    try:
+        if net == "ip":
+            words = []
+            for a in (rec["ip.src"][0], rec["ip.dst"][0]):
+                b = ipaddress.IPv4Address(a).packed
+                words += [b[0] << 8 | b[1], b[2] << 8 | b[3]]
+            if length is None:
+                length = to_int(rec["ip.len"][0]) - to_int(rec["ip.hdr_len"][0])
+            acc = sum(words) + proto + length
+        elif net == "ipv6":
+            acc = 0
+            for a in (rec["ipv6.src"][0], rec["ipv6.dst"][0]):
+                b = ipaddress.IPv6Address(a).packed
+                acc += sum(b[i] << 8 | b[i + 1] for i in range(0, 16, 2))
+            if length is None:
+                if len(rec.get("ipv6.nxt", [])) != 1 or to_int(rec["ipv6.nxt"][0]) != proto:
+                    return False  # extension headers: upper-layer length not known here
+                length = to_int(rec["ipv6.plen"][0])
+            acc += (length >> 16) + (length & 0xFFFF) + proto
+        else:
+            return False
+    except (KeyError, IndexError, ValueError, TypeError):
+        return False
+    while acc >> 16:
+        acc = (acc & 0xFFFF) + (acc >> 16)
+    return field in (acc, ~acc & 0xFFFF)
 
 
 def tshark_dns(rec, out):
@@ -631,12 +799,19 @@ def tshark_dns(rec, out):
     qr = first("dns.flags.response", to_bool)
     if qr is not None:
         out["dns.qr"] = qr
-    counts4 = [first("dns.count.queries"), first("dns.count.answers"), first("dns.count.auth_rr"), first("dns.count.add_rr")]
+    if "dns.rcode" not in out and isinstance(out.get("dns.flags"), int):
+        out["dns.rcode"] = out["dns.flags"] & 0xF  # tshark shows no rcode field for queries
+    # an UPDATE message (opcode 5) has Zone/Prerequisite/Update sections, which tshark counts in other fields
+    def count(normal, update):
+        v = first(normal)
+        return first(update) if v is None else v
+    counts4 = [count("dns.count.queries", "dns.count.zones"), count("dns.count.answers", "dns.count.prerequisites"),
+               count("dns.count.auth_rr", "dns.count.updates"), first("dns.count.add_rr")]
     if None not in counts4:
         out["dns.counts"] = tuple(counts4)
     if rec.get("dns.rr.udp_payload_size"):
         out["dns.opt.udp_size"] = tuple(lst("dns.rr.udp_payload_size", to_int))
-    if rec.get("dns.count.queries") or rec.get("dns.qry.name"):
+    if rec.get("dns.count.queries") or rec.get("dns.count.zones") or rec.get("dns.qry.name"):
         out["dns.qd.name"] = tuple(lst("dns.qry.name", dns_name_t))
         out["dns.qd.type"] = tuple(lst("dns.qry.type", to_int))
         out["dns.qd.class"] = tuple(lst("dns.qry.class", to_int))
@@ -644,9 +819,14 @@ def tshark_dns(rec, out):
     types = lst("dns.resp.type", to_int)
     classes = lst("dns.resp.class", to_int)
     ttls = lst("dns.resp.ttl", to_int)
-    counts = [first("dns.count.answers"), first("dns.count.auth_rr"), first("dns.count.add_rr")]
+    counts = counts4[1:]
     have_counts = [c for c in counts if c is not None]
-    if have_counts:
+    if len(types) != len(names) or set(types) & {33, 47, 50, 62}:
+        # NSEC/NSEC3/CSYNC type bitmaps are reported as extra dns.resp.type values, an SRV record's owner
+        # name is split into dns.srv.service/proto/name instead of dns.resp.name, and a record cut short
+        # has a name but no type: the flat lists cannot be split, tshark_pdml_sections() does it
+        out["_needs_pdml"] = True
+    elif have_counts:
         # distribute the parsed records over the sections in order (the parser reads them in order)
         idx = 0
         ci = 0
@@ -677,7 +857,7 @@ def tshark_dns(rec, out):
                 zip(rec.get("dns.soa.mname", []), rec.get("dns.soa.rname", []), rec.get("dns.soa.serial_number", []),
                     rec.get("dns.soa.refresh_interval", []), rec.get("dns.soa.retry_interval", []),
                     rec.get("dns.soa.expire_limit", []), rec.get("dns.soa.minimum_ttl", []))],
-        "TXT": lst("dns.txt", tshark_text),
+        "TXT": [x.split("\0")[0] for x in lst("dns.txt", tshark_text)],
     }
     for t in DATA_TYPES:
         if data[t]:
@@ -797,15 +977,6 @@ def netinspect_normalise(obj, ihl_units):
         put("ipv4.mf", to_bool(v4.get("mf")))
         put("ipv4.checksum", v4.get("checksum"))
         put("ipv4.tos", to_int(v4.get("tos")))
-        if v4.get("options"):
-            kinds = []
-            for o in v4["options"]:
-                k = to_int(o.get("kind") if isinstance(o, dict) else o)
-                if k == 0:
-                    break
-                kinds.append(k)
-            if kinds:
-                out["ipv4.options"] = tuple(kinds)
     v6 = obj.get("ipv6")
     if isinstance(v6, dict):
         put("ipv6.src", ip6(v6.get("src")) if v6.get("src") is not None else None)
@@ -953,8 +1124,8 @@ def netinspect_dns(d, out):
                 data[name].append(ip6(v) if isinstance(v, str) else v)
             elif name in ("CNAME", "NS", "PTR"):
                 data[name].append(dns_name_n(v))
-            elif name == "TXT":
-                data[name].extend(parse_txt(v))
+            elif name == "TXT":  # tshark shows a character-string only up to its first NUL byte
+                data[name].extend(x.split("\0")[0] if isinstance(x, str) else x for x in parse_txt(v))
             elif isinstance(v, str):
                 parts = v.split()
                 if name == "MX" and len(parts) == 2:
@@ -1010,6 +1181,7 @@ class FileResult:
         self.diffs = []       # (frame, field, nval, tval, flagged)
         self.per_field = collections.defaultdict(lambda: [0, 0, 0, 0, 0])  # compared, diffs, flagged, n-only, t-only
         self.flag_matrix = collections.Counter()  # (netinspect errors?, tshark malformed?) -> frames
+        self.excluded = collections.Counter()     # reason -> frames
 
 
 def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
@@ -1032,7 +1204,7 @@ def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
             continue
         if n is None:
             res.missing += 1
-            fields = [k for k in t if not k.startswith("_")]
+            fields = [k for k in t if not k.startswith("_") and not ignored(k)]
             res.compared += len(fields)
             pf = res.per_field["(frame missing from netinspect output)"]
             pf[0] += len(fields)
@@ -1040,10 +1212,17 @@ def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
             if len(res.diffs) < 100000:
                 res.diffs.append((num, "(frame missing)", None, f"{len(fields)} fields", False))
             continue
+        if t.get("_no_link"):
+            n.pop("link", None)
+        if t.get("_excluded"):
+            res.excluded[t["_excluded"]] += 1
+            if n is not None:  # the excluded part is dropped on both sides
+                for k in [k for k in n if k.startswith("dns.")]:
+                    del n[k]
         flagged = bool(n.get("_flagged") or t.get("_flagged"))
         res.flag_matrix[(bool(n.get("_flagged")), bool(t.get("_flagged")))] += 1
         for field in sorted(set(t) | set(n)):
-            if field.startswith("_"):
+            if field.startswith("_") or ignored(field):
                 continue
             a, b = n.get(field), t.get(field)
             if a is None and b is None:
@@ -1063,6 +1242,13 @@ def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
                 pf[4] += 1
             res.diffs.append((num, field, a, b, flagged))
     return res
+
+
+IGNORED = []
+
+
+def ignored(field):
+    return any(field == p or (p.endswith("*") and field.startswith(p[:-1])) for p in IGNORED)
 
 
 def collect(args_files):
@@ -1108,12 +1294,19 @@ def main():
     ap.add_argument("--threshold", type=float, default=99.9, help="required overall agreement in %% (default 99.9)")
     ap.add_argument("--ihl-units", choices=["auto", "words", "bytes"], default="auto",
                     help="unit of netinspect's ipv4.ihl (auto: <= 15 means 32-bit words)")
+    ap.add_argument("--strict-checksums", action="store_true",
+                    help="do not count tshark's 'bad' as 'unverified' for transmit-offload partial checksums")
+    ap.add_argument("--ignore", action="append", default=[], metavar="FIELD",
+                    help="leave a field out of the comparison (repeatable; prefix match with a trailing '*')")
     ap.add_argument("-j", "--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
     ap.add_argument("--dump-tshark", action="store_true", help="print tshark's normalised frames as JSON and exit")
     ap.add_argument("--dump-netinspect", action="store_true", help="print netinspect's normalised frames as JSON and exit")
     ap.add_argument("--diffs-json", metavar="FILE", help="write every disagreement as JSON Lines to FILE")
     a = ap.parse_args()
 
+    global OFFLOAD_AS_UNVERIFIED
+    OFFLOAD_AS_UNVERIFIED = not a.strict_checksums
+    IGNORED[:] = a.ignore
     files = collect(a.files)
     if not files:
         print("no capture files", file=sys.stderr)
@@ -1146,11 +1339,13 @@ def main():
     per_field = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
     examples = collections.defaultdict(list)
     flag_matrix = collections.Counter()
+    excluded = collections.Counter()
     print(f"{'capture':60} {'frames':>13} {'compared':>9} {'agreed':>9} {'agree%':>8}  status")
     for r in results:
         tot_c += r.compared
         tot_a += r.agreed
         flag_matrix.update(r.flag_matrix)
+        excluded.update(r.excluded)
         for f, v in r.per_field.items():
             for i in range(5):
                 per_field[f][i] += v[i]
@@ -1187,6 +1382,8 @@ def main():
     for r in exits:
         print(f"  EXIT  {r.path}: returncode {r.returncode}; stderr: {r.stderr[-300:]!r}")
 
+    for reason, cnt in excluded.items():
+        print(f"excluded from comparison: {cnt} frames: {reason}")
     print()
     print("Per-field disagreements (flagged = frame has netinspect errors or tshark malformed/short;")
     print("n-only = only netinspect has the field, t-only = only tshark has it):")

@@ -1,0 +1,414 @@
+import Testing
+@testable import NetWire
+
+/// A response with every record type we decode, compressed the way real servers do.
+enum BigResponse {
+    static let aaaaBytes: [UInt8] = [0x26, 0x06, 0x28, 0x00, 0x02, 0x20, 0x00, 0x01, 0x02, 0x48, 0x18, 0x93, 0x25, 0xC8, 0x19, 0x46]
+    static let cookie: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+
+    /// The message and the offset just after each record (answers, authority, additional in order).
+    static let built: (msg: [UInt8], recordEnds: [Int]) = {
+        var d = DNSBuilder(id: 0x1234, flags: 0x8180, qd: 1, an: 3, ns: 2, ar: 6)
+        var ends: [Int] = []
+        d.name("www.example.com")  // at 12; "example.com" at 16
+        d.question(type: DNSType.a)
+        d.pointer(12); d.record(type: DNSType.cname, ttl: 300) { $0.pointer(16) }; ends.append(d.offset)
+        d.pointer(16); d.record(type: DNSType.a, ttl: 60) { $0.raw([93, 184, 216, 34]) }; ends.append(d.offset)
+        d.pointer(16); d.record(type: DNSType.aaaa, ttl: 60) { $0.raw(aaaaBytes) }; ends.append(d.offset)
+        d.pointer(16); d.record(type: DNSType.ns, ttl: 3600) { $0.name("ns1", pointer: 16) }; ends.append(d.offset)
+        d.pointer(16)
+        d.record(type: DNSType.soa, ttl: 3600) {
+            $0.name("ns1", pointer: 16); $0.name("hostmaster", pointer: 16)
+            $0.u32(2_024_010_101); $0.u32(7200); $0.u32(3600); $0.u32(1_209_600); $0.u32(300)
+        }
+        ends.append(d.offset)
+        d.pointer(16); d.record(type: DNSType.mx, ttl: 300) { $0.u16(10); $0.name("mail", pointer: 16) }; ends.append(d.offset)
+        d.pointer(16)
+        d.record(type: DNSType.txt, ttl: 300) { $0.rawLabel(Array("hello".utf8)); $0.rawLabel([]); $0.rawLabel(Array("world".utf8)) }
+        ends.append(d.offset)
+        d.name("_sip._tcp", pointer: 16)
+        d.record(type: DNSType.srv, ttl: 300) { $0.u16(10); $0.u16(60); $0.u16(5060); $0.name("sip", pointer: 16) }
+        ends.append(d.offset)
+        d.name("34.216.184.93.in-addr.arpa"); d.record(type: DNSType.ptr, ttl: 300) { $0.pointer(16) }; ends.append(d.offset)
+        d.pointer(16); d.record(type: 65280, ttl: 0) { $0.raw([0xDE, 0xAD, 0xBE, 0xEF]) }; ends.append(d.offset)
+        d.name("")
+        d.record(type: DNSType.opt, rclass: 4096, ttl: 0x0000_8000) { $0.u16(10); $0.u16(8); $0.raw(cookie); $0.u16(12); $0.u16(0) }
+        ends.append(d.offset)
+        return (d.bytes, ends)
+    }()
+
+    static var msg: [UInt8] { built.msg }
+
+    static let answers: [DNSRecord] = [
+        DNSRecord(name: "www.example.com", type: 5, rclass: 1, ttl: 300, data: .name("example.com")),
+        DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(93, 184, 216, 34))),
+        DNSRecord(name: "example.com", type: 28, rclass: 1, ttl: 60, data: .aaaa(ipv6(aaaaBytes))),
+    ]
+    static let authority: [DNSRecord] = [
+        DNSRecord(name: "example.com", type: 2, rclass: 1, ttl: 3600, data: .name("ns1.example.com")),
+        DNSRecord(name: "example.com", type: 6, rclass: 1, ttl: 3600, data: .soa(DNSSOA(
+            mname: "ns1.example.com", rname: "hostmaster.example.com", serial: 2_024_010_101,
+            refresh: 7200, retry: 3600, expire: 1_209_600, minimum: 300))),
+    ]
+    static let additional: [DNSRecord] = [
+        DNSRecord(name: "example.com", type: 15, rclass: 1, ttl: 300, data: .mx(preference: 10, exchange: "mail.example.com")),
+        DNSRecord(name: "example.com", type: 16, rclass: 1, ttl: 300, data: .txt([Array("hello".utf8), [], Array("world".utf8)])),
+        DNSRecord(name: "_sip._tcp.example.com", type: 33, rclass: 1, ttl: 300,
+                  data: .srv(priority: 10, weight: 60, port: 5060, target: "sip.example.com")),
+        DNSRecord(name: "34.216.184.93.in-addr.arpa", type: 12, rclass: 1, ttl: 300, data: .name("example.com")),
+        DNSRecord(name: "example.com", type: 65280, rclass: 1, ttl: 0, data: .raw([0xDE, 0xAD, 0xBE, 0xEF])),
+        DNSRecord(name: ".", type: 41, rclass: 4096, ttl: 0x8000,
+                  data: .opt([DNSOption(code: 10, data: cookie), DNSOption(code: 12, data: [])])),
+    ]
+}
+
+@Suite("DNS")
+struct DNSTests {
+    static let dnsStart = Off.udpPayload
+
+    static func query(_ name: [UInt8], qd: UInt16 = 1, extra: [UInt8] = []) -> [UInt8] {
+        DNSBuilder(id: 0x0042, flags: 0x0100, qd: qd).bytes + name + be16(1) + be16(1) + extra
+    }
+
+    // MARK: Known-good
+
+    @Test func everyRecordType() {
+        let p = decode(Build.dnsFrame(BigResponse.msg))
+        #expect(p.errors.isEmpty)
+        #expect(p.udp?.checksumStatus == .ok)
+        guard let m = p.dns else { Issue.record("no DNS"); return }
+        #expect(m.id == 0x1234)
+        #expect(m.flags == 0x8180)
+        #expect(m.isResponse && m.recursionDesired && m.recursionAvailable)
+        #expect(!m.authoritative && !m.truncatedFlag)
+        #expect(m.rcode == 0)
+        #expect((m.questionCount, m.answerCount, m.authorityCount, m.additionalCount) == (1, 3, 2, 6))
+        #expect(m.questions == [DNSQuestion(name: "www.example.com", type: 1, qclass: 1)])
+        #expect(m.answers == BigResponse.answers)
+        #expect(m.authority == BigResponse.authority)
+        #expect(m.additional == BigResponse.additional)
+        #expect(m.length == BigResponse.msg.count)
+    }
+
+    @Test func simpleQueryToPort53() {
+        var d = DNSBuilder(id: 0xBEEF, flags: 0x0120, qd: 1)
+        d.name("example.com")
+        d.question(type: DNSType.aaaa)
+        let p = decode(Build.dnsFrame(d.bytes, sport: 40001, dport: 53))
+        #expect(p.errors.isEmpty)
+        #expect(p.dns?.id == 0xBEEF)
+        #expect(p.dns?.isResponse == false)
+        #expect(p.dns?.recursionDesired == true)
+        #expect(p.dns?.authenticData == true)
+        #expect(p.dns?.questions == [DNSQuestion(name: "example.com", type: 28, qclass: 1)])
+        #expect(p.dns?.answers.isEmpty == true)
+    }
+
+    @Test func headerFlagAccessors() {
+        let p = decode(Build.dnsFrame(DNSBuilder(id: 1, flags: 0x97F3).bytes))
+        #expect(p.errors.isEmpty)
+        let m = p.dns
+        #expect(m?.isResponse == true)
+        #expect(m?.opcode == 2)
+        #expect(m?.authoritative == true)
+        #expect(m?.truncatedFlag == true)
+        #expect(m?.recursionDesired == true)
+        #expect(m?.recursionAvailable == true)
+        #expect(m?.zFlag == true)
+        #expect(m?.authenticData == true)
+        #expect(m?.checkingDisabled == true)
+        #expect(m?.rcode == 3)
+    }
+
+    @Test func rootNameAndPointerChains() {
+        var d = DNSBuilder(qd: 2, an: 1)
+        d.name("")  // root question at 12
+        d.question(type: DNSType.ns)
+        let x = d.offset
+        d.name("a", pointer: 12)  // "a" + the root name at 12
+        d.question(type: DNSType.a)
+        let y = d.offset
+        d.name("b", pointer: x)  // b → a → root
+        d.record(type: DNSType.cname, ttl: 1) { $0.name("c", pointer: y) }  // c → b → a
+        let p = decode(Build.dnsFrame(d.bytes))
+        #expect(p.errors.isEmpty)
+        #expect(p.dns?.questions.map(\.name) == [".", "a"])
+        #expect(p.dns?.answers.first?.name == "b.a")
+        #expect(p.dns?.answers.first?.data == .name("c.b.a"))
+    }
+
+    @Test func labelEscaping() {
+        var d = DNSBuilder(qd: 1)
+        d.rawLabel(Array("a.b".utf8))
+        d.rawLabel([0x20, 0x5C, 0x7F, 0xFF])
+        d.raw([0])
+        d.question(type: 1)
+        let p = decode(Build.dnsFrame(d.bytes))
+        #expect(p.errors.isEmpty)
+        #expect(p.dns?.questions.first?.name == "a\\.b.\\032\\\\\\127\\255")
+    }
+
+    @Test func decodeDNSOffAndOtherPorts() {
+        let f = Build.dnsFrame(BigResponse.msg)
+        let p = decode(f, decodeDNS: false)
+        #expect(p.errors.isEmpty)
+        #expect(p.dns == nil)
+        #expect(p.udp != nil)
+        let q = decode(Build.udp4Frame(sport: 5353, dport: 5353, payload: BigResponse.msg))
+        #expect(q.dns == nil)
+    }
+
+    @Test func overIPv6() {
+        let dg = Build.udp(.v6AB, sport: 53, dport: 40001, payload: BigResponse.msg)
+        let p = decode(Build.eth6(Build.ipv6(next: 17, payload: dg)))
+        #expect(p.errors.isEmpty)
+        #expect(p.udp?.checksumStatus == .ok)
+        #expect(p.dns?.answers == BigResponse.answers)
+        #expect(p.dns?.additional.count == 6)
+    }
+
+    @Test func fragmentedUDPIsNotDecodedAsDNS() {
+        let ip = Build.ipv4(proto: 17, payload: Build.udp(sport: 53, dport: 40001, payload: BigResponse.msg), flags: 0x2000)
+        let p = decode(Build.eth4(ip))
+        #expect(p.errors.isEmpty)
+        #expect(p.dns == nil)
+    }
+
+    @Test func recordsBeyond512PerSectionAreCountedNotStored() {
+        var d = DNSBuilder(id: 9, flags: 0x0100, qd: 600)
+        for _ in 0 ..< 600 { d.name(""); d.question(type: 1) }
+        let p = decode(Build.dnsFrame(d.bytes, sport: 40001, dport: 53))
+        #expect(p.errors.isEmpty)
+        #expect(p.dns?.questionCount == 600)
+        #expect(p.dns?.questions.count == DNSDecoder.maxRecordsPerSection)
+    }
+
+    // MARK: Malformed names
+
+    @Test func pointerToItself() {
+        let p = decode(Build.dnsFrame(Self.query([0xC0, 0x0C])))
+        let e = expectOneError(p, .malformed, .dns, offset: Self.dnsStart + 12)
+        #expect(badValueField(e) == "compression pointer (not backwards)")
+        #expect(badValue(e) == 12)
+        #expect(p.dns?.id == 0x0042)
+        #expect(p.dns?.questions.isEmpty == true)
+    }
+
+    @Test func forwardPointer() {
+        // Question 1 points at question 2's (valid) name, which comes after it.
+        var d = DNSBuilder(id: 0x0042, flags: 0x0100, qd: 2)
+        d.pointer(18)
+        d.question(type: 1)
+        d.name("example.com")
+        d.question(type: 1)
+        let p = decode(Build.dnsFrame(d.bytes))
+        let e = expectOneError(p, .malformed, .dns, offset: Self.dnsStart + 12)
+        #expect(badValue(e) == 18)
+        #expect(p.dns?.questions.isEmpty == true)
+    }
+
+    @Test func pointerLoopThroughTwoPointers() {
+        // Q1 "a" with type 0xC013, whose bytes (at 15) read as a pointer to Q2's name at 19.
+        // Q2's name is a pointer to 15: 19 → 15 → 19 → … must stop with an error.
+        var d = DNSBuilder(id: 0x0042, flags: 0x0100, qd: 2)
+        d.name("a")
+        d.question(type: 0xC013)
+        #expect(d.offset == 19)
+        d.pointer(15)
+        d.question(type: 1)
+        let p = decode(Build.dnsFrame(d.bytes))
+        let e = expectOneError(p, .malformed, .dns, offset: Self.dnsStart + 15)
+        #expect(badValue(e) == 19)
+        #expect(p.dns?.questions == [DNSQuestion(name: "a", type: 0xC013, qclass: 1)])
+    }
+
+    @Test func pointerBackIntoOwnLabels() {
+        // "x" then a pointer to the start of this very name: x.x.x.… without the backwards rule.
+        let p = decode(Build.dnsFrame(Self.query([1, 0x78, 0xC0, 0x0C])))
+        let e = expectOneError(p, .malformed, .dns, offset: Self.dnsStart + 14)
+        #expect(badValue(e) == 12)
+    }
+
+    @Test(arguments: [UInt8(0x40), 0x41, 0x80, 0xBF])
+    func reservedLabelTypes(byte: UInt8) {
+        let p = decode(Build.dnsFrame(Self.query([3, 0x61, 0x62, 0x63, byte, 0x61, 0])))
+        let e = expectOneError(p, .malformed, .dns, offset: Self.dnsStart + 16)
+        #expect(badValueField(e) == "label type")
+        #expect(badValue(e) == Int(byte))
+    }
+
+    static func labels(_ sizes: [Int]) -> [UInt8] {
+        var out: [UInt8] = []
+        for (i, n) in sizes.enumerated() { out += [UInt8(n)] + [UInt8](repeating: UInt8(ascii: "a") + UInt8(i), count: n) }
+        return out + [0]
+    }
+
+    @Test func nameLongerThan255() {
+        let name = Self.labels([63, 63, 63, 63])  // 257 bytes in wire form
+        let p = decode(Build.dnsFrame(Self.query(name)))
+        let e = expectOneError(p, .malformed, .dns, offset: Self.dnsStart + 12 + 3 * 64)
+        #expect(badValueField(e) == "name length")
+        #expect(badValue(e) == 256)
+    }
+
+    @Test func nameOf255BytesIsAccepted() {
+        let name = Self.labels([63, 63, 63, 61])
+        #expect(name.count == 255)
+        let p = decode(Build.dnsFrame(Self.query(name)))
+        #expect(p.errors.isEmpty)
+        #expect(p.dns?.questions.first?.name.utf8.count == 253)
+    }
+
+    @Test func nameOf256BytesIsMalformed() {
+        // RFC 1035 §2.3.4: 255 octets or less, counting the root label. This one is 256.
+        let name = Self.labels([63, 63, 63, 62])
+        #expect(name.count == 256)
+        let p = decode(Build.dnsFrame(Self.query(name)))
+        #expect(p.errors.count == 1)
+        #expect(p.errors.first?.kind == .malformed)
+        #expect(p.errors.first?.layer == .dns)
+
+    }
+
+    @Test func nameLongerThan255ThroughCompression() {
+        var d = DNSBuilder(id: 0x0042, flags: 0x0100, qd: 2)
+        d.raw(Self.labels([63, 63, 63]))  // 193 bytes at 12
+        d.question(type: 1)
+        d.rawLabel([UInt8](repeating: 0x7A, count: 63))
+        d.pointer(12)  // 64 + 193 = 257
+        d.question(type: 1)
+        let p = decode(Build.dnsFrame(d.bytes))
+        let e = expectOneError(p, .malformed, .dns)
+        #expect(badValueField(e) == "name length")
+        #expect(p.dns?.questions.count == 1)
+    }
+
+    // MARK: Malformed records
+
+    @Test func answerCountBeyondMessage() {
+        // Says 3 answers, carries 1, fully captured.
+        var d = DNSBuilder(qd: 1, an: 3)
+        d.name("example.com")
+        d.question(type: 1)
+        d.pointer(12); d.record(type: 1, ttl: 60) { $0.raw([192, 0, 2, 1]) }
+        let p = decode(Build.dnsFrame(d.bytes))
+        let e = expectOneError(p, .malformed, .dns, offset: Self.dnsStart + d.offset)
+        #expect(e?.detail == .pastDeclaredLength(1))
+        #expect(p.dns?.answerCount == 3)
+        #expect(p.dns?.questions.count == 1)
+        #expect(p.dns?.answers == [DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(192, 0, 2, 1)))])
+    }
+
+    @Test func sameMessageCutByCaptureIsTruncated() {
+        // The full message has all 3 answers; the capture stops after the first.
+        var d = DNSBuilder(qd: 1, an: 3)
+        d.name("example.com")
+        d.question(type: 1)
+        d.pointer(12); d.record(type: 1, ttl: 60) { $0.raw([192, 0, 2, 1]) }
+        let cut = d.offset
+        for i: UInt8 in 2 ... 3 { d.pointer(12); d.record(type: 1, ttl: 60) { $0.raw([192, 0, 2, i]) } }
+        let f = Build.dnsFrame(d.bytes)
+        let p = decode(Array(f.prefix(Self.dnsStart + cut)), wireLength: f.count)
+        let e = expectOneError(p, .truncated, .dns, offset: Self.dnsStart + cut)
+        #expect(e?.detail == .needBytes(1))
+        #expect(p.dns?.questions.count == 1)
+        #expect(p.dns?.answers.count == 1)
+        #expect(p.udp?.checksumStatus == .unverified)
+    }
+
+    @Test func rdataShapeMismatch() {
+        func one(_ body: (inout DNSBuilder) -> Void) -> Packet {
+            var d = DNSBuilder(an: 1)
+            d.name("x")
+            body(&d)
+            return decode(Build.dnsFrame(d.bytes))
+        }
+        // A with 5 bytes.
+        let a = one { $0.record(type: 1, ttl: 1) { $0.raw([1, 2, 3, 4, 5]) } }
+        #expect(badValueField(expectOneError(a, .malformed, .dns, offset: Self.dnsStart + 12 + 3 + 10)) == "A rdlength")
+        // AAAA with 4.
+        let aaaa = one { $0.record(type: 28, ttl: 1) { $0.raw([1, 2, 3, 4]) } }
+        #expect(badValueField(expectOneError(aaaa, .malformed, .dns)) == "AAAA rdlength")
+        // CNAME with a byte after the name.
+        let cname = one { $0.record(type: 5, ttl: 1) { $0.name("y"); $0.raw([0xFF]) } }
+        let e = expectOneError(cname, .malformed, .dns)
+        #expect(e?.detail == .inconsistent("record data longer than its fields"))
+        // A name running past its rdlength (the next bytes would complete it).
+        var d = DNSBuilder(an: 1)
+        d.name("x")
+        d.bytes += be16(5) + be16(1) + be32(1) + be16(2) + [3, 0x61, 0x62, 0x63, 0]
+        expectOneError(decode(Build.dnsFrame(d.bytes)), .malformed, .dns)
+        // MX too short for its preference.
+        let mx = one { $0.record(type: 15, ttl: 1) { $0.raw([0]) } }
+        expectOneError(mx, .malformed, .dns)
+        // TXT string longer than the rdata.
+        let txt = one { $0.record(type: 16, ttl: 1) { $0.raw([5, 0x61]) } }
+        expectOneError(txt, .malformed, .dns)
+        // OPT option longer than the rdata.
+        let opt = one { $0.record(type: 41, rclass: 512, ttl: 0) { $0.raw(be16(10) + be16(9) + [1, 2]) } }
+        expectOneError(opt, .malformed, .dns)
+        // SOA missing its numbers.
+        let soa = one { $0.record(type: 6, ttl: 1) { $0.name("a"); $0.name("b"); $0.u32(1) } }
+        expectOneError(soa, .malformed, .dns)
+        // rdlength beyond the fully captured message.
+        var r = DNSBuilder(an: 1)
+        r.name("x")
+        r.bytes += be16(1) + be16(1) + be32(1) + be16(100) + [1, 2, 3, 4]
+        let rp = decode(Build.dnsFrame(r.bytes))
+        expectOneError(rp, .malformed, .dns)
+        #expect(rp.dns?.answers.isEmpty == true)
+    }
+
+    @Test func pointerInRDataMustPointBeforeTheName() {
+        // A CNAME whose target points at the record's own rdata start.
+        var d = DNSBuilder(an: 1)
+        d.name("x")
+        let rdStart = d.offset + 10
+        d.record(type: 5, ttl: 1) { $0.pointer(rdStart) }
+        let p = decode(Build.dnsFrame(d.bytes))
+        expectOneError(p, .malformed, .dns, offset: Self.dnsStart + rdStart)
+    }
+
+    @Test func headerShorterThan12IsMalformedWhenCaptured() {
+        let p = decode(Build.dnsFrame([0x12, 0x34, 0x81, 0x80, 0, 1]))
+        expectOneError(p, .malformed, .dns)
+        #expect(p.dns?.id == 0x1234)
+    }
+
+    // MARK: Capture cuts
+
+    @Test func everyPrefixOfTheBigResponse() {
+        let f = Build.dnsFrame(BigResponse.msg)
+        let ends = BigResponse.built.recordEnds.map { $0 + Self.dnsStart }
+        let start = Self.dnsStart
+        expectPrefixes(f, cuts: [(14, .ethernet), (34, .ipv4), (42, .udp), (f.count, .dns)], skip: [start]) { k, p in
+            guard k > start else { return }
+            #expect(p.dns != nil)
+            if k >= start + 4 { #expect(p.dns?.flags == 0x8180) }
+            if k >= start + 33 { #expect(p.dns?.questions.count == 1) }
+            let whole = ends.filter { $0 <= k }.count
+            let got = (p.dns?.answers.count ?? 0) + (p.dns?.authority.count ?? 0) + (p.dns?.additional.count ?? 0)
+            #expect(got == whole, "prefix \(k)")
+        }
+    }
+
+    @Test func captureCutAtTheStartOfTheDNSMessage() {
+        // The UDP header is captured, none of its 12+ bytes of DNS are: that cuts the DNS message.
+        let f = Build.dnsFrame(BigResponse.msg)
+        let p = decode(Array(f.prefix(Self.dnsStart)), wireLength: f.count)
+        #expect(p.udp != nil)
+        #expect(p.errors.count == 1)
+        #expect(p.errors.first?.kind == .truncated)
+        #expect(p.errors.first?.layer == .dns)
+
+    }
+
+    @Test func messageLengthIsTheDeclaredLength() {
+        // DNSMessage.length is documented as the UDP payload length declared.
+        let f = Build.dnsFrame(BigResponse.msg)
+        let p = decode(Array(f.prefix(Self.dnsStart + 40)), wireLength: f.count)
+        #expect(p.dns != nil)
+        #expect(p.dns?.length == BigResponse.msg.count)
+
+    }
+}

@@ -1,0 +1,221 @@
+import Testing
+@testable import NetWire
+
+@Suite("ICMP")
+struct ICMPTests {
+    static let back = Addrs.v4(src: ip4B, dst: ip4A)
+
+    static func echoFrame(type: UInt8 = 8, checksum: ChecksumMode = .correct) -> [UInt8] {
+        let data = (0 ..< 32).map { UInt8($0) }
+        return Build.eth4(Build.ipv4(proto: 1, payload: Build.icmp(type: type, code: 0, rest: 0x1234_0001, data: data, checksum: checksum)))
+    }
+
+    /// The first `n` bytes of the datagram the ICMP error is about.
+    static func quotedUDP(_ n: Int = 28, options: [UInt8] = []) -> [UInt8] {
+        let orig = Build.ipv4(proto: 17, payload: Build.udp(sport: 40123, dport: 33434, payload: [UInt8](repeating: 0x55, count: 10)),
+                              ttl: 1, options: options)
+        return Array(orig.prefix(n))
+    }
+
+    static func errorFrame(type: UInt8, code: UInt8, quoted: [UInt8], checksum: ChecksumMode = .correct) -> [UInt8] {
+        Build.eth4(Build.ipv4(back, proto: 1, payload: Build.icmp(type: type, code: code, rest: 0, data: quoted, checksum: checksum)))
+    }
+
+    @Test func echoRequest() {
+        let p = decode(Self.echoFrame())
+        #expect(p.errors.isEmpty)
+        let m = p.icmp
+        #expect(m?.type == ICMPMessage.echoRequest)
+        #expect(m?.code == 0)
+        #expect(m?.identifier == 0x1234)
+        #expect(m?.sequence == 1)
+        #expect(m?.restOfHeader == 0x1234_0001)
+        #expect(m?.checksumStatus == .ok)
+        #expect(m?.dataLength == 32)
+        #expect(m?.quoted == nil)
+        #expect(p.payloadStart == 42)
+        #expect(p.payloadEnd == 74)
+    }
+
+    @Test func echoReplyAndBadChecksum() {
+        let p = decode(Self.echoFrame(type: 0))
+        #expect(p.icmp?.type == ICMPMessage.echoReply)
+        #expect(p.icmp?.checksumStatus == .ok)
+        let q = decode(Self.echoFrame(checksum: .bad))
+        #expect(q.errors.isEmpty)
+        #expect(q.icmp?.checksumStatus == .bad)
+        let r = decode(Self.echoFrame(checksum: .bad), verifyChecksums: false)
+        #expect(r.icmp?.checksumStatus == .unverified)
+    }
+
+    @Test func portUnreachableQuotesUDPPorts() {
+        let f = Self.errorFrame(type: 3, code: 3, quoted: Self.quotedUDP())
+        let p = decode(f)
+        #expect(p.errors.isEmpty)
+        let m = p.icmp
+        #expect(m?.type == ICMPMessage.destinationUnreachable)
+        #expect(m?.code == 3)
+        #expect(m?.checksumStatus == .ok)
+        #expect(m?.dataLength == 28)
+        #expect(m?.quoted?.source == ipv4(ip4A))
+        #expect(m?.quoted?.destination == ipv4(ip4B))
+        #expect(m?.quoted?.proto == .udp)
+        #expect(m?.quoted?.sourcePort == 40123)
+        #expect(m?.quoted?.destinationPort == 33434)
+        #expect(p.ipv4?.source == ipv4(ip4B))
+        #expect(p.udp == nil)
+    }
+
+    @Test func quotedHeaderWithOptions() {
+        let f = Self.errorFrame(type: 3, code: 3, quoted: Self.quotedUDP(32, options: [0x94, 4, 0, 0]))
+        let p = decode(f)
+        #expect(p.errors.isEmpty)
+        #expect(p.icmp?.quoted?.sourcePort == 40123)
+        #expect(p.icmp?.quoted?.destinationPort == 33434)
+    }
+
+    @Test func timeExceededQuotesTCP() {
+        let orig = Build.ipv4(proto: 6, payload: Build.tcp(sport: 51000, dport: 443, flags: 0x002), ttl: 1)
+        let f = Self.errorFrame(type: 11, code: 0, quoted: Array(orig.prefix(28)))
+        let p = decode(f)
+        #expect(p.errors.isEmpty)
+        #expect(p.icmp?.type == ICMPMessage.timeExceeded)
+        #expect(p.icmp?.code == 0)
+        #expect(p.icmp?.checksumStatus == .ok)
+        #expect(p.icmp?.quoted?.proto == .tcp)
+        #expect(p.icmp?.quoted?.sourcePort == 51000)
+        #expect(p.icmp?.quoted?.destinationPort == 443)
+    }
+
+    @Test func quotedNonTransportHasNoPorts() {
+        let orig = Build.ipv4(proto: 1, payload: Build.icmp(type: 8, code: 0, rest: 1, data: []))
+        let p = decode(Self.errorFrame(type: 3, code: 1, quoted: orig))
+        #expect(p.errors.isEmpty)
+        #expect(p.icmp?.quoted?.proto == .icmp)
+        #expect(p.icmp?.quoted?.sourcePort == nil)
+    }
+
+    @Test func quotedHeaderBadVersionIsMalformed() {
+        var q = Self.quotedUDP()
+        q[0] = 0x65
+        let p = decode(Self.errorFrame(type: 3, code: 3, quoted: q))
+        let e = expectOneError(p, .malformed, .icmp, offset: 42)
+        #expect(badValueField(e) == "quoted IP header")
+        #expect(p.icmp?.type == 3)
+        #expect(p.icmp?.checksumStatus == .ok)
+        #expect(p.icmp?.quoted == nil)
+        var r = Self.quotedUDP()
+        r[0] = 0x44  // IHL 4
+        expectOneError(decode(Self.errorFrame(type: 3, code: 3, quoted: r)), .malformed, .icmp, offset: 42)
+    }
+
+    @Test func quotedDataShorterThanHeaderIsMalformedWhenCaptured() {
+        let f = Self.errorFrame(type: 3, code: 3, quoted: Self.quotedUDP(10))
+        let p = decode(f)
+        expectOneError(p, .malformed, .icmp)
+        #expect(p.icmp?.code == 3)
+        // The addresses are there, the ports are not.
+        let g = Self.errorFrame(type: 3, code: 3, quoted: Self.quotedUDP(22))
+        let q = decode(g)
+        expectOneError(q, .malformed, .icmp)
+        #expect(q.icmp?.quoted?.destination == ipv4(ip4B))
+        #expect(q.icmp?.quoted?.sourcePort == nil)
+    }
+
+    @Test func echoPrefixes() {
+        expectPrefixes(Self.echoFrame(), cuts: [(14, .ethernet), (34, .ipv4), (42, .icmp)]) { k, p in
+            if k >= 42 {
+                #expect(p.icmp?.checksumStatus == .unverified)
+                #expect(p.icmp?.dataLength == 32)
+                #expect(p.payloadEnd == k)
+            }
+        }
+    }
+
+    @Test func unreachablePrefixes() {
+        let f = Self.errorFrame(type: 3, code: 3, quoted: Self.quotedUDP())
+        #expect(f.count == 70)
+        expectPrefixes(f, cuts: [(14, .ethernet), (34, .ipv4), (66, .icmp)]) { k, p in
+            if k >= 62 && k < 66 {
+                #expect(p.icmp?.quoted?.destination == ipv4(ip4B))
+                #expect(p.icmp?.quoted?.sourcePort == nil)
+            }
+            if k >= 66 { #expect(p.icmp?.quoted?.destinationPort == 33434) }
+        }
+    }
+
+    @Test func icmpOnlyUnderTheRightIPVersion() {
+        // Protocol 1 inside IPv6 and 58 inside IPv4 are not decoded.
+        let a = decode(Build.eth6(Build.ipv6(next: 1, payload: Build.icmp(type: 8, code: 0, rest: 0, data: []))))
+        #expect(a.errors.isEmpty)
+        #expect(a.icmp == nil && a.icmpv6 == nil)
+        let b = decode(Build.eth4(Build.ipv4(proto: 58, payload: Build.icmp(type: 128, code: 0, rest: 0, data: []))))
+        #expect(b.errors.isEmpty)
+        #expect(b.icmp == nil && b.icmpv6 == nil)
+    }
+}
+
+@Suite("ICMPv6")
+struct ICMPv6Tests {
+    static let solicitedNode: [UInt8] = [0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xFF, 0, 0, 0x53]
+    static let nsAddrs = Addrs.v6(src: ip6A, dst: solicitedNode)
+
+    static func echoFrame(checksum: ChecksumMode = .correct) -> [UInt8] {
+        let m = Build.icmpv6(type: 128, code: 0, rest: 0xABCD_0007, data: Array("ping6 data......".utf8), checksum: checksum)
+        return Build.eth6(Build.ipv6(next: 58, payload: m))
+    }
+
+    static func nsFrame(type: UInt8 = 135) -> [UInt8] {
+        let m = Build.icmpv6(nsAddrs, type: type, code: 0, rest: 0, data: ip6B + [1, 1] + macB)
+        return Build.eth6(Build.ipv6(nsAddrs, next: 58, payload: m, hopLimit: 255))
+    }
+
+    @Test func echoRequest() {
+        let p = decode(Self.echoFrame())
+        #expect(p.errors.isEmpty)
+        let m = p.icmpv6
+        #expect(m?.type == 128)
+        #expect(m?.code == 0)
+        #expect(m?.restOfHeader == 0xABCD_0007)
+        #expect(m?.checksumStatus == .ok)
+        #expect(m?.dataLength == 16)
+        #expect(m?.target == nil)
+    }
+
+    @Test func badAndPartialChecksum() {
+        #expect(decode(Self.echoFrame(checksum: .bad)).icmpv6?.checksumStatus == .bad)
+        #expect(decode(Self.echoFrame(checksum: .partial)).icmpv6?.checksumStatus == .unverified)
+        #expect(decode(Self.echoFrame(), verifyChecksums: false).icmpv6?.checksumStatus == .unverified)
+    }
+
+    @Test(arguments: [UInt8(135), 136])
+    func neighbourDiscoveryTarget(type: UInt8) {
+        let p = decode(Self.nsFrame(type: type))
+        #expect(p.errors.isEmpty)
+        #expect(p.ipv6?.hopLimit == 255)
+        #expect(p.icmpv6?.type == type)
+        #expect(p.icmpv6?.checksumStatus == .ok)
+        #expect(p.icmpv6?.target == ipv6(ip6B))
+        #expect(p.icmpv6?.dataLength == 24)
+    }
+
+    @Test func neighbourSolicitationWithoutTargetIsMalformed() {
+        let m = Build.icmpv6(Self.nsAddrs, type: 135, code: 0, rest: 0, data: [1, 2, 3, 4])
+        let p = decode(Build.eth6(Build.ipv6(Self.nsAddrs, next: 58, payload: m, hopLimit: 255)))
+        expectOneError(p, .malformed, .icmpv6, offset: 62)
+        #expect(p.icmpv6?.type == 135)
+        #expect(p.icmpv6?.target == nil)
+    }
+
+    @Test func prefixes() {
+        let f = Self.nsFrame()
+        #expect(f.count == 86)
+        expectPrefixes(f, cuts: [(14, .ethernet), (54, .ipv6), (78, .icmpv6)]) { k, p in
+            if k >= 62 && k < 78 {
+                #expect(p.icmpv6?.type == 135)
+                #expect(p.icmpv6?.target == nil)
+            }
+        }
+        expectPrefixes(Self.echoFrame(), cuts: [(14, .ethernet), (54, .ipv6), (62, .icmpv6)])
+    }
+}

@@ -1,0 +1,155 @@
+import Testing
+@testable import NetWire
+
+@Suite("IPv6")
+struct IPv6Tests {
+    static let udpDgram = Build.udp(.v6AB, payload: Array("six!".utf8))
+
+    /// Hop-by-hop / destination options / routing header of 8 bytes (PadN inside).
+    static func ext8(next: UInt8) -> [UInt8] { [next, 0, 1, 4, 0, 0, 0, 0] }
+    static func fragment(next: UInt8, offset: UInt16, more: Bool, id: UInt32) -> [UInt8] {
+        [next, 0] + be16(offset << 3 | (more ? 1 : 0)) + be32(id)
+    }
+
+    @Test func fixedHeader() {
+        let ip = Build.ipv6(next: 17, payload: Self.udpDgram, hopLimit: 255, trafficClass: 0xB8, flowLabel: 0x12345)
+        let p = decode(Build.eth6(ip))
+        #expect(p.errors.isEmpty)
+        let h = p.ipv6
+        #expect(h?.trafficClass == 0xB8)
+        #expect(h?.flowLabel == 0x12345)
+        #expect(h?.payloadLength == UInt16(Self.udpDgram.count))
+        #expect(h?.nextHeader == .udp)
+        #expect(h?.upperProtocol == .udp)
+        #expect(h?.hopLimit == 255)
+        #expect(h?.source == ipv6(ip6A))
+        #expect(h?.destination == ipv6(ip6B))
+        #expect(h?.destination.group(1) == 0x0DB8)
+        #expect(h?.destination.group(7) == 0x0053)
+        #expect(h?.extensionCount == 0)
+        #expect(h?.isFragment == false)
+        #expect(h?.offset == 14)
+        #expect(p.ipv6Extensions.isEmpty)
+        #expect(p.udp?.offset == 54)
+        #expect(p.udp?.checksumStatus == .ok)
+    }
+
+    @Test func hopByHopDestOptsFragmentChain() {
+        let chain = Self.ext8(next: 60) + Self.ext8(next: 44) + Self.fragment(next: 17, offset: 0, more: false, id: 0xDEAD_BEEF)
+        let ip = Build.ipv6(next: 0, payload: chain + Self.udpDgram)
+        let p = decode(Build.eth6(ip))
+        #expect(p.errors.isEmpty)
+        let h = p.ipv6
+        #expect(h?.nextHeader == .hopByHop)
+        #expect(h?.upperProtocol == .udp)
+        #expect(h?.extensionCount == 3)
+        #expect(p.ipv6Extensions == [.hopByHop, .destinationOptions, .fragment])
+        #expect(h?.isFragment == true)
+        #expect(h?.fragmentOffset == 0)
+        #expect(h?.moreFragments == false)
+        #expect(h?.fragmentIdentification == 0xDEAD_BEEF)
+        #expect(p.udp?.offset == 14 + 40 + 24)
+        #expect(p.udp?.sourcePort == 40000)
+        // Part of a fragmented datagram: the transport checksum cannot be verified.
+        #expect(p.udp?.checksumStatus == .unverified)
+    }
+
+    @Test func routingAndAHChainVerifiesUpperChecksum() {
+        let routing: [UInt8] = [51, 0, 4, 0, 0, 0, 0, 0]
+        let ah: [UInt8] = [17, 4, 0, 0] + be32(0x100) + be32(1) + [UInt8](repeating: 0xAA, count: 12)
+        #expect(ah.count == 24)
+        let ip = Build.ipv6(next: 43, payload: routing + ah + Self.udpDgram)
+        let p = decode(Build.eth6(ip))
+        #expect(p.errors.isEmpty)
+        #expect(p.ipv6Extensions == [.routing, .ah])
+        #expect(p.ipv6?.upperProtocol == .udp)
+        #expect(p.udp?.offset == 14 + 40 + 32)
+        #expect(p.udp?.checksumStatus == .ok)
+    }
+
+    @Test func nonFirstFragment() {
+        let frag = Self.fragment(next: 17, offset: 100, more: true, id: 7)
+        let ip = Build.ipv6(next: 44, payload: frag + Self.udpDgram)
+        let p = decode(Build.eth6(ip))
+        #expect(p.errors.isEmpty)
+        #expect(p.ipv6?.isFragment == true)
+        #expect(p.ipv6?.fragmentOffset == 100)
+        #expect(p.ipv6?.moreFragments == true)
+        #expect(p.ipv6?.fragmentIdentification == 7)
+        #expect(p.udp == nil)
+        #expect(p.partialPorts == nil)
+    }
+
+    @Test func eightExtensionHeadersAreAllowed() {
+        var chain: [UInt8] = []
+        for i in 0 ..< 8 { chain += Self.ext8(next: i == 7 ? 59 : 60) }
+        let p = decode(Build.eth6(Build.ipv6(next: 60, payload: chain)))
+        #expect(p.errors.isEmpty)
+        #expect(p.ipv6?.extensionCount == 8)
+        #expect(p.ipv6?.upperProtocol == .noNext)
+    }
+
+    @Test func nineExtensionHeadersAreMalformed() {
+        var chain: [UInt8] = []
+        for i in 0 ..< 9 { chain += Self.ext8(next: i == 8 ? 59 : 60) }
+        let p = decode(Build.eth6(Build.ipv6(next: 60, payload: chain)))
+        let e = expectOneError(p, .malformed, .ipv6, offset: 14 + 40 + 64)
+        #expect(badValueField(e) == "extension header chain length")
+        #expect(badValue(e) == 9)
+        #expect(p.ipv6?.extensionCount == 8)
+        #expect(p.ipv6Extensions.count == 8)
+        #expect(p.ipv6?.source == ipv6(ip6A))
+    }
+
+    @Test func payloadLengthBeyondFullyCapturedFrame() {
+        let ip = Build.ipv6(next: 17, payload: Self.udpDgram, payloadLength: UInt16(Self.udpDgram.count + 8))
+        let f = Build.eth6(ip)
+        let p = decode(f)
+        let e = expectOneError(p, .malformed, .ipv6, offset: 18)
+        #expect(badValueField(e) == "payload length exceeds frame")
+        #expect(p.udp?.sourcePort == 40000)
+        #expect(p.udp?.checksumStatus == .unverified)
+        // Cut by the capture instead: not malformed.
+        let q = decode(f, wireLength: f.count + 8)
+        #expect(q.errors.isEmpty)
+    }
+
+    @Test func payloadLengthShorterThanExtensionHeader() {
+        // Payload length 4 cannot hold the 8-byte hop-by-hop header that follows (fully captured).
+        let ip = Build.ipv6(next: 0, payload: Self.ext8(next: 17) + Self.udpDgram, payloadLength: 4)
+        let p = decode(Build.eth6(ip))
+        expectOneError(p, .malformed, .ipv6)
+        #expect(p.ipv6?.payloadLength == 4)
+        #expect(p.udp == nil)
+    }
+
+    @Test func payloadLengthShorterThanUDP() {
+        // The IPv6 payload length covers only 6 bytes of the UDP header: UDP is cut by a length field.
+        let ip = Build.ipv6(next: 17, payload: Self.udpDgram, payloadLength: 6)
+        let p = decode(Build.eth6(ip))
+        expectOneError(p, .malformed, .udp)
+        #expect(p.partialPorts?.0 == 40000)
+    }
+
+    @Test func badVersion() {
+        let ip = Build.ipv6(next: 17, payload: Self.udpDgram, version: 4)
+        let p = decode(Build.eth6(ip))
+        let e = expectOneError(p, .malformed, .ipv6, offset: 14)
+        #expect(badValueField(e) == "version")
+        #expect(badValue(e) == 4)
+        #expect(p.ipv6 == nil)
+    }
+
+    @Test func prefixes() {
+        let chain = Self.ext8(next: 60) + Self.ext8(next: 44) + Self.fragment(next: 17, offset: 0, more: false, id: 1)
+        let f = Build.eth6(Build.ipv6(next: 0, payload: chain + Self.udpDgram))
+        expectPrefixes(f, cuts: [(14, .ethernet), (78, .ipv6), (86, .udp)]) { k, p in
+            if k >= 54 && k < 62 { #expect(p.ipv6?.extensionCount == 0) }
+            if k >= 62 && k < 70 { #expect(p.ipv6Extensions == [.hopByHop]) }
+        }
+        let plain = Build.eth6(Build.ipv6(next: 17, payload: Self.udpDgram))
+        expectPrefixes(plain, cuts: [(14, .ethernet), (54, .ipv6), (62, .udp)]) { k, p in
+            if k >= 62 { #expect(p.udp?.checksumStatus == .unverified) }
+        }
+    }
+}
