@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         // The decoder, capture and output layers, usable by other Swift programs.
-        .library(name: "NetInspect", targets: ["NetWire", "NetCapture", "NetOutput"]),
+        .library(name: "NetInspect", targets: ["NetWire", "NetCapture", "NetAnalysis", "NetOutput"]),
         .executable(name: "netinspect", targets: ["netinspect"]),
     ],
     dependencies: [
@@ -25,15 +25,18 @@ let package = Package(
         // Capture: files, filters. The only code that touches CPcap.
         .target(name: "NetCapture", dependencies: ["CPcap"]),
         // Presentation: text lines and JSON Lines. The only place that builds output.
-        .target(name: "NetOutput", dependencies: ["NetWire"]),
+        // Analysis: per-packet notes, flows, reassembly. Pure: no I/O.
+        .target(name: "NetAnalysis", dependencies: ["NetWire"]),
+        .target(name: "NetOutput", dependencies: ["NetWire", "NetAnalysis"]),
         .executableTarget(
             name: "netinspect",
             dependencies: [
-                "NetWire", "NetCapture", "NetOutput",
+                "NetWire", "NetCapture", "NetAnalysis", "NetOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
+        .testTarget(name: "NetAnalysisTests", dependencies: ["NetAnalysis", "NetWire"]),
         // Formatter unit tests, plus end-to-end golden tests that run the built `netinspect`.
         .testTarget(name: "NetOutputTests", dependencies: ["NetWire", "NetOutput", "netinspect"]),
     ]

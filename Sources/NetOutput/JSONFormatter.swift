@@ -1,3 +1,4 @@
+import NetAnalysis
 import NetWire
 
 /// JSON Lines output, exactly as shared/contract/json-lines.md fixes the names and value forms.
@@ -20,7 +21,8 @@ public struct JSONFormatter {
         }
     }
 
-    public func format(frame: Int, seconds: Int, nanoseconds: Int, packet p: Packet, link: String, into o: inout OutputBuffer) {
+    public func format(frame: Int, seconds: Int, nanoseconds: Int, packet p: Packet, notes: [Note] = [], link: String,
+                       into o: inout OutputBuffer) {
         o.ascii("{\"frame\":"); o.decimal(frame)
         o.ascii(",\"ts\":"); o.decimal(seconds); o.byte(46)
         if nanosecondPrecision { o.padded(nanoseconds, width: 9) } else { o.padded(nanoseconds / 1000, width: 6) }
@@ -99,6 +101,19 @@ public struct JSONFormatter {
         }
         if !p.linkSupported {
             o.ascii(",\"unsupported_link\":"); o.decimal(p.linkType.rawValue)
+        }
+        if !notes.isEmpty {
+            o.ascii(",\"notes\":[")
+            var first = true
+            for n in notes {
+                if !first { o.byte(44) }
+                first = false
+                o.ascii("{\"kind\":"); o.jsonString(n.kind.rawValue)
+                o.ascii(",\"text\":"); o.jsonString(n.text)
+                if let f = n.relatedFrame { o.ascii(",\"of\":"); o.decimal(f) }
+                o.byte(125)
+            }
+            o.byte(93)
         }
         o.ascii("}\n")
     }

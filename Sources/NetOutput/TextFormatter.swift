@@ -1,3 +1,4 @@
+import NetAnalysis
 import NetWire
 #if canImport(Glibc)
 import Glibc
@@ -120,7 +121,8 @@ public struct TextFormatter {
     // MARK: the line
 
     /// Appends one line (with its newline) for `p`.
-    public mutating func format(seconds: Int, nanoseconds: Int, packet p: Packet, linkName: String, into out: inout OutputBuffer) {
+    public mutating func format(seconds: Int, nanoseconds: Int, packet p: Packet, notes: [Note] = [], linkName: String,
+                                into out: inout OutputBuffer) {
         timestamp(seconds: seconds, nanoseconds: nanoseconds, &out)
         let lineStart = out.count
         if !p.linkSupported {
@@ -134,6 +136,9 @@ public struct TextFormatter {
         link(p, &out)
         network(p, &out)
         ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, &out)
+        for n in notes {
+            out.ascii(" ["); out.string(n.text); out.byte(93)
+        }
         out.byte(10)
     }
 

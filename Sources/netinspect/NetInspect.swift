@@ -1,4 +1,5 @@
 import ArgumentParser
+import NetAnalysis
 import NetCapture
 import NetOutput
 import NetWire
@@ -12,17 +13,18 @@ import Darwin
 struct NetInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netinspect",
-        abstract: "Read packet captures and show what the sockets did.",
+        abstract: "Capture packets or read captures, and show what the sockets did.",
         discussion: """
         Examples:
           netinspect -r captures/tcp-handshake.pcap
-          netinspect -n -r capture.pcap tcp port 80
-          netinspect -r capture.pcapng --json | jq .tcp
+          sudo netinspect -i lo tcp port 9000
+          sudo netinspect -i any -w out.pcap -c 100
+          netinspect -n -r capture.pcap --json 'udp port 53'
         """
     )
 
-    @OptionGroup(title: "Input")
-    var input: InputOptions
+    @OptionGroup(title: "Capture")
+    var capture: CaptureOptions
 
     @OptionGroup(title: "Output")
     var output: OutputOptions
@@ -30,42 +32,153 @@ struct NetInspect: ParsableCommand {
     @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (e.g. 'tcp port 80').", valueName: "filter"))
     var filter: [String] = []
 
+    func validate() throws {
+        let sources = [capture.readFile != nil, capture.interface != nil, capture.listInterfaces].filter { $0 }.count
+        if sources == 0 { throw ValidationError("say where packets come from: -r FILE, -i INTERFACE, or -D to list interfaces") }
+        if sources > 1 { throw ValidationError("use only one of -r, -i and -D") }
+        if capture.writeFile == "-" && output.printWhileWriting {
+            throw ValidationError("--print cannot share standard output with -w -")
+        }
+    }
+
     mutating func run() throws {
-        let reader: PcapFileReader
+        if capture.listInterfaces {
+            try Self.listInterfaces()
+            return
+        }
+        let source: CaptureSource
         do {
-            reader = try PcapFileReader(path: input.readFile)
+            if let path = capture.readFile {
+                source = try CaptureSource.open(file: path)
+            } else {
+                source = try CaptureSource.open(interface: capture.interface ?? "", options: capture.liveOptions)
+            }
         } catch {
             Diagnostics.line("netinspect: \(error.message)")
             throw ExitCode(1)
         }
+        // Drop root right after the handle is open, before any packet is decoded.
+        if let user = capture.dropToUser {
+            if let problem = Privileges.drop(to: user) {
+                Diagnostics.line("netinspect: -Z \(user): \(problem)")
+                throw ExitCode(1)
+            }
+        }
         if !filter.isEmpty {
             do {
-                try reader.setFilter(filter.joined(separator: " "))
+                try source.setFilter(filter.joined(separator: " "))
             } catch {
                 Diagnostics.line("netinspect: \(error.message)")
                 throw ExitCode(2)
             }
         }
-        if !output.json {
-            Diagnostics.line("reading from file \(input.readFile), link-type \(reader.linkTypeName)\(reader.linkTypeDescription.map { " (\($0))" } ?? ""), snapshot length \(reader.snapshotLength)")
+        var writer: CaptureWriter?
+        if let w = capture.writeFile {
+            do {
+                writer = try CaptureWriter(path: w, for: source)
+            } catch {
+                Diagnostics.line("netinspect: \(error.message)")
+                throw ExitCode(1)
+            }
         }
-        let end = FileRun(reader: reader, output: output, count: input.count).run()
+        let linkDescription = source.linkTypeName + (source.linkTypeDescription.map { " (\($0))" } ?? "")
+        if source.isLive {
+            Diagnostics.line("listening on \(source.name), link-type \(linkDescription), snapshot length \(source.snapshotLength) bytes")
+        } else if !output.json {
+            Diagnostics.line("reading from file \(source.name), link-type \(linkDescription), snapshot length \(source.snapshotLength)")
+        }
+        source.stopOnSignals()
+        if let d = capture.duration { alarm(UInt32(clamping: d)) }
+
+        let printing = writer == nil || output.printWhileWriting
+        let lineBuffered = output.lineBuffered || (printing && isatty(1) != 0)
+        var run = Runner(source: source, output: output, count: capture.count, writer: writer,
+                         printing: printing, lineBuffered: lineBuffered)
+        let end = run.run()
+        writer?.close()
+        if source.isLive {
+            Diagnostics.line("\(run.captured) packet\(run.captured == 1 ? "" : "s") captured")
+            if let s = source.statistics() {
+                Diagnostics.line("\(s.received) packet\(s.received == 1 ? "" : "s") received by filter")
+                Diagnostics.line("\(s.dropped) packet\(s.dropped == 1 ? "" : "s") dropped by kernel")
+            }
+        }
         if case .error(let message) = end {
-            Diagnostics.line("netinspect: \(input.readFile): \(message)")
+            Diagnostics.line("netinspect: \(source.name): \(message)")
             throw ExitCode(1)
         }
     }
+
+    static func listInterfaces() throws {
+        let list: [CaptureSource.Interface]
+        do {
+            list = try CaptureSource.listInterfaces()
+        } catch {
+            Diagnostics.line("netinspect: \(error.message)")
+            throw ExitCode(1)
+        }
+        var text = ""
+        for (i, d) in list.enumerated() {
+            var flags: [String] = []
+            if d.isUp { flags.append("Up") }
+            if d.isRunning { flags.append("Running") }
+            if d.isLoopback { flags.append("Loopback") }
+            text += "\(i + 1).\(d.name)"
+            if let desc = d.description { text += " (\(desc))" }
+            if !flags.isEmpty { text += " [\(flags.joined(separator: ", "))]" }
+            text += "\n"
+        }
+        var out = OutputBuffer(fd: 1)
+        out.string(text)
+        out.flush()
+    }
 }
 
-struct InputOptions: ParsableArguments {
+struct CaptureOptions: ParsableArguments {
     @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from a pcap or pcapng file ('-' for standard input).", valueName: "file"))
-    var readFile: String
+    var readFile: String?
+
+    @Option(name: .customShort("i"), help: ArgumentHelp("Capture live on this interface ('any' for all; needs root or cap_net_raw,cap_net_admin).", valueName: "interface"))
+    var interface: String?
+
+    @Flag(name: .customShort("D"), help: "List the interfaces that can be captured on, and exit.")
+    var listInterfaces = false
 
     @Option(name: .customShort("c"), help: "Exit after this many packets (after filtering).")
     var count: Int?
 
+    @Option(name: .customShort("w"), help: ArgumentHelp("Write the packets to a pcap file ('-' for standard output) instead of printing them.", valueName: "file"))
+    var writeFile: String?
+
+    @Option(name: .customShort("s"), help: ArgumentHelp("Snapshot length: bytes kept of each packet (live).", valueName: "snaplen"))
+    var snaplen: Int = 262_144
+
+    @Flag(name: .customShort("p"), help: "Do not put the interface into promiscuous mode.")
+    var noPromiscuous = false
+
+    @Option(name: .customShort("B"), help: ArgumentHelp("Kernel capture buffer size in KiB.", valueName: "KiB"))
+    var bufferKiB: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
+    var duration: Int?
+
+    @Option(name: .customShort("Z"), help: ArgumentHelp("After opening the interface, drop root privileges and run as this user.", valueName: "user"))
+    var dropToUser: String?
+
     func validate() throws {
         if let count, count <= 0 { throw ValidationError("-c needs a positive count") }
+        if snaplen <= 0 || snaplen > 262_144 { throw ValidationError("-s must be between 1 and 262144") }
+        if let b = bufferKiB, b <= 0 { throw ValidationError("-B needs a positive size in KiB") }
+        if let d = duration, d <= 0 { throw ValidationError("--duration needs a positive number of seconds") }
+    }
+
+    var liveOptions: LiveOptions {
+        var o = LiveOptions()
+        o.snapshotLength = snaplen
+        o.promiscuous = !noPromiscuous
+        o.immediate = true
+        o.bufferKiB = bufferKiB
+        return o
     }
 }
 
@@ -85,8 +198,14 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print timestamps with nanoseconds.")
     var nano = false
 
-    @Flag(name: .long, help: "Write one JSON object per packet (JSON Lines, see docs/json.md).")
+    @Flag(name: .long, help: "Write one JSON object per packet (JSON Lines).")
     var json = false
+
+    @Flag(name: [.customShort("U"), .customLong("line-buffered")], help: "Write each packet out as soon as it is formatted (default when printing to a terminal).")
+    var lineBuffered = false
+
+    @Flag(name: .customLong("print"), help: "With -w, also print the packets.")
+    var printWhileWriting = false
 
     var textOptions: TextOptions {
         var o = TextOptions()
@@ -113,39 +232,64 @@ enum Diagnostics {
     }
 }
 
-/// The per-packet loop for `-r`: decode, format into a buffer, write in large blocks.
-struct FileRun {
-    let reader: PcapFileReader
+/// The per-packet loop, the same for files and live interfaces: decode, annotate, format into a
+/// buffer, write in large blocks (or per packet when line-buffered), and write to -w.
+struct Runner {
+    let source: CaptureSource
     let output: OutputOptions
     let count: Int?
+    let writer: CaptureWriter?
+    let printing: Bool
+    let lineBuffered: Bool
+    private(set) var captured = 0
 
-    func run() -> ReadEnd {
-        let linkType = LinkType(rawValue: reader.linkType)
-        let linkName = JSONFormatter.linkName(linkType, pcapName: reader.linkTypeName)
+    init(source: CaptureSource, output: OutputOptions, count: Int?, writer: CaptureWriter?, printing: Bool, lineBuffered: Bool) {
+        self.source = source
+        self.output = output
+        self.count = count
+        self.writer = writer
+        self.printing = printing
+        self.lineBuffered = lineBuffered
+    }
+
+    mutating func run() -> ReadEnd {
+        let linkType = LinkType(rawValue: source.linkType)
+        let linkName = JSONFormatter.linkName(linkType, pcapName: source.linkTypeName)
         // Checksums are only shown in JSON; the text line does not pay for them.
         let decoder = PacketDecoder(verifyChecksums: output.json, decodeDNS: true)
         var packet = Packet()
+        var duplicates = DuplicateFrameDetector()
+        var notes: [Note] = []
         var out = OutputBuffer(fd: 1)
         var text = TextFormatter(options: output.textOptions)
-        let json = JSONFormatter(nanosecondPrecision: reader.precision == .nano)
+        let json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
         let limit = count ?? Int.max
         let jsonMode = output.json
-        var printed = 0
         // The loop keeps `packet` local (no closure captures it), so formatting borrows it uncopied.
-        while printed < limit {
-            switch reader.next() {
+        while captured < limit {
+            switch source.next() {
             case .packet(let frame, let record):
+                captured &+= 1
+                if let writer {
+                    writer.write(record)
+                    if lineBuffered { writer.flush() }
+                }
+                guard printing else { continue }
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
+                if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
+                if let first = duplicates.check(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                                bytes: record.bytes, wireLength: record.wireLength) {
+                    notes.append(Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first))
+                }
                 if jsonMode {
                     json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                                packet: packet, link: linkName, into: &out)
+                                packet: packet, notes: notes, link: linkName, into: &out)
                 } else {
                     text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
-                                linkName: reader.linkTypeName, into: &out)
+                                notes: notes, linkName: source.linkTypeName, into: &out)
                 }
-                out.flushIfNeeded()
-                printed &+= 1
-                if out.failed { out.flush(); return .stopped }
+                if lineBuffered { out.flush() } else { out.flushIfNeeded() }
+                if out.failed { return .stopped }
             case .end(let end):
                 out.flush()
                 return end
@@ -153,5 +297,23 @@ struct FileRun {
         }
         out.flush()
         return .stopped
+    }
+}
+
+/// `-Z USER`: give up root once the capture handle is open.
+enum Privileges {
+    /// Returns a problem description, or nil when the process now runs as `user`.
+    static func drop(to user: String) -> String? {
+        guard let pw = getpwnam(user) else { return "no such user" }
+        let uid = pw.pointee.pw_uid
+        let gid = pw.pointee.pw_gid
+        if getuid() == uid && geteuid() == uid { return nil }
+        var groups = [gid]
+        if setgroups(1, &groups) != 0 { return "setgroups failed: \(String(cString: strerror(errno)))" }
+        if setgid(gid) != 0 { return "setgid failed: \(String(cString: strerror(errno)))" }
+        if setuid(uid) != 0 { return "setuid failed: \(String(cString: strerror(errno)))" }
+        // Make sure there is no way back.
+        if setuid(0) == 0 && uid != 0 { return "could still regain root" }
+        return nil
     }
 }

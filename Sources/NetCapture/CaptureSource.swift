@@ -1,0 +1,372 @@
+import CPcap
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A capture problem: one line for the user.
+public struct CaptureError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public enum TimestampPrecision: Sendable {
+    case micro, nano
+}
+
+/// One packet as libpcap hands it over. `bytes` is only valid during the callback.
+public struct PacketRecord {
+    public var seconds: Int
+    /// Nanoseconds within the second (files are always opened at nanosecond precision).
+    public var nanoseconds: Int
+    public var capturedLength: Int
+    public var wireLength: Int
+    public var bytes: UnsafeRawBufferPointer
+}
+
+/// How a read loop ended.
+public enum ReadEnd: Sendable, Equatable {
+    case endOfFile
+    case stopped
+    /// libpcap reported an error (for example a file that ends in the middle of a packet).
+    case error(String)
+}
+
+/// A compiled BPF filter.
+public final class PacketFilter {
+    var program = bpf_program()
+    public let expression: String
+
+    init(handle: OpaquePointer, expression: String, netmask: UInt32 = PCAP_NETMASK_UNKNOWN) throws(CaptureError) {
+        self.expression = expression
+        if pcap_compile(handle, &program, expression, 1, netmask) != 0 {
+            let why = String(cString: pcap_geterr(handle))
+            throw CaptureError("invalid filter expression '\(expression)': \(why)")
+        }
+    }
+
+    deinit { pcap_freecode(&program) }
+
+    @inline(__always)
+    func matches(_ header: UnsafePointer<pcap_pkthdr>, _ data: UnsafePointer<UInt8>) -> Bool {
+        pcap_offline_filter(&program, header, data) != 0
+    }
+}
+
+/// Settings for a live capture (tcpdump's -s, -p, -B, immediate mode).
+public struct LiveOptions: Sendable {
+    public var snapshotLength: Int = 262_144
+    public var promiscuous: Bool = true
+    /// Deliver packets as they arrive instead of filling the kernel buffer first.
+    public var immediate: Bool = true
+    /// Kernel buffer size in KiB (nil: libpcap's default).
+    public var bufferKiB: Int?
+    public init() {}
+}
+
+/// A source of packets through libpcap: a saved capture (pcap or pcapng, any size, streamed) or a
+/// live interface. The only code in netinspect that touches libpcap lives in this module.
+public final class CaptureSource {
+    fileprivate let handle: OpaquePointer
+    /// The file path or interface name.
+    public let name: String
+    public let isLive: Bool
+    public let linkType: Int32
+    /// libpcap's name for the link type, e.g. `EN10MB`, `LINUX_SLL2`.
+    public let linkTypeName: String
+    /// libpcap's description of the link type, e.g. `Ethernet`.
+    public let linkTypeDescription: String?
+    /// The precision the source's timestamps have (files: as stored; live: nanoseconds).
+    public let precision: TimestampPrecision
+    public let snapshotLength: Int
+    private var filter: PacketFilter?
+    private var framesRead = 0
+
+    private init(handle: OpaquePointer, name: String, isLive: Bool, precision: TimestampPrecision) {
+        self.handle = handle
+        self.name = name
+        self.isLive = isLive
+        self.precision = precision
+        linkType = pcap_datalink(handle)
+        linkTypeName = pcap_datalink_val_to_name(linkType).map { String(cString: $0) } ?? "DLT \(linkType)"
+        linkTypeDescription = pcap_datalink_val_to_description(linkType).map { String(cString: $0) }
+        snapshotLength = Int(pcap_snapshot(handle))
+    }
+
+    deinit { pcap_close(handle) }
+
+    /// Opens a saved capture ('-' is standard input).
+    public static func open(file path: String) throws(CaptureError) -> CaptureSource {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            throw CaptureError("\(path): \(Self.string(errbuf))")
+        }
+        let precision: TimestampPrecision = path == "-" ? .micro : FilePrecisionSniffer.precision(ofFileAt: path)
+        return CaptureSource(handle: h, name: path, isLive: false, precision: precision)
+    }
+
+    /// Opens a live interface (`pcap_create` + `pcap_activate`).
+    public static func open(interface: String, options: LiveOptions) throws(CaptureError) -> CaptureSource {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let h = pcap_create(interface, &errbuf) else {
+            throw CaptureError("\(interface): \(Self.string(errbuf))")
+        }
+        pcap_set_snaplen(h, Int32(clamping: options.snapshotLength))
+        pcap_set_promisc(h, options.promiscuous ? 1 : 0)
+        pcap_set_immediate_mode(h, options.immediate ? 1 : 0)
+        pcap_set_timeout(h, 100)
+        if let kib = options.bufferKiB { pcap_set_buffer_size(h, Int32(clamping: kib * 1024)) }
+        pcap_set_tstamp_precision(h, PCAP_TSTAMP_PRECISION_NANO)
+        let rc = pcap_activate(h)
+        if rc < 0 {
+            let detail = String(cString: pcap_geterr(h))
+            pcap_close(h)
+            switch rc {
+            case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED:
+                throw CaptureError(Self.permissionMessage(interface))
+            case PCAP_ERROR_NO_SUCH_DEVICE:
+                let names = (try? listInterfaces().map(\.name)) ?? []
+                throw CaptureError("\(interface): no such interface; available: \(names.joined(separator: ", "))")
+            default:
+                throw CaptureError("\(interface): \(detail.isEmpty ? String(cString: pcap_statustostr(rc)) : detail)")
+            }
+        }
+        return CaptureSource(handle: h, name: interface, isLive: true, precision: .nano)
+    }
+
+    public static func permissionMessage(_ interface: String) -> String {
+        "\(interface): permission denied: capturing needs root or the capabilities cap_net_raw,cap_net_admin; "
+            + "run it with sudo, or grant them once: sudo setcap cap_net_raw,cap_net_admin=eip \"$(command -v netinspect)\""
+    }
+
+    private static func string(_ buf: [CChar]) -> String {
+        buf.withUnsafeBufferPointer { $0.baseAddress.map { String(cString: $0) } ?? "" }
+    }
+
+    /// Installs a BPF filter. Files: matched per packet in user space, so frame numbers still count
+    /// every packet; live: in the kernel.
+    public func setFilter(_ expression: String) throws(CaptureError) {
+        let f = try PacketFilter(handle: handle, expression: expression)
+        if isLive {
+            if pcap_setfilter(handle, &f.program) != 0 {
+                throw CaptureError("cannot install filter: \(String(cString: pcap_geterr(handle)))")
+            }
+        } else {
+            filter = f
+        }
+    }
+
+    /// The result of one `next()` call.
+    public enum Next {
+        case packet(frame: Int, PacketRecord)
+        case end(ReadEnd)
+    }
+
+    /// Reads the next packet that passes the filter. The record's bytes stay valid until the next
+    /// call. `frame` is 1-based and counts filtered-out frames too (for files).
+    @inline(__always)
+    public func next() -> Next {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            let rc = pcap_next_ex(handle, &header, &data)
+            if rc == 1, let header, let data {
+                framesRead &+= 1
+                if let f = filter, !f.matches(header, data) { continue }
+                let h = header.pointee
+                let caplen = Int(h.caplen)
+                return .packet(frame: framesRead, PacketRecord(
+                    seconds: Int(h.ts.tv_sec), nanoseconds: Int(h.ts.tv_usec),
+                    capturedLength: caplen, wireLength: Int(h.len),
+                    bytes: UnsafeRawBufferPointer(start: data, count: caplen)))
+            } else if rc == PCAP_ERROR_BREAK {
+                // End of file, or pcap_breakloop (a signal, -c, --duration).
+                return .end(isLive ? .stopped : .endOfFile)
+            } else if rc == 0 {
+                continue  // live: read timeout with nothing captured
+            } else {
+                return .end(.error(String(cString: pcap_geterr(handle))))
+            }
+        }
+    }
+
+    /// Reads every packet; `body` gets the frame number and the record, and returns false to stop.
+    public func forEach(_ body: (Int, PacketRecord) -> Bool) -> ReadEnd {
+        while true {
+            switch next() {
+            case .packet(let frame, let record):
+                if !body(frame, record) { return .stopped }
+            case .end(let end):
+                return end
+            }
+        }
+    }
+
+    /// Kernel statistics of a live capture: (received by filter, dropped by kernel, dropped by interface).
+    public func statistics() -> (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {
+        var s = pcap_stat()
+        guard isLive, pcap_stats(handle, &s) == 0 else { return nil }
+        return (s.ps_recv, s.ps_drop, s.ps_ifdrop)
+    }
+
+    /// Makes the next `next()` return `.end(.stopped)`. Safe to call from a signal handler.
+    public func breakLoop() { pcap_breakloop(handle) }
+
+    /// Stops the capture on SIGINT, SIGTERM and SIGALRM (used for --duration): the loop ends after
+    /// the packet in hand, so everything captured is printed and written before exit.
+    public func stopOnSignals() {
+        StopSignals.install(handle)
+    }
+
+    /// Name of a DLT value as libpcap knows it.
+    public static func linkTypeName(_ dlt: Int32) -> String {
+        pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "DLT \(dlt)"
+    }
+
+    // MARK: interfaces
+
+    public struct Interface: Sendable {
+        public var name: String
+        public var description: String?
+        public var isUp: Bool
+        public var isRunning: Bool
+        public var isLoopback: Bool
+    }
+
+    /// The interfaces libpcap can capture on, in its order (what `-D` prints).
+    public static func listInterfaces() throws(CaptureError) -> [Interface] {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        var list: UnsafeMutablePointer<pcap_if_t>?
+        guard pcap_findalldevs(&list, &errbuf) == 0 else { throw CaptureError(string(errbuf)) }
+        defer { pcap_freealldevs(list) }
+        var out: [Interface] = []
+        var cursor = list
+        while let d = cursor {
+            let flags = d.pointee.flags
+            out.append(Interface(name: String(cString: d.pointee.name),
+                                 description: d.pointee.description.map { String(cString: $0) },
+                                 isUp: flags & UInt32(PCAP_IF_UP) != 0, isRunning: flags & UInt32(PCAP_IF_RUNNING) != 0,
+                                 isLoopback: flags & UInt32(PCAP_IF_LOOPBACK) != 0))
+            cursor = d.pointee.next
+        }
+        return out
+    }
+}
+
+/// The handle the signal handler breaks. One capture at a time per process, as in tcpdump.
+private nonisolated(unsafe) var stopHandle: OpaquePointer?
+
+private enum StopSignals {
+    static func install(_ handle: OpaquePointer) {
+        stopHandle = handle
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
+            if let h = stopHandle { pcap_breakloop(h) }
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0  // no SA_RESTART: a blocking poll returns EINTR and sees the break flag
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+        sigaction(SIGALRM, &action, nil)
+    }
+}
+
+/// Writes packets to a pcap file (`-w`), readable by tcpdump and tshark.
+public final class CaptureWriter {
+    private let dumper: OpaquePointer
+    private var closed = false
+
+    /// `path` "-" writes to standard output.
+    public init(path: String, for source: CaptureSource) throws(CaptureError) {
+        guard let d = pcap_dump_open(source.handle, path) else {
+            throw CaptureError("\(path): \(String(cString: pcap_geterr(source.handle)))")
+        }
+        dumper = d
+    }
+
+    deinit { close() }
+
+    public func write(_ record: PacketRecord) {
+        guard !closed, let base = record.bytes.baseAddress else { return }
+        var h = pcap_pkthdr()
+        h.ts.tv_sec = time_t(record.seconds)
+        h.ts.tv_usec = suseconds_t(record.nanoseconds)  // the handle is at nanosecond precision
+        h.caplen = bpf_u_int32(truncatingIfNeeded: record.capturedLength)
+        h.len = bpf_u_int32(truncatingIfNeeded: record.wireLength)
+        withUnsafePointer(to: &h) { hp in
+            pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), hp,
+                      base.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    public func flush() {
+        if !closed { pcap_dump_flush(dumper) }
+    }
+
+    /// Flushes and closes the file so it is complete and valid.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        pcap_dump_close(dumper)
+    }
+}
+
+/// Finds out whether a capture file stores micro- or nanosecond timestamps, from its first bytes.
+/// libpcap converts everything to the precision we ask for; the file's own precision decides how
+/// many digits are honest to print.
+enum FilePrecisionSniffer {
+    static func precision(ofFileAt path: String) -> TimestampPrecision {
+        guard let f = fopen(path, "rb") else { return .micro }
+        defer { fclose(f) }
+        var head = [UInt8](repeating: 0, count: 4096)
+        let n = head.withUnsafeMutableBytes { fread($0.baseAddress, 1, 4096, f) }
+        return precision(ofHeader: Array(head.prefix(n)))
+    }
+
+    static func precision(ofHeader b: [UInt8]) -> TimestampPrecision {
+        func u32(_ at: Int, _ big: Bool) -> UInt32? {
+            guard at >= 0, at + 4 <= b.count else { return nil }
+            let v = UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3])
+            return big ? v : v.byteSwapped
+        }
+        func u16(_ at: Int, _ big: Bool) -> UInt16? {
+            guard at >= 0, at + 2 <= b.count else { return nil }
+            let v = UInt16(b[at]) << 8 | UInt16(b[at + 1])
+            return big ? v : v.byteSwapped
+        }
+        guard let magic = u32(0, true) else { return .micro }
+        switch magic {
+        case 0xA1B2_3C4D, 0x4D3C_B2A1: return .nano
+        case 0x0A0D_0D0A:
+            // pcapng: section header block, then (usually) the first interface description block.
+            guard let bom = u32(8, true) else { return .micro }
+            let big = bom == 0x1A2B_3C4D
+            guard let shbLen = u32(4, big).map(Int.init), shbLen >= 28, shbLen % 4 == 0 else { return .micro }
+            var at = shbLen
+            var blocks = 0
+            while blocks < 16, let type = u32(at, big), let len = u32(at + 4, big).map(Int.init), len >= 12, len % 4 == 0 {
+                blocks += 1
+                if type == 1 {  // interface description block
+                    var o = at + 16
+                    let end = at + len - 4
+                    while o + 4 <= end, let code = u16(o, big), let olen = u16(o + 2, big).map(Int.init) {
+                        if code == 0 { break }
+                        if code == 9, olen >= 1, o + 4 < b.count {  // if_tsresol
+                            let v = b[o + 4]
+                            if v & 0x80 == 0 { return v > 6 ? .nano : .micro }
+                            return (v & 0x7F) > 19 ? .nano : .micro
+                        }
+                        o += 4 + (olen + 3) / 4 * 4
+                    }
+                    return .micro
+                }
+                at += len
+            }
+            return .micro
+        default:
+            return .micro
+        }
+    }
+}
