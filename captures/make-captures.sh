@@ -85,6 +85,22 @@ do_derived() {
         "$TMP/merged.pcapng" "$DIR/pcapng-mixed.pcapng"
     # 15. tcp-handshake.pcap with the last 20 bytes cut off (ends mid-record)
     head -c -20 "$DIR/tcp-handshake.pcap" > "$DIR/truncated-file.pcap"
+    # loopback-double.pcap: every frame of tcp-handshake.pcap twice, the copy 3 µs later, as an
+    # AF_PACKET capture on a loopback or bridged interface can hold them.
+    python3 - "$DIR/tcp-handshake.pcap" "$DIR/loopback-double.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+out = [d[:24]]
+off = 24
+while off + 16 <= len(d):
+    s, us, cl, ol = struct.unpack("<IIII", d[off:off + 16])
+    rec = d[off + 16:off + 16 + cl]
+    off += 16 + cl
+    out.append(d[off - 16 - cl:off])
+    t = s * 1000000 + us + 3
+    out.append(struct.pack("<IIII", t // 1000000, t % 1000000, cl, ol) + rec)
+open(sys.argv[2], "wb").write(b"".join(out))
+PY
 }
 
 do_check() {

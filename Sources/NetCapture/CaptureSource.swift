@@ -270,6 +270,13 @@ private enum StopSignals {
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
         sigaction(SIGALRM, &action, nil)
+        // A parent (a test runner, a shell script) may have left these blocked; unblock them here.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGALRM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }
 
