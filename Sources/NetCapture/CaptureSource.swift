@@ -59,8 +59,12 @@ public final class PacketFilter {
 public struct LiveOptions: Sendable {
     public var snapshotLength: Int = 262_144
     public var promiscuous: Bool = true
-    /// Deliver packets as they arrive instead of filling the kernel buffer first.
+    /// Deliver each packet as it arrives (for a terminal). Off, the kernel hands over packets in
+    /// blocks (at the latest after the read timeout), which keeps up with far higher rates: with
+    /// immediate mode libpcap falls back to a ring of a few large frames.
     public var immediate: Bool = true
+    /// How long the kernel may hold packets before handing them over when not immediate.
+    public static let readTimeoutMilliseconds = 100
     /// Kernel buffer size in KiB (nil: libpcap's default).
     public var bufferKiB: Int?
     public init() {}
@@ -83,6 +87,8 @@ public final class CaptureSource {
     public let snapshotLength: Int
     private var filter: PacketFilter?
     private var framesRead = 0
+    /// Set by `beginDrain()`: reads no longer wait, and "nothing there" ends the capture.
+    private var draining = false
 
     private init(handle: OpaquePointer, name: String, isLive: Bool, precision: TimestampPrecision) {
         self.handle = handle
@@ -116,7 +122,7 @@ public final class CaptureSource {
         pcap_set_snaplen(h, Int32(clamping: options.snapshotLength))
         pcap_set_promisc(h, options.promiscuous ? 1 : 0)
         pcap_set_immediate_mode(h, options.immediate ? 1 : 0)
-        pcap_set_timeout(h, 100)
+        pcap_set_timeout(h, Int32(LiveOptions.readTimeoutMilliseconds))
         if let kib = options.bufferKiB { pcap_set_buffer_size(h, Int32(clamping: kib * 1024)) }
         pcap_set_tstamp_precision(h, PCAP_TSTAMP_PRECISION_NANO)
         let rc = pcap_activate(h)
@@ -185,6 +191,7 @@ public final class CaptureSource {
                 // End of file, or pcap_breakloop (a signal, -c, --duration).
                 return .end(isLive ? .stopped : .endOfFile)
             } else if rc == 0 {
+                if draining { return .end(.stopped) }
                 continue  // live: read timeout with nothing captured
             } else {
                 return .end(.error(String(cString: pcap_geterr(handle))))
@@ -209,6 +216,17 @@ public final class CaptureSource {
         var s = pcap_stat()
         guard isLive, pcap_stats(handle, &s) == 0 else { return nil }
         return (s.ps_recv, s.ps_drop, s.ps_ifdrop)
+    }
+
+    /// After a stop (signal, --duration), collects what the kernel already holds: the ring's current
+    /// block is handed over only when its timeout expires, so wait that long, then read without
+    /// blocking until nothing is left. Nothing captured before the stop is lost.
+    public func beginDrain() {
+        guard isLive, !draining else { return }
+        draining = true
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        pcap_setnonblock(handle, 1, &errbuf)
+        usleep(useconds_t(LiveOptions.readTimeoutMilliseconds * 1000 + 20_000))
     }
 
     /// Makes the next `next()` return `.end(.stopped)`. Safe to call from a signal handler.

@@ -46,12 +46,17 @@ struct NetInspect: ParsableCommand {
             try Self.listInterfaces()
             return
         }
+        let printing = capture.writeFile == nil || output.printWhileWriting
+        // Per-packet output (and libpcap's immediate mode) for a terminal or -U, as tcpdump does.
+        let lineBuffered = output.lineBuffered || (printing && isatty(1) != 0)
         let source: CaptureSource
         do {
             if let path = capture.readFile {
                 source = try CaptureSource.open(file: path)
             } else {
-                source = try CaptureSource.open(interface: capture.interface ?? "", options: capture.liveOptions)
+                var live = capture.liveOptions
+                live.immediate = lineBuffered
+                source = try CaptureSource.open(interface: capture.interface ?? "", options: live)
             }
         } catch {
             Diagnostics.line("netinspect: \(error.message)")
@@ -90,8 +95,6 @@ struct NetInspect: ParsableCommand {
         source.stopOnSignals()
         if let d = capture.duration { alarm(UInt32(clamping: d)) }
 
-        let printing = writer == nil || output.printWhileWriting
-        let lineBuffered = output.lineBuffered || (printing && isatty(1) != 0)
         var run = Runner(source: source, output: output, count: capture.count, writer: writer,
                          printing: printing, lineBuffered: lineBuffered)
         let end = run.run()
@@ -265,6 +268,7 @@ struct Runner {
         let json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
         let limit = count ?? Int.max
         let jsonMode = output.json
+        var drained = false
         // The loop keeps `packet` local (no closure captures it), so formatting borrows it uncopied.
         while captured < limit {
             switch source.next() {
@@ -291,6 +295,12 @@ struct Runner {
                 if lineBuffered { out.flush() } else { out.flushIfNeeded() }
                 if out.failed { return .stopped }
             case .end(let end):
+                if end == .stopped && source.isLive && !drained {
+                    // Stopped by a signal or --duration: print what the kernel already holds.
+                    drained = true
+                    source.beginDrain()
+                    continue
+                }
                 out.flush()
                 return end
             }

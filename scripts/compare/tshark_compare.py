@@ -124,12 +124,14 @@ captured, tshark shows whatever fields fit) and how many on clean ones.
 """
 
 import argparse
+import atexit
 import collections
 import concurrent.futures
 import ipaddress
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -449,6 +451,7 @@ def tshark_profile():
     if _profile_dir:
         return _profile_dir
     d = tempfile.mkdtemp(prefix="tshark-compare-")
+    atexit.register(shutil.rmtree, d, True)
     out = subprocess.run(["tshark", "-G", "protocols"], capture_output=True, text=True).stdout
     names = set()
     for line in out.splitlines():
