@@ -153,13 +153,15 @@ public struct JSONFormatter {
         case ARPPacket.reply: o.ascii("\"reply\"")
         default: o.decimal(a.operation)
         }
-        if a.isEthernetIPv4 {
+        if a.hasHardwareAddresses {
             o.ascii(",\"sha\":\""); o.mac(a.senderMAC)
-            o.ascii("\",\"spa\":\""); o.ipv4(a.senderIP)
-            o.ascii("\",\"tha\":\""); o.mac(a.targetMAC)
-            o.ascii("\",\"tpa\":\""); o.ipv4(a.targetIP)
-            o.byte(34)
-        } else {
+            o.ascii("\",\"tha\":\""); o.mac(a.targetMAC); o.byte(34)
+        }
+        if a.hasProtocolAddresses {
+            o.ascii(",\"spa\":\""); o.ipv4(a.senderIP)
+            o.ascii("\",\"tpa\":\""); o.ipv4(a.targetIP); o.byte(34)
+        }
+        if !a.isEthernetIPv4 {
             o.ascii(",\"htype\":"); o.decimal(a.hardwareType)
             o.ascii(",\"ptype\":"); o.decimal(a.protocolType)
             o.ascii(",\"hlen\":"); o.decimal(a.hardwareLength)
@@ -221,9 +223,13 @@ public struct JSONFormatter {
     private func icmp(_ m: ICMPMessage, _ o: inout OutputBuffer) {
         o.ascii(",\"icmp\":{\"type\":"); o.decimal(m.type)
         o.ascii(",\"code\":"); o.decimal(m.code)
-        if m.type == ICMPMessage.echoRequest || m.type == ICMPMessage.echoReply {
+        switch m.type {
+        case ICMPMessage.echoRequest, ICMPMessage.echoReply, ICMPMessage.timestampRequest, ICMPMessage.timestampReply,
+             15, 16, 17, 18:  // information and address-mask request/reply carry id and seq too
             o.ascii(",\"id\":"); o.decimal(m.identifier)
             o.ascii(",\"seq\":"); o.decimal(m.sequence)
+        default:
+            break
         }
         if let q = m.quoted {
             o.ascii(",\"quoted\":{\"src\":\""); o.ipv4(q.source)
@@ -294,6 +300,9 @@ public struct JSONFormatter {
                 o.ascii("{\"kind\":\"ts\",\"value\":"); o.decimal(v); o.ascii(",\"echo\":"); o.decimal(e); o.byte(125)
             case .unknown(let kind, let length, _):
                 o.ascii("{\"kind\":\"unknown\",\"code\":"); o.decimal(kind); o.ascii(",\"len\":"); o.decimal(length); o.byte(125)
+            case .truncated(let kind):
+                o.ascii("{\"kind\":\""); o.ascii(TCPOptionNames.json(kind)); o.ascii("\",\"code\":"); o.decimal(kind)
+                o.ascii(",\"truncated\":true}")
             }
         }
         o.ascii("],\"checksum\":"); checksum(t.checksumStatus, &o)
@@ -318,6 +327,8 @@ public struct JSONFormatter {
 
     private func dns(_ m: DNSMessage, _ o: inout OutputBuffer) {
         o.ascii(",\"dns\":{\"id\":"); o.decimal(m.id)
+        // Only the header fields that were captured (the rest of a cut header is not made up).
+        guard m.headerFieldsRead >= 2 else { o.byte(125); return }
         o.ascii(m.isResponse ? ",\"qr\":true" : ",\"qr\":false")
         o.ascii(",\"opcode\":"); o.decimal(m.opcode)
         o.ascii(",\"rcode\":\"")
@@ -333,6 +344,7 @@ public struct JSONFormatter {
         }
         flag(m.authoritative, "AA"); flag(m.truncatedFlag, "TC"); flag(m.recursionDesired, "RD")
         flag(m.recursionAvailable, "RA"); flag(m.zFlag, "Z"); flag(m.authenticData, "AD"); flag(m.checkingDisabled, "CD")
+        guard m.headerComplete else { o.ascii("]}"); return }
         o.ascii("],\"counts\":["); o.decimal(m.questionCount); o.byte(44); o.decimal(m.answerCount); o.byte(44)
         o.decimal(m.authorityCount); o.byte(44); o.decimal(m.additionalCount)
         o.ascii("],\"questions\":[")

@@ -137,7 +137,7 @@ public enum Names {
     }
 
     public static func dnsClass(_ c: UInt16) -> StaticString? {
-        switch c & 0x7FFF {  // top bit: mDNS unicast-response / cache-flush
+        switch c {
         case 1: "IN"
         case 3: "CH"
         case 4: "HS"
@@ -199,6 +199,34 @@ public enum Names {
         case 112: "vrrp"
         case 132: "sctp"
         default: nil
+        }
+    }
+}
+
+/// TCP option kinds by name, for options cut off by the capture (only the kind was seen).
+enum TCPOptionNames {
+    static func json(_ kind: UInt8) -> StaticString {
+        switch kind {
+        case 0: "eol"
+        case 1: "nop"
+        case 2: "mss"
+        case 3: "wscale"
+        case 4: "sack_perm"
+        case 5: "sack"
+        case 8: "ts"
+        default: "unknown"
+        }
+    }
+
+    /// tcpdump's spelling.
+    static func text(_ kind: UInt8) -> StaticString {
+        switch kind {
+        case 2: "mss"
+        case 3: "wscale"
+        case 4: "sackOK"
+        case 5: "sack"
+        case 8: "TS"
+        default: "opt"
         }
     }
 }

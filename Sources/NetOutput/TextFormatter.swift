@@ -341,6 +341,8 @@ public struct TextFormatter {
                     out.ascii("TS val "); out.decimal(v); out.ascii(" ecr "); out.decimal(e)
                 case .unknown(let kind, let length, _):
                     out.ascii("opt-"); out.decimal(kind); out.ascii(" len "); out.decimal(length)
+                case .truncated(let kind):
+                    out.ascii(TCPOptionNames.text(kind))
                 }
             }
             out.byte(93)
@@ -352,6 +354,7 @@ public struct TextFormatter {
 
     private func dnsLine(_ m: DNSMessage, _ out: inout OutputBuffer) {
         out.decimal(m.id)
+        guard m.headerComplete else { return }  // the [|domain] marker follows
         if m.opcode != 0 { out.ascii(" op"); out.decimal(m.opcode) }
         if m.isResponse {
             if m.rcode != 0 {

@@ -58,6 +58,11 @@ public struct DNSMessage: Sendable, Equatable {
     public var additional: [DNSRecord] = []
     /// Message length as carried (UDP payload length declared).
     public var length: Int = 0
+    /// How many of the six 16-bit header fields (id, flags, 4 counts) were read; the rest are zero
+    /// placeholders, which formatters must not show.
+    public var headerFieldsRead = 0
+    /// The 12-byte header was read (the counts and flags are real).
+    public var headerComplete: Bool { headerFieldsRead == 6 }
 
     public init() {}
 
@@ -104,11 +109,14 @@ public enum DNSDecoder {
         let start = r.offset
         msg.length = declaredLength
         msg.id = try r.readUInt16()
+        msg.headerFieldsRead = 1
         msg.flags = try r.readUInt16()
+        msg.headerFieldsRead = 2
         msg.questionCount = try r.readUInt16()
         msg.answerCount = try r.readUInt16()
         msg.authorityCount = try r.readUInt16()
         msg.additionalCount = try r.readUInt16()
+        msg.headerFieldsRead = 6
 
         var q = 0
         while q < Int(msg.questionCount) {

@@ -88,8 +88,12 @@ public struct ARPPacket: Sendable {
     public var hardwareLength: UInt8
     public var protocolLength: UInt8
     public var operation: UInt16
-    /// Set when hardware is 6-byte and protocol 4-byte (Ethernet/IPv4), the only form we decode fully.
+    /// Set when hardware is 6-byte and protocol 4-byte (Ethernet/IPv4).
     public var isEthernetIPv4: Bool
+    /// The MAC fields hold 6-byte hardware addresses that were read.
+    public var hasHardwareAddresses = false
+    /// The IP fields hold 4-byte protocol addresses that were read.
+    public var hasProtocolAddresses = false
     public var senderMAC: MACAddress
     public var senderIP: IPv4Address
     public var targetMAC: MACAddress
@@ -252,6 +256,8 @@ public enum TCPOption: Sendable, Equatable {
     case timestamps(value: UInt32, echo: UInt32)
     /// Any other kind: its kind byte, its length byte and the absolute offset of its data.
     case unknown(kind: UInt8, length: UInt8, dataOffset: Int)
+    /// An option the capture cut off: only its kind was captured.
+    case truncated(kind: UInt8)
 }
 
 public struct TCPHeader: Sendable {

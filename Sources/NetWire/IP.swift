@@ -5,6 +5,9 @@ struct UpperLayer {
     var proto: IPProtocol
     /// Length the IP header declares for the upper layer.
     var declaredLength: Int
+    /// The length on the wire as far as it can be known: the declared length, unless the frame was
+    /// captured whole and is shorter than the IP header claims (a malformed length), then what is there.
+    var effectiveLength: Int
     /// True when every declared byte is in the capture.
     var complete: Bool
     /// Pseudo-header sum for checksums; nil for non-first fragments.
@@ -13,6 +16,8 @@ struct UpperLayer {
     var fragmented: Bool
     var firstFragment: Bool
     var isIPv6: Bool
+    /// IPv6: the destination the upper-layer checksum covers (after a routing header).
+    var finalDestination: IPv6Address?
 }
 
 enum IPv4Decoder {
@@ -64,9 +69,10 @@ enum IPv4Decoder {
         let body = h.sub(declared: declared, layer: .ipv4)
         let fragmented = ip.isFragment
         return UpperLayer(reader: body, proto: proto, declaredLength: declared,
+                          effectiveLength: body.clampedByCapture ? declared : min(declared, body.remaining),
                           complete: body.remaining == declared,
                           pseudoHeader: InternetChecksum.pseudoHeaderIPv4(source: src, destination: dst, proto: proto.rawValue, length: declared),
-                          fragmented: fragmented, firstFragment: ip.fragmentOffset == 0, isIPv6: false)
+                          fragmented: fragmented, firstFragment: ip.fragmentOffset == 0, isIPv6: false, finalDestination: nil)
     }
 
     static func decodeOptions(_ o: inout ByteReader, _ p: inout Packet) throws(DecodeError) {
@@ -119,6 +125,7 @@ enum IPv6Decoder {
         var body = h.sub(declared: Int(plen), layer: .ipv6)
         var proto = next
         var consumed = 0
+        var finalDestination = dst
         walk: while true {
             switch proto {
             case .hopByHop, .routing, .destinationOptions, .fragment, .ah:
@@ -137,6 +144,28 @@ enum IPv6Decoder {
                     ip.fragmentOffset = offFlags >> 3
                     ip.moreFragments = offFlags & 1 != 0
                     ip.fragmentIdentification = ident
+                } else if proto == .routing {
+                    len = (lenByte + 1) * 8
+                    try body.require(len - 2)
+                    let routingType = try body.readUInt8()
+                    let segmentsLeft = try body.readUInt8()
+                    // The upper-layer checksum covers the final destination (RFC 8200 §8.1).
+                    if segmentsLeft > 0 {
+                        let addresses = (len - 8) / 16
+                        switch routingType {
+                        case 0 where addresses >= 1, 2 where addresses >= 1:  // type 0: the last address; type 2: the home address
+                            var a = body
+                            try a.skip(4 + (routingType == 0 ? (addresses - 1) * 16 : 0))
+                            finalDestination = try a.readIPv6()
+                        case 4 where addresses >= 1:  // segment routing: segment list[0] is the final one
+                            var a = body
+                            try a.skip(4)
+                            finalDestination = try a.readIPv6()
+                        default:
+                            break
+                        }
+                    }
+                    try body.skip(len - 4)
                 } else {
                     len = proto == .ah ? (lenByte + 2) * 4 : (lenByte + 1) * 8
                     try body.skip(len - 2)
@@ -156,9 +185,13 @@ enum IPv6Decoder {
         guard declared >= 0 else {
             throw DecodeError.malformed(.ipv6, at: start + 4, field: "payload length", value: Int(plen))
         }
-        return UpperLayer(reader: body.rest(layer: .ipv6), proto: proto, declaredLength: declared,
-                          complete: body.remaining == declared,
-                          pseudoHeader: InternetChecksum.pseudoHeaderIPv6(source: src, destination: dst, proto: proto.rawValue, length: declared),
-                          fragmented: ip.isFragment, firstFragment: ip.fragmentOffset == 0, isIPv6: true)
+        // An atomic fragment (offset 0, no more fragments) holds the whole datagram.
+        let fragmented = ip.isFragment && (ip.moreFragments || ip.fragmentOffset != 0)
+        let rest = body.rest(layer: .ipv6)
+        return UpperLayer(reader: rest, proto: proto, declaredLength: declared,
+                          effectiveLength: rest.clampedByCapture ? declared : min(declared, rest.remaining),
+                          complete: rest.remaining == declared,
+                          pseudoHeader: InternetChecksum.pseudoHeaderIPv6(source: src, destination: finalDestination, proto: proto.rawValue, length: declared),
+                          fragmented: fragmented, firstFragment: ip.fragmentOffset == 0, isIPv6: true, finalDestination: finalDestination)
     }
 }

@@ -18,7 +18,7 @@ enum TCPDecoder {
         var tcp = TCPHeader(sourcePort: sport, destinationPort: dport, sequence: seq, acknowledgment: ack,
                             dataOffset: doff, flags: TCPFlags(rawValue: offFlags & 0x01FF), window: window,
                             checksum: checksum, checksumStatus: .unverified, urgentPointer: urgent,
-                            payloadLength: max(u.declaredLength - hl, 0), offset: start)
+                            payloadLength: max(u.effectiveLength - hl, 0), offset: start)
         p.tcp = tcp
         guard doff >= 5 else { throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset", value: hl) }
         guard hl <= u.declaredLength else {
@@ -55,9 +55,16 @@ enum TCPDecoder {
             default:
                 break
             }
-            let len = Int(try o.readUInt8())
-            guard len >= 2 else { throw DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len) }
-            try o.require(len - 2)
+            let len: Int
+            do throws(DecodeError) {
+                len = Int(try o.readUInt8())
+                guard len >= 2 else { throw DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len) }
+                try o.require(len - 2)
+            } catch {
+                // Cut by the capture: keep the kind that was seen, as tshark and tcpdump do.
+                if error.kind == .truncated { p.tcpOptions.append(.truncated(kind: kind)) }
+                throw error
+            }
             switch (kind, len) {
             case (2, 4):
                 p.tcpOptions.append(.maximumSegmentSize(try o.readUInt16()))
@@ -118,7 +125,8 @@ enum UDPDecoder {
                 // The pseudo-header carries the UDP length field (RFC 768 / RFC 8200 §8.1).
                 let pseudo: UInt64
                 if let ip6 = p.ipv6 {
-                    pseudo = InternetChecksum.pseudoHeaderIPv6(source: ip6.source, destination: ip6.destination, proto: 17, length: Int(len))
+                    pseudo = InternetChecksum.pseudoHeaderIPv6(source: ip6.source, destination: u.finalDestination ?? ip6.destination,
+                                                               proto: 17, length: Int(len))
                 } else if let ip4 = p.ipv4 {
                     pseudo = InternetChecksum.pseudoHeaderIPv4(source: ip4.source, destination: ip4.destination, proto: 17, length: Int(len))
                 } else {
@@ -136,7 +144,8 @@ enum UDPDecoder {
                 try DNSDecoder.decode(body.rest(layer: .dns), declaredLength: Int(len) - 8, into: &msg)
                 p.dns = msg
             } catch {
-                p.dns = msg
+                // Keep what was decoded, but not a header that was never read (no made-up zeros).
+                if msg.headerFieldsRead > 0 { p.dns = msg }
                 throw error
             }
         }
