@@ -77,8 +77,8 @@ public struct JSONFormatter {
         if let u = p.udp {
             o.ascii(",\"udp\":{\"sport\":"); o.decimal(u.sourcePort)
             o.ascii(",\"dport\":"); o.decimal(u.destinationPort)
-            o.ascii(",\"len\":"); o.decimal(u.length)
-            o.ascii(",\"checksum\":"); checksum(u.checksumStatus, &o)
+            if u.has(through: 6) { o.ascii(",\"len\":"); o.decimal(u.length) }
+            if u.isComplete { o.ascii(",\"checksum\":"); checksum(u.checksumStatus, &o) }
             o.byte(125)
         }
         if let d = p.dns { dns(d, &o) }
@@ -171,6 +171,7 @@ public struct JSONFormatter {
     }
 
     private func ipv4(_ ip: IPv4Header, _ options: [IPv4Option], _ o: inout OutputBuffer) {
+        guard ip.isComplete else { return ipv4Partial(ip, &o) }
         o.ascii(",\"ipv4\":{\"src\":\""); o.ipv4(ip.source)
         o.ascii("\",\"dst\":\""); o.ipv4(ip.destination)
         o.ascii("\",\"ttl\":"); o.decimal(ip.ttl)
@@ -196,7 +197,35 @@ public struct JSONFormatter {
         o.byte(125)
     }
 
+    /// The fields of a cut (or, for IHL < 5, meaningless) header that were read, in header order.
+    private func ipv4Partial(_ ip: IPv4Header, _ o: inout OutputBuffer) {
+        o.ascii(",\"ipv4\":{\"ihl\":"); o.decimal(ip.ihl)
+        if ip.has(through: 2) { o.ascii(",\"tos\":"); o.decimal(ip.tos) }
+        if ip.has(through: 4) { o.ascii(",\"len\":"); o.decimal(ip.totalLength) }
+        if ip.has(through: 6) { o.ascii(",\"id\":"); o.decimal(ip.identification) }
+        if ip.has(through: 8) {
+            o.ascii(ip.dontFragment ? ",\"df\":true" : ",\"df\":false")
+            o.ascii(ip.moreFragments ? ",\"mf\":true" : ",\"mf\":false")
+            o.ascii(",\"frag_offset\":"); o.decimal(Int(ip.fragmentOffset) * 8)
+        }
+        if ip.has(through: 9) { o.ascii(",\"ttl\":"); o.decimal(ip.ttl) }
+        if ip.has(through: 10) { o.ascii(",\"proto\":"); o.decimal(ip.proto.rawValue) }
+        if ip.has(through: 12) { o.ascii(",\"checksum\":\"unverified\"") }
+        if ip.has(through: 16) { o.ascii(",\"src\":\""); o.ipv4(ip.source); o.byte(34) }
+        o.byte(125)
+    }
+
     private func ipv6(_ ip: IPv6Header, _ ext: [IPProtocol], _ o: inout OutputBuffer) {
+        guard ip.isComplete else {
+            o.ascii(",\"ipv6\":{\"tclass\":"); o.decimal(ip.trafficClass)
+            o.ascii(",\"flow_label\":"); o.decimal(ip.flowLabel)
+            if ip.has(through: 6) { o.ascii(",\"plen\":"); o.decimal(ip.payloadLength) }
+            if ip.has(through: 7) { o.ascii(",\"next\":"); o.decimal(ip.nextHeader.rawValue) }
+            if ip.has(through: 8) { o.ascii(",\"hlim\":"); o.decimal(ip.hopLimit) }
+            if ip.has(through: 24) { o.ascii(",\"src\":\""); o.ipv6(ip.source); o.byte(34) }
+            o.byte(125)
+            return
+        }
         o.ascii(",\"ipv6\":{\"src\":\""); o.ipv6(ip.source)
         o.ascii("\",\"dst\":\""); o.ipv6(ip.destination)
         o.ascii("\",\"hlim\":"); o.decimal(ip.hopLimit)
@@ -258,25 +287,18 @@ public struct JSONFormatter {
     private func tcp(_ t: TCPHeader, _ options: [TCPOption], _ o: inout OutputBuffer) {
         o.ascii(",\"tcp\":{\"sport\":"); o.decimal(t.sourcePort)
         o.ascii(",\"dport\":"); o.decimal(t.destinationPort)
+        // A TCP header cut inside its 20 fixed bytes shows its ports only (as tshark and tcpdump do:
+        // the rest cannot be interpreted without the data offset and flags together).
+        guard t.isComplete else { o.byte(125); return }
         o.ascii(",\"seq\":"); o.decimal(t.sequence)
         o.ascii(",\"ack\":"); o.decimal(t.acknowledgment)
-        o.ascii(",\"flags\":[")
-        var first = true
-        func flag(_ f: TCPFlags, _ name: StaticString) {
-            if t.flags.contains(f) {
-                if !first { o.byte(44) }
-                first = false
-                o.byte(34); o.ascii(name); o.byte(34)
-            }
-        }
-        flag(.fin, "FIN"); flag(.syn, "SYN"); flag(.rst, "RST"); flag(.psh, "PSH"); flag(.ack, "ACK")
-        flag(.urg, "URG"); flag(.ece, "ECE"); flag(.cwr, "CWR"); flag(.ns, "NS")
+        o.ascii(",\"flags\":["); tcpFlags(t.flags, &o)
         o.ascii("],\"win\":"); o.decimal(t.window)
         o.ascii(",\"payload_len\":"); o.decimal(t.payloadLength)
         o.ascii(",\"hlen\":"); o.decimal(t.headerLength)
         if t.flags.contains(.urg) { o.ascii(",\"urg\":"); o.decimal(t.urgentPointer) }
         o.ascii(",\"options\":[")
-        first = true
+        var first = true
         for opt in options {
             if !first { o.byte(44) }
             first = false
@@ -307,6 +329,19 @@ public struct JSONFormatter {
         }
         o.ascii("],\"checksum\":"); checksum(t.checksumStatus, &o)
         o.byte(125)
+    }
+
+    private func tcpFlags(_ flags: TCPFlags, _ o: inout OutputBuffer) {
+        var first = true
+        func flag(_ f: TCPFlags, _ name: StaticString) {
+            if flags.contains(f) {
+                if !first { o.byte(44) }
+                first = false
+                o.byte(34); o.ascii(name); o.byte(34)
+            }
+        }
+        flag(.fin, "FIN"); flag(.syn, "SYN"); flag(.rst, "RST"); flag(.psh, "PSH"); flag(.ack, "ACK")
+        flag(.urg, "URG"); flag(.ece, "ECE"); flag(.cwr, "CWR"); flag(.ns, "NS")
     }
 
     private func dnsName(_ n: String, _ o: inout OutputBuffer) {

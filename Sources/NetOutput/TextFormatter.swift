@@ -211,6 +211,7 @@ public struct TextFormatter {
         }
         if let ip = p.ipv4 {
             out.ascii("IP ")
+            guard ip.isComplete else { return }  // cut or bad header: the error marker says which
             if ip.isFragment && ip.fragmentOffset != 0 {
                 out.ipv4(ip.source); out.ascii(" > "); out.ipv4(ip.destination); out.ascii(": ")
                 protoName(ip.proto, &out)
@@ -225,6 +226,7 @@ public struct TextFormatter {
         }
         if let ip = p.ipv6 {
             out.ascii("IP6 ")
+            guard ip.isComplete else { return }
             if ip.isFragment && ip.fragmentOffset != 0 {
                 out.ipv6(ip.source); out.ascii(" > "); out.ipv6(ip.destination); out.ascii(": frag ")
                 out.decimal(ip.fragmentIdentification); out.byte(58); out.decimal(Int(ip.fragmentOffset) * 8)
@@ -265,9 +267,9 @@ public struct TextFormatter {
             out.ascii(" > ")
             dst(&out); out.byte(46); port(ports.1, udp: isUDP, &out)
             out.ascii(": ")
-            if let tcp = p.tcp {
+            if let tcp = p.tcp, tcp.isComplete {
                 tcpLine(tcp, p.tcpOptions, &out)
-            } else if let udp = p.udp {
+            } else if let udp = p.udp, udp.isComplete {
                 if let dns = p.dns {
                     if options.quiet { out.ascii("UDP, length "); out.decimal(max(Int(udp.length) - 8, 0)); return }
                     dnsLine(dns, &out)

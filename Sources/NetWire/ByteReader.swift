@@ -172,3 +172,49 @@ public struct ByteReader {
         return UnsafeRawBufferPointer(rebasing: buffer[lo ..< hi])
     }
 }
+
+/// Reads the fields of a fixed-size header that may have been cut short. Reads never fail: a field
+/// not (wholly) captured reads as zero, and `available` says how many header bytes were really
+/// there, so a decoder can keep the fields that were read (`validBytes`) and then report the cut.
+public struct HeaderFields {
+    let buffer: UnsafeRawBufferPointer
+    public private(set) var offset: Int
+    /// Absolute end of the captured part of the header.
+    let limit: Int
+    /// Header bytes that were captured (≤ the header size).
+    public let available: Int
+
+    init(_ r: ByteReader, size: Int) {
+        buffer = r.buffer
+        offset = r.offset
+        available = min(max(r.remaining, 0), size)
+        limit = r.offset + available
+    }
+
+    public mutating func u8() -> UInt8 {
+        defer { offset &+= 1 }
+        return offset < limit ? buffer.load(fromByteOffset: offset, as: UInt8.self) : 0
+    }
+
+    public mutating func u16() -> UInt16 {
+        defer { offset &+= 2 }
+        return limit - offset >= 2 ? UInt16(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) : 0
+    }
+
+    public mutating func u32() -> UInt32 {
+        defer { offset &+= 4 }
+        return limit - offset >= 4 ? UInt32(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) : 0
+    }
+
+    public mutating func ipv4() -> IPv4Address { IPv4Address(raw: u32()) }
+
+    public mutating func ipv6() -> IPv6Address {
+        let a = u32(), b = u32(), c = u32(), d = u32()
+        return IPv6Address(hi: UInt64(a) << 32 | UInt64(b), lo: UInt64(c) << 32 | UInt64(d))
+    }
+}
+
+extension ByteReader {
+    /// The next `size` header bytes as non-failing field reads (see `HeaderFields`); does not advance.
+    public func fields(_ size: Int) -> HeaderFields { HeaderFields(self, size: size) }
+}

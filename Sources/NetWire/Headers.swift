@@ -111,6 +111,11 @@ public struct IPv4Option: Sendable, Equatable {
 }
 
 public struct IPv4Header: Sendable {
+    /// Bytes of the 20-byte fixed header that were captured (and meaningful); a field whose bytes
+    /// lie beyond this was not read and is zero. Formatters show only the fields read.
+    public var validBytes: Int = 20
+    public var isComplete: Bool { validBytes >= 20 }
+    public func has(through end: Int) -> Bool { validBytes >= end }
     public var ihl: UInt8
     public var tos: UInt8
     public var totalLength: UInt16
@@ -136,6 +141,11 @@ public struct IPv4Header: Sendable {
 }
 
 public struct IPv6Header: Sendable {
+    /// Bytes of the 40-byte fixed header that were captured (and meaningful); a field whose bytes
+    /// lie beyond this was not read and is zero. Formatters show only the fields read.
+    public var validBytes: Int = 40
+    public var isComplete: Bool { validBytes >= 40 }
+    public func has(through end: Int) -> Bool { validBytes >= end }
     public var trafficClass: UInt8
     public var flowLabel: UInt32
     public var payloadLength: UInt16
@@ -261,6 +271,11 @@ public enum TCPOption: Sendable, Equatable {
 }
 
 public struct TCPHeader: Sendable {
+    /// Bytes of the 20-byte fixed header that were captured (and meaningful); a field whose bytes
+    /// lie beyond this was not read and is zero. Formatters show only the fields read.
+    public var validBytes: Int = 20
+    public var isComplete: Bool { validBytes >= 20 }
+    public func has(through end: Int) -> Bool { validBytes >= end }
     public var sourcePort: UInt16
     public var destinationPort: UInt16
     public var sequence: UInt32
@@ -281,6 +296,11 @@ public struct TCPHeader: Sendable {
 }
 
 public struct UDPHeader: Sendable {
+    /// Bytes of the 8-byte fixed header that were captured (and meaningful); a field whose bytes
+    /// lie beyond this was not read and is zero. Formatters show only the fields read.
+    public var validBytes: Int = 8
+    public var isComplete: Bool { validBytes >= 8 }
+    public func has(through end: Int) -> Bool { validBytes >= end }
     public var sourcePort: UInt16
     public var destinationPort: UInt16
     public var length: UInt16

@@ -24,25 +24,31 @@ enum IPv4Decoder {
     static func decode(_ r: ByteReader, _ p: inout Packet, verifyChecksums: Bool) throws(DecodeError) -> UpperLayer? {
         var h = r.rest(layer: .ipv4)
         let start = h.offset
-        let vihl = try h.readUInt8()
-        guard vihl >> 4 == 4 else { throw DecodeError.malformed(.ipv4, at: start, field: "version", value: Int(vihl >> 4)) }
+        var f = h.fields(20)
+        let vihl = f.u8()
+        guard f.available == 0 || vihl >> 4 == 4 else {
+            throw DecodeError.malformed(.ipv4, at: start, field: "version", value: Int(vihl >> 4))
+        }
         let ihl = vihl & 0x0F
-        let tos = try h.readUInt8()
-        let total = try h.readUInt16()
-        let ident = try h.readUInt16()
-        let frag = try h.readUInt16()
-        let ttl = try h.readUInt8()
-        let proto = IPProtocol(rawValue: try h.readUInt8())
-        let checksum = try h.readUInt16()
-        let src = try h.readIPv4()
-        let dst = try h.readIPv4()
+        let tos = f.u8()
+        let total = f.u16()
+        let ident = f.u16()
+        let frag = f.u16()
+        let ttl = f.u8()
+        let proto = IPProtocol(rawValue: f.u8())
+        let checksum = f.u16()
+        let src = f.ipv4()
+        let dst = f.ipv4()
         let hl = Int(ihl) * 4
         var ip = IPv4Header(ihl: ihl, tos: tos, totalLength: total, identification: ident,
                             dontFragment: frag & 0x4000 != 0, moreFragments: frag & 0x2000 != 0,
                             reservedFlag: frag & 0x8000 != 0, fragmentOffset: frag & 0x1FFF,
                             ttl: ttl, proto: proto, checksum: checksum, checksumStatus: .unverified,
                             source: src, destination: dst, optionsLength: max(hl - 20, 0), offset: start)
-        p.ipv4 = ip
+        // With a header length below 5 words only version and IHL mean anything.
+        ip.validBytes = ihl < 5 ? min(f.available, 1) : f.available
+        if f.available > 0 { p.ipv4 = ip }
+        try h.skip(20)  // reports the cut, after keeping the fields that were captured
         guard ihl >= 5 else { throw DecodeError.malformed(.ipv4, at: start, field: "header length", value: hl) }
         guard Int(total) >= hl else { throw DecodeError.malformed(.ipv4, at: start + 2, field: "total length", value: Int(total)) }
         // Options.
@@ -105,18 +111,23 @@ enum IPv6Decoder {
     static func decode(_ r: ByteReader, _ p: inout Packet) throws(DecodeError) -> UpperLayer? {
         var h = r.rest(layer: .ipv6)
         let start = h.offset
-        let first = try h.readUInt32()
-        guard first >> 28 == 6 else { throw DecodeError.malformed(.ipv6, at: start, field: "version", value: Int(first >> 28)) }
-        let plen = try h.readUInt16()
-        let next = IPProtocol(rawValue: try h.readUInt8())
-        let hlim = try h.readUInt8()
-        let src = try h.readIPv6()
-        let dst = try h.readIPv6()
+        var f = h.fields(40)
+        let first = f.u32()
+        guard f.available < 4 || first >> 28 == 6 else {
+            throw DecodeError.malformed(.ipv6, at: start, field: "version", value: Int(first >> 28))
+        }
+        let plen = f.u16()
+        let next = IPProtocol(rawValue: f.u8())
+        let hlim = f.u8()
+        let src = f.ipv6()
+        let dst = f.ipv6()
         var ip = IPv6Header(trafficClass: UInt8(truncatingIfNeeded: first >> 20), flowLabel: first & 0xFFFFF,
                             payloadLength: plen, nextHeader: next, hopLimit: hlim, source: src, destination: dst,
                             upperProtocol: next, extensionCount: 0, isFragment: false, fragmentOffset: 0,
                             moreFragments: false, fragmentIdentification: 0, offset: start)
-        p.ipv6 = ip
+        ip.validBytes = f.available
+        if f.available >= 4 { p.ipv6 = ip }
+        try h.skip(40)
         let available = r.upper - start - 40
         if Int(plen) > available && !r.clampedByCapture {
             p.errors.append(DecodeError(layer: .ipv6, kind: .malformed, offset: start + 4,

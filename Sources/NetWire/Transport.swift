@@ -4,22 +4,25 @@ enum TCPDecoder {
     static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool) throws(DecodeError) {
         var r = u.reader.rest(layer: .tcp)
         let start = r.offset
-        let sport = try r.readUInt16()
-        let dport = try r.readUInt16()
-        p.partialPorts = (sport, dport)
-        let seq = try r.readUInt32()
-        let ack = try r.readUInt32()
-        let offFlags = try r.readUInt16()
-        let window = try r.readUInt16()
-        let checksum = try r.readUInt16()
-        let urgent = try r.readUInt16()
+        var f = r.fields(20)
+        let sport = f.u16()
+        let dport = f.u16()
+        if f.available >= 4 { p.partialPorts = (sport, dport) }
+        let seq = f.u32()
+        let ack = f.u32()
+        let offFlags = f.u16()
+        let window = f.u16()
+        let checksum = f.u16()
+        let urgent = f.u16()
         let doff = UInt8(offFlags >> 12)
         let hl = Int(doff) * 4
         var tcp = TCPHeader(sourcePort: sport, destinationPort: dport, sequence: seq, acknowledgment: ack,
                             dataOffset: doff, flags: TCPFlags(rawValue: offFlags & 0x01FF), window: window,
                             checksum: checksum, checksumStatus: .unverified, urgentPointer: urgent,
                             payloadLength: max(u.effectiveLength - hl, 0), offset: start)
-        p.tcp = tcp
+        tcp.validBytes = f.available
+        if f.available >= 4 { p.tcp = tcp }
+        try r.skip(20)
         guard doff >= 5 else { throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset", value: hl) }
         guard hl <= u.declaredLength else {
             throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset beyond segment", value: hl)
@@ -103,22 +106,29 @@ enum UDPDecoder {
     static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool, decodeDNS: Bool) throws(DecodeError) {
         var r = u.reader.rest(layer: .udp)
         let start = r.offset
-        let sport = try r.readUInt16()
-        let dport = try r.readUInt16()
-        p.partialPorts = (sport, dport)
-        let len = try r.readUInt16()
-        let checksum = try r.readUInt16()
+        var f = r.fields(8)
+        let sport = f.u16()
+        let dport = f.u16()
+        if f.available >= 4 { p.partialPorts = (sport, dport) }
+        let len = f.u16()
+        let checksum = f.u16()
         var udp = UDPHeader(sourcePort: sport, destinationPort: dport, length: len, checksum: checksum,
                             checksumStatus: .unverified, offset: start)
-        p.udp = udp
+        udp.validBytes = f.available
+        if f.available >= 4 { p.udp = udp }
+        try r.skip(8)
         guard len >= 8 else { throw DecodeError.malformed(.udp, at: start + 4, field: "length", value: Int(len)) }
-        if Int(len) > u.declaredLength && !u.fragmented {
-            throw DecodeError.malformed(.udp, at: start + 4, field: "length exceeds IP payload", value: Int(len))
+        // A length beyond the IP payload is reported, and the payload the IP header declares is
+        // decoded (as tshark does); the checksum cannot be verified then.
+        var udpLength = Int(len)
+        if udpLength > u.declaredLength && !u.fragmented {
+            p.errors.append(DecodeError.malformed(.udp, at: start + 4, field: "length exceeds IP payload", value: Int(len)))
+            udpLength = u.declaredLength
         }
-        let body = r.sub(declared: Int(len) - 8, layer: .udp)
+        let body = r.sub(declared: udpLength - 8, layer: .udp)
         p.payloadStart = body.offset
         p.payloadEnd = body.upper
-        if verifyChecksums && u.complete && !u.fragmented {
+        if verifyChecksums && u.complete && !u.fragmented && udpLength == Int(len) {
             if checksum == 0 && !u.isIPv6 {
                 udp.checksumStatus = .unverified  // sender did not compute one (allowed over IPv4)
             } else {
@@ -138,10 +148,10 @@ enum UDPDecoder {
             p.udp = udp
         }
         // A declared DNS payload is decoded even when the capture kept none of it (then it is truncated).
-        if decodeDNS && (sport == dnsPort || dport == dnsPort) && !u.fragmented && len > 8 {
+        if decodeDNS && (sport == dnsPort || dport == dnsPort) && !u.fragmented && udpLength > 8 {
             var msg = DNSMessage()
             do {
-                try DNSDecoder.decode(body.rest(layer: .dns), declaredLength: Int(len) - 8, into: &msg)
+                try DNSDecoder.decode(body.rest(layer: .dns), declaredLength: udpLength - 8, into: &msg)
                 p.dns = msg
             } catch {
                 // Keep what was decoded, but not a header that was never read (no made-up zeros).

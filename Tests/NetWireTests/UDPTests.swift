@@ -108,7 +108,9 @@ struct UDPTests {
         expectPrefixes(f, cuts: [(14, .ethernet), (34, .ipv4), (42, .udp)]) { k, p in
             if k >= 38 && k < 42 {
                 #expect(p.partialPorts?.0 == 40000)
-                #expect(p.udp == nil)
+                // The captured part of the header is kept; the length field only once both its bytes are there.
+                #expect(p.udp?.validBytes == k - 34 && p.udp?.isComplete == false)
+                #expect(p.udp?.has(through: 6) == (k >= 40))
             }
             if k >= 42 {
                 #expect(p.udp?.checksumStatus == .unverified)
