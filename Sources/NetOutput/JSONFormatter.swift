@@ -322,6 +322,8 @@ public struct JSONFormatter {
                 o.ascii("{\"kind\":\"ts\",\"value\":"); o.decimal(v); o.ascii(",\"echo\":"); o.decimal(e); o.byte(125)
             case .unknown(let kind, let length, _):
                 o.ascii("{\"kind\":\"unknown\",\"code\":"); o.decimal(kind); o.ascii(",\"len\":"); o.decimal(length); o.byte(125)
+            case .timestampValueOnly(let v):
+                o.ascii("{\"kind\":\"ts\",\"value\":"); o.decimal(v); o.ascii(",\"truncated\":true}")
             case .truncated(let kind):
                 o.ascii("{\"kind\":\""); o.ascii(TCPOptionNames.json(kind)); o.ascii("\",\"code\":"); o.decimal(kind)
                 o.ascii(",\"truncated\":true}")

@@ -345,6 +345,8 @@ public struct TextFormatter {
                     out.ascii("opt-"); out.decimal(kind); out.ascii(" len "); out.decimal(length)
                 case .truncated(let kind):
                     out.ascii(TCPOptionNames.text(kind))
+                case .timestampValueOnly(let v):
+                    out.ascii("TS val "); out.decimal(v)
                 }
             }
             out.byte(93)

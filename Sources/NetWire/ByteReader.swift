@@ -112,6 +112,12 @@ public struct ByteReader {
         return IPv6Address(hi: hi, lo: lo)
     }
 
+    /// The next 4 bytes as a big-endian number, without advancing.
+    public func peekUInt32() throws(DecodeError) -> UInt32 {
+        var copy = self
+        return try copy.readUInt32()
+    }
+
     public mutating func skip(_ n: Int) throws(DecodeError) {
         try require(n)
         offset &+= n

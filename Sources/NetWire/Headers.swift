@@ -268,6 +268,8 @@ public enum TCPOption: Sendable, Equatable {
     case unknown(kind: UInt8, length: UInt8, dataOffset: Int)
     /// An option the capture cut off: only its kind was captured.
     case truncated(kind: UInt8)
+    /// A timestamps option the capture cut after its TSval.
+    case timestampValueOnly(UInt32)
 }
 
 public struct TCPHeader: Sendable {

@@ -64,8 +64,15 @@ enum TCPDecoder {
                 guard len >= 2 else { throw DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len) }
                 try o.require(len - 2)
             } catch {
-                // Cut by the capture: keep the kind that was seen, as tshark and tcpdump do.
-                if error.kind == .truncated { p.tcpOptions.append(.truncated(kind: kind)) }
+                // Cut by the capture: keep the kind that was seen, as tshark and tcpdump do, and
+                // for timestamps the TSval when its 4 bytes made it.
+                if error.kind == .truncated {
+                    if kind == 8, o.remaining >= 4, let v = try? o.peekUInt32() {  // o is just past the length byte
+                        p.tcpOptions.append(.timestampValueOnly(v))
+                    } else {
+                        p.tcpOptions.append(.truncated(kind: kind))
+                    }
+                }
                 throw error
             }
             switch (kind, len) {

@@ -1107,7 +1107,9 @@ def netinspect_dns(d, out):
         out["dns.qd.class"] = tuple(mnemonic(q.get("class"), DNS_CLASSES, "CLASS") for q in qs)
     data = collections.defaultdict(list)
     for short, key in SECTIONS:
-        rrs = d.get(key, [])  # an absent list is an empty one
+        # A section is absent when the DNS header was cut before the counts (netinspect shows only the
+        # header fields it read); an absent section is not compared. Present-but-empty is an empty one.
+        rrs = d.get(key)
         if not isinstance(rrs, list):
             continue
         out[f"dns.{short}.count"] = len(rrs)
