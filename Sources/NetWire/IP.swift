@@ -51,19 +51,20 @@ enum IPv4Decoder {
         try h.skip(20)  // reports the cut, after keeping the fields that were captured
         guard ihl >= 5 else { throw DecodeError.malformed(.ipv4, at: start, field: "header length", value: hl) }
         guard Int(total) >= hl else { throw DecodeError.malformed(.ipv4, at: start + 2, field: "total length", value: Int(total)) }
+        // The header checksum first: it holds even when an option inside turns out malformed.
+        if verifyChecksums {
+            let header = h.raw(from: start, to: start + hl)
+            if header.count == hl && hl <= h.upper - start {
+                ip.checksumStatus = InternetChecksum.fold(InternetChecksum.sum(header)) == 0xFFFF ? .ok : .bad
+                p.ipv4 = ip
+            }
+        }
         // Options.
         if hl > 20 {
             var o = h.sub(declared: hl - 20, layer: .ipv4)
             try o.require(hl - 20)
             try decodeOptions(&o, &p)
             try h.skip(hl - 20)
-        }
-        if verifyChecksums {
-            let header = h.raw(from: start, to: start + hl)
-            if header.count == hl {
-                ip.checksumStatus = InternetChecksum.fold(InternetChecksum.sum(header)) == 0xFFFF ? .ok : .bad
-                p.ipv4 = ip
-            }
         }
         let declared = Int(total) - hl
         let available = r.upper - start - hl

@@ -37,9 +37,17 @@ enum TCPDecoder {
         let payloadStart = start + hl
         p.payloadStart = min(payloadStart, r.upper)
         p.payloadEnd = r.upper
-        if verifyChecksums && u.complete && !u.fragmented {
-            tcp.checksumStatus = InternetChecksum.transportVerdict(
-                segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
+        if verifyChecksums && !u.fragmented {
+            if u.complete {
+                tcp.checksumStatus = InternetChecksum.transportVerdict(
+                    segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
+            } else if !u.reader.clampedByCapture {
+                // The frame was captured whole but the IP header claims more: the segment that exists
+                // is checked as it is (and will not sum right; tshark says the same).
+                tcp.checksumStatus = InternetChecksum.transportVerdict(
+                    segment: r.raw(from: start, to: start + u.effectiveLength),
+                    pseudo: u.pseudoHeader, field: checksum) == .ok ? .ok : .bad
+            }
             p.tcp = tcp
         }
     }

@@ -1230,6 +1230,9 @@ def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
             if field.startswith("_") or ignored(field):
                 continue
             a, b = n.get(field), t.get(field)
+            # An empty list on one side and no list on the other say the same: nothing there.
+            if a in ((), []) and b is None or b in ((), []) and a is None:
+                a = b = None
             if a is None and b is None:
                 continue
             res.compared += 1
