@@ -23,6 +23,20 @@ enum TCPDecoder {
         tcp.validBytes = f.available
         if f.available >= 4 { p.tcp = tcp }
         try r.skip(20)
+        // The checksum covers the segment whatever its header holds, so it is checked first.
+        if verifyChecksums && !u.fragmented {
+            if u.complete {
+                tcp.checksumStatus = InternetChecksum.transportVerdict(
+                    segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
+            } else if !u.reader.clampedByCapture {
+                // The frame was captured whole but the IP header claims more: the segment that exists
+                // is checked as it is (and will not sum right; tshark says the same).
+                tcp.checksumStatus = InternetChecksum.transportVerdict(
+                    segment: r.raw(from: start, to: start + u.effectiveLength),
+                    pseudo: u.pseudoHeader, field: checksum) == .ok ? .ok : .bad
+            }
+            p.tcp = tcp
+        }
         guard doff >= 5 else { throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset", value: hl) }
         guard hl <= u.declaredLength else {
             throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset beyond segment", value: hl)
@@ -37,19 +51,6 @@ enum TCPDecoder {
         let payloadStart = start + hl
         p.payloadStart = min(payloadStart, r.upper)
         p.payloadEnd = r.upper
-        if verifyChecksums && !u.fragmented {
-            if u.complete {
-                tcp.checksumStatus = InternetChecksum.transportVerdict(
-                    segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
-            } else if !u.reader.clampedByCapture {
-                // The frame was captured whole but the IP header claims more: the segment that exists
-                // is checked as it is (and will not sum right; tshark says the same).
-                tcp.checksumStatus = InternetChecksum.transportVerdict(
-                    segment: r.raw(from: start, to: start + u.effectiveLength),
-                    pseudo: u.pseudoHeader, field: checksum) == .ok ? .ok : .bad
-            }
-            p.tcp = tcp
-        }
     }
 
     static func decodeOptions(_ o: inout ByteReader, _ p: inout Packet) throws(DecodeError) {
@@ -143,7 +144,9 @@ enum UDPDecoder {
         let body = r.sub(declared: udpLength - 8, layer: .udp)
         p.payloadStart = body.offset
         p.payloadEnd = body.upper
-        if verifyChecksums && u.complete && !u.fragmented && udpLength == Int(len) {
+        // Verifiable when the whole datagram its length field declares was captured (the IP length
+        // may still lie beyond it).
+        if verifyChecksums && !u.fragmented && udpLength == Int(len) && r.raw(from: start, to: start + Int(len)).count == Int(len) {
             if checksum == 0 && !u.isIPv6 {
                 udp.checksumStatus = .unverified  // sender did not compute one (allowed over IPv4)
             } else {
