@@ -16,13 +16,32 @@ enum CLI {
     struct Result {
         var stdout: String
         var stderr: String
+        /// The exit status, or the signal number when `signaled`.
         var status: Int32
+        /// The process was ended by a signal (a trap, a crash).
+        var signaled = false
     }
 
-    static func run(_ args: [String], environment: [String: String] = ["TZ": "UTC"]) throws -> Result {
+    /// A run that did not end within its time limit (it was killed).
+    struct TimedOut: Error, CustomStringConvertible {
+        var args: [String]
+        var seconds: Double
+        var description: String { "netinspect \(args.joined(separator: " ")) still running after \(seconds) s: killed" }
+    }
+
+    /// Runs the built `netinspect`. A run still going after `timeout` seconds is killed and throws
+    /// `TimedOut`, so a hang fails the test instead of hanging it. `memoryLimitMB` caps the child's
+    /// address space (`ulimit -v`), so an allocation the size of a hostile length field fails.
+    static func run(_ args: [String], environment: [String: String] = ["TZ": "UTC"], timeout: Double = 60,
+                    memoryLimitMB: Int? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = binary
-        p.arguments = args
+        if let mb = memoryLimitMB {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "ulimit -v \(mb * 1024) && exec \"$0\" \"$@\"", binary.path] + args
+        } else {
+            p.executableURL = binary
+            p.arguments = args
+        }
         p.currentDirectoryURL = repo
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
@@ -36,12 +55,28 @@ enum CLI {
         p.standardOutput = out
         p.standardError = errHandle
         try p.run()
+        let pid = p.processIdentifier
+        let killed = KilledFlag()
+        let watchdog = DispatchWorkItem {
+            killed.set()
+            kill(pid, SIGKILL)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        watchdog.cancel()
         try errHandle.close()
+        if killed.isSet { throw TimedOut(args: args, seconds: timeout) }
         let errData = (try? Data(contentsOf: errURL)) ?? Data()
         return Result(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
-                      status: p.terminationStatus)
+                      status: p.terminationStatus, signaled: p.terminationReason == .uncaughtSignal)
+    }
+
+    final class KilledFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.lock(); value = true; lock.unlock() }
+        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     }
 
     static var fixtures: [String] {
