@@ -183,8 +183,17 @@ public final class CaptureSource {
                 if let f = filter, !f.matches(header, data) { continue }
                 let h = header.pointee
                 let caplen = Int(h.caplen)
+                // A file's sub-second field is not checked by libpcap (it may hold 10^6 µs or more,
+                // or read as negative): carry it into the seconds so 0 ≤ nanoseconds < 10^9.
+                var seconds = Int(h.ts.tv_sec)
+                var nanoseconds = Int(h.ts.tv_usec)
+                if nanoseconds < 0 || nanoseconds >= 1_000_000_000 {
+                    let carry = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : -((-nanoseconds - 1) / 1_000_000_000) - 1
+                    seconds &+= carry
+                    nanoseconds -= carry * 1_000_000_000
+                }
                 return .packet(frame: framesRead, PacketRecord(
-                    seconds: Int(h.ts.tv_sec), nanoseconds: Int(h.ts.tv_usec),
+                    seconds: seconds, nanoseconds: nanoseconds,
                     capturedLength: caplen, wireLength: Int(h.len),
                     bytes: UnsafeRawBufferPointer(start: data, count: caplen)))
             } else if rc == PCAP_ERROR_BREAK {

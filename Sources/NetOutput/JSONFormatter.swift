@@ -24,8 +24,8 @@ public struct JSONFormatter {
     public func format(frame: Int, seconds: Int, nanoseconds: Int, packet p: Packet, notes: [Note] = [], link: String,
                        into o: inout OutputBuffer) {
         o.ascii("{\"frame\":"); o.decimal(frame)
-        o.ascii(",\"ts\":"); o.decimal(seconds); o.byte(46)
-        if nanosecondPrecision { o.padded(nanoseconds, width: 9) } else { o.padded(nanoseconds / 1000, width: 6) }
+        o.ascii(",\"ts\":")
+        o.epoch(seconds: seconds, nanoseconds: nanoseconds, digits: nanosecondPrecision ? 9 : 6)
         o.ascii(",\"caplen\":"); o.decimal(p.capturedLength)
         o.ascii(",\"len\":"); o.decimal(p.wireLength)
         o.ascii(",\"link\":"); o.jsonString(link)

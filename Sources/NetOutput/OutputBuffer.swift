@@ -142,12 +142,26 @@ public struct OutputBuffer {
         var div = 1
         var w = width
         while w > 1 { div &*= 10; w &-= 1 }
-        var v = value
+        var v = Int(truncatingIfNeeded: value.magnitude)  // never a negative digit
         while div > 0 {
             byte(UInt8(truncatingIfNeeded: (v / div) % 10) &+ 48)
             v %= div
             div /= 10
         }
+    }
+
+    /// A time as seconds since the epoch with `digits` (6 or 9) fraction digits, correct before 1970
+    /// too (`seconds` < 0 with a positive fraction).
+    public mutating func epoch(seconds: Int, nanoseconds: Int, digits: Int) {
+        var whole = seconds, fraction = nanoseconds
+        if whole < 0 && fraction > 0 {
+            byte(45)
+            whole = -(whole + 1)
+            fraction = 1_000_000_000 - fraction
+        }
+        decimal(whole)
+        byte(46)
+        if digits == 9 { padded(fraction, width: 9) } else { padded(fraction / 1000, width: 6) }
     }
 
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -65,8 +65,7 @@ public struct TextFormatter {
             timeOfDay(seconds, &out, withDate: true)
             fraction(nanoseconds, &out)
         case .epoch:
-            out.decimal(seconds)
-            fraction(nanoseconds, &out)
+            out.epoch(seconds: seconds, nanoseconds: nanoseconds, digits: options.nanoseconds ? 9 : 6)
         case .delta, .sinceFirst:
             let base = options.timestamps == .delta ? (previous ?? (seconds, nanoseconds)) : (first ?? (seconds, nanoseconds))
             var ds = seconds &- base.0
