@@ -35,6 +35,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzzing (scripts/fuzz): libFuzzer's LLVMFuzzerRunDriver declared weak, so the fuzz targets
+        // also link in an ordinary build (they then only replay input files).
+        .target(name: "CFuzzerDriver"),
+        // libFuzzer target over the decoder and both formatters: one packet per input.
+        .executableTarget(name: "fuzz-decode", dependencies: ["NetWire", "NetOutput", "CFuzzerDriver"]),
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
         .testTarget(name: "NetAnalysisTests", dependencies: ["NetAnalysis", "NetWire"]),
         // Formatter unit tests, plus end-to-end golden tests that run the built `netinspect`.

@@ -31,8 +31,11 @@ import Darwin
 enum DecodeFuzz {
     /// Decoded link types, libpcap's other common ones, and values nothing knows.
     static let linkTypes: [Int32] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 105, 127, 147, 9, 0x7FFF_FFFF]
+    /// Timestamps as the capture layer hands them over: nanoseconds in 0..<1e9 (CaptureSource.next
+    /// carries out-of-range sub-second fields into the seconds), seconds from a 32-bit signed pcap
+    /// field or a 64-bit pcapng one.
     static let timestamps: [(Int, Int)] = [
-        (1_700_000_000, 123_456_789), (0, 0), (4_294_967_295, 4_294_967_295_000), (18_446_744_073_709, 999_999_999),
+        (1_700_000_000, 123_456_789), (0, 0), (-2_147_483_648, 999_999_999), (18_446_744_073_709, 999_999_999),
     ]
 
     nonisolated(unsafe) static var packet = Packet()
