@@ -1,29 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Recognises exact duplicate frames: the same bytes seen again within a short time, as captures
 /// made with AF_PACKET on Linux loopback (or on a bridge, or with both -i any and a mirror) hold each
 /// frame twice. Marking them keeps later analysis from counting the copy as a retransmission.
 ///
-/// Cost per packet: a few comparisons of length and time against the last `capacity` frames, and a
-/// copy of the frame into a fixed ring. Bytes are compared only when length and time match.
+/// Cost per packet: a few comparisons of length and time against the last `capacity` frames and one
+/// `memcpy` of the frame into a ring slot; bytes are compared (`memcmp`) only when length and time
+/// match. Memory: `capacity` slots, each as large as the largest frame it held (≤ the snap length).
 public struct DuplicateFrameDetector {
     /// How close in time two copies must be (nanoseconds).
     public var window: Int
     public let capacity: Int
 
-    private struct Entry {
+    private struct Slot {
         var frame = 0
         var time = Int.min  // nanoseconds since the epoch
         var length = -1
         var wireLength = -1
-        var bytes: [UInt8] = []
+        var buffer: UnsafeMutableRawPointer?
+        var bufferSize = 0
     }
 
-    private var ring: [Entry]
+    /// Owns the slot buffers (frees them); the pointers themselves live in `meta`, so the per-packet
+    /// path touches only this struct's own storage.
+    private final class Owner {
+        var buffers: [UnsafeMutableRawPointer] = []
+        deinit { for b in buffers { b.deallocate() } }
+    }
+
+    private var meta: [Slot]
+    private let owner = Owner()
     private var nextSlot = 0
 
     public init(window: Int = 2_000_000, capacity: Int = 8) {
         self.window = window
         self.capacity = max(capacity, 1)
-        ring = Array(repeating: Entry(), count: self.capacity)
+        meta = Array(repeating: Slot(), count: self.capacity)
     }
 
     /// Returns the frame number of an earlier identical copy, or nil; then remembers this frame.
@@ -31,25 +47,45 @@ public struct DuplicateFrameDetector {
                                bytes: UnsafeRawBufferPointer, wireLength: Int) -> Int? {
         let (t, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         let time = overflow ? Int.max : t &+ nanoseconds
-        var found: Int?
+        let length = bytes.count
         var i = 0
         while i < capacity {
-            if ring[i].length == bytes.count && ring[i].wireLength == wireLength && ring[i].frame != 0,
-               time >= ring[i].time, time - ring[i].time <= window,
-               ring[i].bytes.withUnsafeBytes({ $0.elementsEqual(bytes) }) {
-                found = ring[i].frame
-                break
+            let m = meta[i]
+            if m.length == length && m.wireLength == wireLength && m.frame != 0,
+               time >= m.time, time &- m.time <= window, Self.same(bytes, m) {
+                // A duplicate is not remembered again: a third copy matches the first.
+                return m.frame
             }
             i += 1
         }
-        if found != nil { return found }  // a duplicate is not remembered again: a third copy matches the first
-        ring[nextSlot].frame = frame
-        ring[nextSlot].time = time
-        ring[nextSlot].length = bytes.count
-        ring[nextSlot].wireLength = wireLength
-        ring[nextSlot].bytes.removeAll(keepingCapacity: true)
-        ring[nextSlot].bytes.append(contentsOf: bytes)
+        var slot = meta[nextSlot]
+        if slot.bufferSize < length {
+            let size = max(length, 256)
+            let b = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+            if let old = slot.buffer, let k = owner.buffers.firstIndex(of: old) {
+                owner.buffers[k] = b
+                old.deallocate()
+            } else {
+                owner.buffers.append(b)
+            }
+            slot.buffer = b
+            slot.bufferSize = size
+        }
+        if let dst = slot.buffer, let src = bytes.baseAddress, length > 0 {
+            dst.copyMemory(from: src, byteCount: length)
+        }
+        slot.frame = frame
+        slot.time = time
+        slot.length = length
+        slot.wireLength = wireLength
+        meta[nextSlot] = slot
         nextSlot = nextSlot + 1 == capacity ? 0 : nextSlot + 1
         return nil
+    }
+
+    private static func same(_ bytes: UnsafeRawBufferPointer, _ m: Slot) -> Bool {
+        guard bytes.count > 0 else { return true }
+        guard let a = m.buffer, let b = bytes.baseAddress, m.bufferSize >= bytes.count else { return false }
+        return memcmp(a, b, bytes.count) == 0
     }
 }

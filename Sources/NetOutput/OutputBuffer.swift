@@ -119,19 +119,43 @@ public struct OutputBuffer {
         unsigned(UInt64(truncatingIfNeeded: value.magnitude))
     }
 
+    /// "00" … "99": two digits per division.
+    private static let digitPairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    @inline(__always)
+    static func digitCount(_ v: UInt64) -> Int {
+        var n = 1
+        var x = v
+        while x >= 10_000 { x /= 10_000; n &+= 4 }
+        if x >= 1000 { return n &+ 3 }
+        if x >= 100 { return n &+ 2 }
+        if x >= 10 { return n &+ 1 }
+        return n
+    }
+
     @inline(__always)
     public mutating func unsigned(_ value: UInt64) {
         if value < 10 { byte(UInt8(truncatingIfNeeded: value) &+ 48); return }
-        ensure(20)
-        var digits = 0
+        let digits = Self.digitCount(value)
+        ensure(digits)
+        let pairs = Self.digitPairs.utf8Start
         var v = value
-        while v != 0 { digits &+= 1; v /= 10 }
-        v = value
         var i = count &+ digits
-        while v != 0 {
-            i &-= 1
-            base[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
-            v /= 10
+        while v >= 100 {
+            let q = v / 100
+            let r = Int(truncatingIfNeeded: v &- q &* 100) &* 2
+            i &-= 2
+            base[i] = pairs[r]
+            base[i &+ 1] = pairs[r &+ 1]
+            v = q
+        }
+        if v >= 10 {
+            let r = Int(truncatingIfNeeded: v) &* 2
+            base[i &- 2] = pairs[r]
+            base[i &- 1] = pairs[r &+ 1]
+        } else {
+            base[i &- 1] = UInt8(truncatingIfNeeded: v) &+ 48
         }
         count &+= digits
     }

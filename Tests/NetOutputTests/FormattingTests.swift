@@ -12,6 +12,9 @@ import NetWire
     @Test func decimalsAndPadding() {
         #expect(render { $0.unsigned(0) } == "0")
         #expect(render { $0.unsigned(UInt64.max) } == "18446744073709551615")
+        for v: UInt64 in [1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10_000, 65535, 99_999, 100_000, 4_294_967_295, 12_345_678_901] {
+            #expect(render { $0.unsigned(v) } == String(v))
+        }
         #expect(render { $0.decimal(-42) } == "-42")
         #expect(render { $0.padded(7, width: 6) } == "000007")
         #expect(render { $0.hexPadded(0x800, digits: 4) } == "0x0800")
