@@ -61,6 +61,8 @@ public struct DNSMessage: Sendable, Equatable {
     /// How many of the six 16-bit header fields (id, flags, 4 counts) were read; the rest are zero
     /// placeholders, which formatters must not show.
     public var headerFieldsRead = 0
+    /// The first record whose data did not fit its type (the record is kept with raw data).
+    public var recordProblem: DecodeError?
     /// The 12-byte header was read (the counts and flags are real).
     public var headerComplete: Bool { headerFieldsRead == 6 }
 
@@ -126,21 +128,22 @@ public enum DNSDecoder {
             if q < maxRecordsPerSection { msg.questions.append(DNSQuestion(name: name, type: type, qclass: qclass)) }
             q += 1
         }
-        try readRecords(&r, count: msg.answerCount, messageStart: start, into: &msg.answers)
-        try readRecords(&r, count: msg.authorityCount, messageStart: start, into: &msg.authority)
-        try readRecords(&r, count: msg.additionalCount, messageStart: start, into: &msg.additional)
+        try readRecords(&r, count: msg.answerCount, messageStart: start, into: &msg.answers, problem: &msg.recordProblem)
+        try readRecords(&r, count: msg.authorityCount, messageStart: start, into: &msg.authority, problem: &msg.recordProblem)
+        try readRecords(&r, count: msg.additionalCount, messageStart: start, into: &msg.additional, problem: &msg.recordProblem)
     }
 
-    static func readRecords(_ r: inout ByteReader, count: UInt16, messageStart: Int, into list: inout [DNSRecord]) throws(DecodeError) {
+    static func readRecords(_ r: inout ByteReader, count: UInt16, messageStart: Int, into list: inout [DNSRecord],
+                            problem: inout DecodeError?) throws(DecodeError) {
         var i = 0
         while i < Int(count) {
-            let record = try readRecord(&r, messageStart: messageStart)
+            let record = try readRecord(&r, messageStart: messageStart, problem: &problem)
             if i < maxRecordsPerSection { list.append(record) }
             i += 1
         }
     }
 
-    static func readRecord(_ r: inout ByteReader, messageStart: Int) throws(DecodeError) -> DNSRecord {
+    static func readRecord(_ r: inout ByteReader, messageStart: Int, problem: inout DecodeError?) throws(DecodeError) -> DNSRecord {
         let name = try readName(&r, messageStart: messageStart)
         let type = try r.readUInt16()
         let rclass = try r.readUInt16()
@@ -148,9 +151,28 @@ public enum DNSDecoder {
         let rdlength = Int(try r.readUInt16())
         let rdStart = r.offset
         try r.require(rdlength)
-        // The record data: a window of exactly rdlength bytes; names inside may point backwards anywhere.
-        var d = ByteReader(buffer: r.buffer, offset: rdStart, upper: rdStart + rdlength, layer: .dns, clamped: false)
         let data: DNSRData
+        do throws(DecodeError) {
+            data = try recordData(type: type, buffer: r.buffer, start: rdStart, length: rdlength,
+                                  messageStart: messageStart, messageEnd: r.upper)
+        } catch {
+            // The data does not fit its type (a bad name inside, wrong length): the record is kept
+            // with its data as raw bytes, the first such problem is reported, and decoding goes on.
+            if problem == nil { problem = error }
+            var raw = ByteReader(buffer: r.buffer, offset: rdStart, upper: rdStart + rdlength, layer: .dns, clamped: false)
+            data = .raw(try raw.readBytes(rdlength))
+        }
+        try r.skip(rdlength)
+        return DNSRecord(name: name, type: type, rclass: rclass, ttl: ttl, data: data)
+    }
+
+    /// The typed record data in `[start, start + length)`, which is all there.
+    static func recordData(type: UInt16, buffer: UnsafeRawBufferPointer, start rdStart: Int, length rdlength: Int,
+                           messageStart: Int, messageEnd: Int) throws(DecodeError) -> DNSRData {
+        // The record data: a window of exactly rdlength bytes; names inside may point backwards anywhere.
+        var d = ByteReader(buffer: buffer, offset: rdStart, upper: rdStart + rdlength, layer: .dns, clamped: false)
+        let data: DNSRData
+        let floor = messageEnd
         switch type {
         case DNSType.a:
             guard rdlength == 4 else { throw DecodeError.malformed(.dns, at: rdStart, field: "A rdlength", value: rdlength) }
@@ -159,10 +181,10 @@ public enum DNSDecoder {
             guard rdlength == 16 else { throw DecodeError.malformed(.dns, at: rdStart, field: "AAAA rdlength", value: rdlength) }
             data = .aaaa(try d.readIPv6())
         case DNSType.ns, DNSType.cname, DNSType.ptr, DNSType.dname:
-            data = .name(try readName(&d, messageStart: messageStart, pointerFloor: r.upper))
+            data = .name(try readName(&d, messageStart: messageStart, pointerFloor: floor))
         case DNSType.mx:
             let pref = try d.readUInt16()
-            data = .mx(preference: pref, exchange: try readName(&d, messageStart: messageStart, pointerFloor: r.upper))
+            data = .mx(preference: pref, exchange: try readName(&d, messageStart: messageStart, pointerFloor: floor))
         case DNSType.txt:
             var strings: [[UInt8]] = []
             while !d.isAtEnd {
@@ -171,15 +193,15 @@ public enum DNSDecoder {
             }
             data = .txt(strings)
         case DNSType.soa:
-            let mname = try readName(&d, messageStart: messageStart, pointerFloor: r.upper)
-            let rname = try readName(&d, messageStart: messageStart, pointerFloor: r.upper)
+            let mname = try readName(&d, messageStart: messageStart, pointerFloor: floor)
+            let rname = try readName(&d, messageStart: messageStart, pointerFloor: floor)
             data = .soa(DNSSOA(mname: mname, rname: rname, serial: try d.readUInt32(), refresh: try d.readUInt32(),
                                retry: try d.readUInt32(), expire: try d.readUInt32(), minimum: try d.readUInt32()))
         case DNSType.srv:
             let prio = try d.readUInt16()
             let weight = try d.readUInt16()
             let port = try d.readUInt16()
-            data = .srv(priority: prio, weight: weight, port: port, target: try readName(&d, messageStart: messageStart, pointerFloor: r.upper))
+            data = .srv(priority: prio, weight: weight, port: port, target: try readName(&d, messageStart: messageStart, pointerFloor: floor))
         case DNSType.opt:
             var options: [DNSOption] = []
             while !d.isAtEnd {
@@ -191,11 +213,10 @@ public enum DNSDecoder {
         default:
             data = .raw(try d.readBytes(rdlength))
         }
-        if !d.isAtEnd, type != DNSType.a, type != DNSType.aaaa {
+        if !d.isAtEnd {
             throw DecodeError.malformed(.dns, at: d.offset, "record data longer than its fields")
         }
-        try r.skip(rdlength)
-        return DNSRecord(name: name, type: type, rclass: rclass, ttl: ttl, data: data)
+        return data
     }
 
     /// Reads a possibly compressed domain name at the reader's position and advances past it.

@@ -171,9 +171,11 @@ enum UDPDecoder {
             do {
                 try DNSDecoder.decode(body.rest(layer: .dns), declaredLength: udpLength - 8, into: &msg)
                 p.dns = msg
+                if let problem = msg.recordProblem { p.errors.append(problem) }
             } catch {
                 // Keep what was decoded, but not a header that was never read (no made-up zeros).
                 if msg.headerFieldsRead > 0 { p.dns = msg }
+                if let problem = msg.recordProblem { p.errors.append(problem) }
                 throw error
             }
         }
