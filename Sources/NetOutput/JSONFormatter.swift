@@ -48,15 +48,22 @@ public struct JSONFormatter {
         }
         if let s = p.sll {
             o.ascii(s.version == 2 ? ",\"sll2\":{" : ",\"sll\":{")
-            o.ascii("\"pkttype\":"); o.decimal(s.packetType)
-            o.ascii(",\"hatype\":"); o.decimal(s.arphrdType)
-            o.ascii(",\"addr\":\"")
-            if s.addressLength == 6 { o.mac(MACAddress(raw: s.address)) } else {
-                var i = Int(min(s.addressLength, 8)) - 1
-                while i >= 0 { o.hexByte(UInt8(truncatingIfNeeded: s.address >> UInt64(i * 8))); i -= 1 }
+            // Field ends within the header, so a cut header shows only what was captured.
+            let v2 = s.version == 2
+            var comma = false
+            func key(_ k: StaticString) { if comma { o.byte(44) }; comma = true; o.byte(34); o.ascii(k); o.ascii("\":") }
+            if s.has(through: v2 ? 11 : 2) { key("pkttype"); o.decimal(s.packetType) }
+            if s.has(through: v2 ? 10 : 4) { key("hatype"); o.decimal(s.arphrdType) }
+            if s.has(through: v2 ? 20 : 14) {
+                key("addr"); o.byte(34)
+                if s.addressLength == 6 { o.mac(MACAddress(raw: s.address)) } else {
+                    var i = Int(min(s.addressLength, 8)) - 1
+                    while i >= 0 { o.hexByte(UInt8(truncatingIfNeeded: s.address >> UInt64(i * 8))); i -= 1 }
+                }
+                o.byte(34)
             }
-            o.ascii("\",\"type\":"); o.decimal(s.protocolType.rawValue)
-            if s.version == 2 { o.ascii(",\"ifindex\":"); o.decimal(s.interfaceIndex) }
+            if s.has(through: v2 ? 2 : 16) { key("type"); o.decimal(s.protocolType.rawValue) }
+            if v2 && s.has(through: 8) { key("ifindex"); o.decimal(s.interfaceIndex) }
             o.byte(125)
         }
         if let n = p.null {

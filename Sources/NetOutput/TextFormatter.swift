@@ -170,7 +170,7 @@ public struct TextFormatter {
                     i += 1
                 }
             }
-        } else if let sll = p.sll {
+        } else if let sll = p.sll, sll.isComplete {
             if sll.version == 2 {
                 out.ascii("ifindex "); out.decimal(sll.interfaceIndex); out.byte(32)
             }

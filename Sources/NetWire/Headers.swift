@@ -75,6 +75,10 @@ public struct SLLHeader: Sendable {
     public var protocolType: EtherType
     /// SLL2 only.
     public var interfaceIndex: UInt32
+    /// Header bytes captured (16 for SLL, 20 for SLL2 when whole); fields beyond were not read.
+    public var validBytes: Int
+    public var isComplete: Bool { validBytes >= (version == 2 ? 20 : 16) }
+    public func has(through end: Int) -> Bool { validBytes >= end }
 }
 
 /// BSD loopback / DLT_NULL / DLT_LOOP header: the address family.

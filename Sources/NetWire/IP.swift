@@ -50,7 +50,12 @@ enum IPv4Decoder {
         if f.available > 0 { p.ipv4 = ip }
         try h.skip(20)  // reports the cut, after keeping the fields that were captured
         guard ihl >= 5 else { throw DecodeError.malformed(.ipv4, at: start, field: "header length", value: hl) }
-        guard Int(total) >= hl else { throw DecodeError.malformed(.ipv4, at: start + 2, field: "total length", value: Int(total)) }
+        guard Int(total) >= hl else {
+            // A total length below the header length leaves only the fields up to it meaningful.
+            ip.validBytes = min(ip.validBytes, 4)
+            p.ipv4 = ip
+            throw DecodeError.malformed(.ipv4, at: start + 2, field: "total length", value: Int(total))
+        }
         // The header checksum first: it holds even when an option inside turns out malformed.
         if verifyChecksums {
             let header = h.raw(from: start, to: start + hl)

@@ -38,34 +38,40 @@ enum LinkDecoder {
 
     static func sll(_ r: inout ByteReader, _ p: inout Packet) throws(DecodeError) -> EtherType? {
         var h = r.rest(layer: .sll)
-        try h.require(16)
-        let packetType = try h.readUInt16()
-        let arphrd = try h.readUInt16()
-        let alen = try h.readUInt16()
-        let addr = try h.readUInt64()
-        let proto = try h.readUInt16()
+        var f = h.fields(16)
+        let packetType = f.u16()
+        let arphrd = f.u16()
+        let alen = f.u16()
+        let addr = UInt64(f.u32()) << 32 | UInt64(f.u32())
+        let proto = f.u16()
         let shown = min(Int(alen), 8)
         let address = shown == 0 ? 0 : addr >> UInt64((8 - shown) * 8)
         p.sll = SLLHeader(version: 1, packetType: packetType, arphrdType: arphrd, addressLength: alen,
-                          address: address, protocolType: EtherType(rawValue: proto), interfaceIndex: 0)
+                          address: address, protocolType: EtherType(rawValue: proto), interfaceIndex: 0,
+                          validBytes: f.available)
+        if f.available < 2 { p.sll = nil }
+        try h.skip(16)  // the cut, after keeping what was captured
         r = h.rest(layer: .link)
         return cookedProtocol(proto, arphrd: arphrd)
     }
 
     static func sll2(_ r: inout ByteReader, _ p: inout Packet) throws(DecodeError) -> EtherType? {
         var h = r.rest(layer: .sll2)
-        try h.require(20)
-        let proto = try h.readUInt16()
-        _ = try h.readUInt16()  // reserved
-        let ifindex = try h.readUInt32()
-        let arphrd = try h.readUInt16()
-        let packetType = UInt16(try h.readUInt8())
-        let alen = try h.readUInt8()
-        let addr = try h.readUInt64()
+        var f = h.fields(20)
+        let proto = f.u16()
+        _ = f.u16()  // reserved
+        let ifindex = f.u32()
+        let arphrd = f.u16()
+        let packetType = UInt16(f.u8())
+        let alen = f.u8()
+        let addr = UInt64(f.u32()) << 32 | UInt64(f.u32())
         let shown = min(Int(alen), 8)
         let address = shown == 0 ? 0 : addr >> UInt64((8 - shown) * 8)
         p.sll = SLLHeader(version: 2, packetType: packetType, arphrdType: arphrd, addressLength: UInt16(alen),
-                          address: address, protocolType: EtherType(rawValue: proto), interfaceIndex: ifindex)
+                          address: address, protocolType: EtherType(rawValue: proto), interfaceIndex: ifindex,
+                          validBytes: f.available)
+        if f.available < 2 { p.sll = nil }
+        try h.skip(20)
         r = h.rest(layer: .link)
         return cookedProtocol(proto, arphrd: arphrd)
     }
