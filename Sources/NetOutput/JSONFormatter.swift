@@ -294,9 +294,7 @@ public struct JSONFormatter {
     private func tcp(_ t: TCPHeader, _ options: [TCPOption], _ o: inout OutputBuffer) {
         o.ascii(",\"tcp\":{\"sport\":"); o.decimal(t.sourcePort)
         o.ascii(",\"dport\":"); o.decimal(t.destinationPort)
-        // A TCP header cut inside its 20 fixed bytes shows its ports only (as tshark and tcpdump do:
-        // the rest cannot be interpreted without the data offset and flags together).
-        guard t.isComplete else { o.byte(125); return }
+        guard t.isComplete else { o.byte(125); return }  // a cut header: its ports
         o.ascii(",\"seq\":"); o.decimal(t.sequence)
         o.ascii(",\"ack\":"); o.decimal(t.acknowledgment)
         o.ascii(",\"flags\":["); tcpFlags(t.flags, &o)

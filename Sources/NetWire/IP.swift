@@ -68,7 +68,12 @@ enum IPv4Decoder {
         if hl > 20 {
             var o = h.sub(declared: hl - 20, layer: .ipv4)
             try o.require(hl - 20)
-            try decodeOptions(&o, &p)
+            do {
+                try decodeOptions(&o, &p)
+            } catch {
+                // A malformed option is reported; the datagram behind the header is still decoded.
+                p.errors.append(error)
+            }
             try h.skip(hl - 20)
         }
         let declared = Int(total) - hl

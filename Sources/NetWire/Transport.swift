@@ -20,7 +20,8 @@ enum TCPDecoder {
                             dataOffset: doff, flags: TCPFlags(rawValue: offFlags & 0x01FF), window: window,
                             checksum: checksum, checksumStatus: .unverified, urgentPointer: urgent,
                             payloadLength: max(u.effectiveLength - hl, 0), offset: start)
-        tcp.validBytes = f.available
+        // A header cut inside its 20 fixed bytes keeps its ports only, as tshark and tcpdump show it.
+        tcp.validBytes = f.available == 20 ? 20 : min(f.available, 4)
         if f.available >= 4 { p.tcp = tcp }
         try r.skip(20)
         // The checksum covers the segment whatever its header holds, so it is checked first.
