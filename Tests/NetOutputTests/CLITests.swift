@@ -208,6 +208,20 @@ enum CLI {
         #expect(lines[0].contains("Flags [S]") && lines[1].contains("Flags [S.]"))
     }
 
+    @Test func readAndWriteRefiltersAFile() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ni-refilter-\(UUID().uuidString).pcap")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let w = try CLI.run(["-r", "captures/dns-udp.pcap", "-w", out.path, "udp src port 53"])
+        #expect(w.status == 0 && w.stdout.isEmpty)
+        let back = try CLI.run(["-n", "-r", out.path])
+        let lines = back.stdout.split(separator: "\n")
+        #expect(lines.count == 11)
+        #expect(lines.allSatisfy { $0.contains(".53 > ") })
+        // The same packets, byte for byte, as the filtered original shows them.
+        let direct = try CLI.run(["-n", "-r", "captures/dns-udp.pcap", "udp src port 53"])
+        #expect(back.stdout == direct.stdout)
+    }
+
     @Test func serviceNamesUnlessNumeric() throws {
         let named = try CLI.run(["-r", "captures/dns-udp.pcap", "-c", "1"])
         #expect(named.stdout.contains(".domain: "))

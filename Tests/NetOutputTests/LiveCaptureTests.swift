@@ -187,6 +187,16 @@ struct LiveCaptureTests {
         }
     }
 
+    @Test func durationStopsTheCapture() throws {
+        let start = Date()
+        let cap = try Live.Capture(["-i", "lo", "-n", "--duration", "1", "tcp port 9216"])
+        _ = try Live.tcpExchange(port: 9216, message: "timed")
+        #expect(cap.waitForExit() == 0)
+        #expect(Date().timeIntervalSince(start) < 8)
+        #expect(cap.stdout.split(separator: "\n").count >= 8)
+        #expect(cap.stderr.contains("packets captured"))
+    }
+
     @Test func dropsPrivilegesWithZ() throws {
         let cap = try Live.Capture(["-i", "lo", "-Z", "nobody", "--duration", "5", "tcp port 9215"])
         let status = try String(contentsOfFile: "/proc/\(cap.process.processIdentifier)/status", encoding: .utf8)
