@@ -28,10 +28,12 @@ let package = Package(
         // Analysis: per-packet notes, flows, reassembly. Pure: no I/O.
         .target(name: "NetAnalysis", dependencies: ["NetWire"]),
         .target(name: "NetOutput", dependencies: ["NetWire", "NetAnalysis"]),
+        // The bundled socket-course demos (`netinspect demo NAME`), with their own capture of lo.
+        .target(name: "NetDemos", dependencies: ["NetWire", "NetCapture", "NetAnalysis", "NetOutput"]),
         .executableTarget(
             name: "netinspect",
             dependencies: [
-                "NetWire", "NetCapture", "NetAnalysis", "NetOutput",
+                "NetWire", "NetCapture", "NetAnalysis", "NetOutput", "NetDemos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +44,7 @@ let package = Package(
         .executableTarget(name: "fuzz-decode", dependencies: ["NetWire", "NetOutput", "CFuzzerDriver"]),
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
         .testTarget(name: "NetAnalysisTests", dependencies: ["NetAnalysis", "NetWire"]),
+        .testTarget(name: "NetDemosTests", dependencies: ["NetDemos"]),
         // Formatter unit tests, plus end-to-end golden tests that run the built `netinspect`.
         .testTarget(name: "NetOutputTests", dependencies: ["NetWire", "NetOutput", "netinspect"]),
     ]

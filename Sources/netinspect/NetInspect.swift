@@ -20,8 +20,20 @@ struct NetInspect: ParsableCommand {
           sudo netinspect -i lo tcp port 9000
           sudo netinspect -i any -w out.pcap -c 100
           netinspect -n -r capture.pcap --json 'udp port 53'
+          netinspect demo echo --inspect       (see 'netinspect demo --help')
         """
     )
+
+    /// `netinspect demo …` goes to the demo commands; everything else is the capture tool, whose
+    /// trailing words are a filter expression (so "demo" cannot be an ordinary subcommand here).
+    static func main() {
+        let args = Array(CommandLine.arguments.dropFirst())
+        if args.first == "demo" {
+            DemoCommand.main(Array(args.dropFirst()))
+        } else {
+            NetInspect.main(args)
+        }
+    }
 
     @OptionGroup(title: "Capture")
     var capture: CaptureOptions

@@ -1,0 +1,101 @@
+/// echo — TCP: the client sends a line, the server replies with it upper-cased, then one side closes.
+///
+/// On the wire: the three-way handshake, one data segment each way with its ACKs, and the teardown
+/// started by whichever side `--closer` names (that side ends in TIME_WAIT).
+public enum EchoDemo {
+    public static let defaultPort: UInt16 = 9001
+
+    public enum Closer: String, Sendable, CaseIterable { case client, server }
+
+    public struct Options: Sendable {
+        public var common = DemoOptions()
+        public var message = "hello, server"
+        public var closer: Closer = .client
+        public init() {}
+    }
+
+    public struct Result: Sendable {
+        /// What the client received back.
+        public var reply: String?
+        /// What the server received.
+        public var received: String?
+        public var transcript: [String]
+    }
+
+    public static func run(_ o: Options) throws(DemoError) -> Result {
+        let t = DemoTranscript(echo: o.common.echoTranscript)
+        DemoRunner.warnIfNotLoopback(o.common.host, t)
+        var result = Result(reply: nil, received: nil, transcript: [])
+        switch o.common.role {
+        case .server:
+            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
+            t.say("server", "listening on \(listener.address)")
+            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
+            result.received = try serve(listener, o, t)
+            capture?.stop()
+        case .client:
+            let address = try SocketAddress(host: o.common.host, port: o.common.port(default: defaultPort))
+            let capture = try DemoRunner.startCapture(o.common, ports: [address.port])
+            result.reply = try client(address, o, t)
+            capture?.stop()
+        case .both:
+            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
+            t.say("server", "listening on \(listener.address)")
+            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
+            let (received, reply) = try DemoRunner.both(server: { () throws(DemoError) in try serve(listener, o, t) },
+                                                        client: { () throws(DemoError) in try client(listener.address, o, t) })
+            capture?.stop()
+            result.received = received
+            result.reply = reply
+        }
+        result.transcript = t.all
+        return result
+    }
+
+    static func serve(_ listener: TCPListener, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> String? {
+        guard let conn = try listener.accept(timeout: o.common.timeout, connectionTimeout: o.common.timeout) else {
+            t.say("server", "no client within \(Int(o.common.timeout)) s, giving up")
+            return nil
+        }
+        t.say("server", "accept() → connection from \(conn.peer)")
+        guard let line = try conn.receiveLine() else {
+            t.say("server", "recv() → the client closed before sending anything")
+            return nil
+        }
+        t.say("server", "recv() returned \(line.count) bytes: \(DemoTranscript.show(line))")
+        let reply = Array(String(decoding: line, as: UTF8.self).uppercased().utf8)
+        try conn.send(reply)
+        t.say("server", "send() \(reply.count) bytes: \(DemoTranscript.show(reply))")
+        if o.closer == .server {
+            t.say("server", "close() — the server starts the teardown (FIN first); it will sit in TIME_WAIT")
+            conn.close()
+        } else {
+            let end = try conn.receive()
+            t.say("server", end?.isEmpty == true ? "recv() returned 0: the client closed (FIN); close() too" : "waited for the client to close")
+            conn.close()
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    static func client(_ address: SocketAddress, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> String? {
+        let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
+        t.say("client", "connect() to \(address) → connected (three-way handshake done)")
+        let line = Array((o.message + "\n").utf8)
+        try conn.send(line)
+        t.say("client", "send() \(line.count) bytes: \(DemoTranscript.show(line))")
+        guard let reply = try conn.receiveLine() else {
+            t.say("client", "recv() → no reply")
+            return nil
+        }
+        t.say("client", "recv() returned \(reply.count) bytes: \(DemoTranscript.show(reply))")
+        if o.closer == .client {
+            t.say("client", "close() — the client starts the teardown (FIN first); it will sit in TIME_WAIT")
+            conn.close()
+        } else {
+            let end = try conn.receive()
+            t.say("client", end?.isEmpty == true ? "recv() returned 0: the server closed (FIN); close() too" : "waited for the server to close")
+            conn.close()
+        }
+        return String(decoding: reply, as: UTF8.self)
+    }
+}

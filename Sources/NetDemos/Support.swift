@@ -1,0 +1,223 @@
+import NetAnalysis
+import NetCapture
+import NetOutput
+import NetWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Which side(s) of a demo this process runs.
+public enum DemoRole: String, Sendable, CaseIterable {
+    /// Server and client in one process on 127.0.0.1 (the default).
+    case both
+    case server
+    case client
+}
+
+/// Options every demo has.
+public struct DemoOptions: Sendable {
+    public var role: DemoRole = .both
+    /// Numeric address; 127.0.0.1 by default (::1 works too).
+    public var host = "127.0.0.1"
+    /// nil = the demo's default port; 0 = any free port (the tests use this; the client is told which).
+    public var port: UInt16?
+    /// Seconds any single wait may take before the demo gives up (demos always end by themselves).
+    public var timeout: Double = 10
+    /// Record the demo's own traffic on the loopback interface into this pcap.
+    public var captureFile: String?
+    /// Print netinspect's view of the demo's traffic while it runs.
+    public var inspect = false
+    /// Print the transcript (tests turn this off and read `DemoTranscript` instead).
+    public var echoTranscript = true
+
+    public init() {}
+
+    /// The port to bind or connect to: the one given, or the demo's default.
+    public func port(default d: UInt16) -> UInt16 { port ?? d }
+}
+
+/// What the application saw, line by line ("server: recv() returned 10 bytes: \"helloworld\"").
+/// Printed as it happens (unless turned off) and kept for tests. Thread-safe.
+public final class DemoTranscript: @unchecked Sendable {
+    private var lock = pthread_mutex_t()
+    private var lines: [String] = []
+    private let echo: Bool
+
+    public init(echo: Bool) {
+        self.echo = echo
+        pthread_mutex_init(&lock, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&lock) }
+
+    public func say(_ who: String, _ text: String) {
+        let line = "\(who): \(text)"
+        pthread_mutex_lock(&lock)
+        lines.append(line)
+        if echo {
+            var out = line + "\n"
+            out.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+        }
+        pthread_mutex_unlock(&lock)
+    }
+
+    public var all: [String] {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        return lines
+    }
+
+    /// Bytes shown the way a learner reads them: printable ASCII as is, the rest escaped.
+    public static func show(_ bytes: [UInt8], limit: Int = 80) -> String {
+        var s = "\""
+        for b in bytes.prefix(limit) {
+            switch b {
+            case 10: s += "\\n"
+            case 13: s += "\\r"
+            case 9: s += "\\t"
+            case 34: s += "\\\""
+            case 92: s += "\\\\"
+            case 0x20 ..< 0x7F: s.append(Character(UnicodeScalar(b)))
+            default:
+                let hex = Array("0123456789abcdef")
+                s += "\\x" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
+            }
+        }
+        s += "\""
+        if bytes.count > limit { s += "… (\(bytes.count) bytes)" }
+        return s
+    }
+}
+
+/// Runs `body` on a new thread; `join()` waits for it.
+public final class DemoThread: @unchecked Sendable {
+    private var thread = pthread_t()
+    private let box: Box
+
+    private final class Box {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    public init(_ body: @escaping () -> Void) {
+        box = Box(body)
+        let unmanaged = Unmanaged.passRetained(box)
+        pthread_create(&thread, nil, { arg in
+            guard let arg else { return nil }
+            let b = Unmanaged<Box>.fromOpaque(arg).takeRetainedValue()
+            b.body()
+            return nil
+        }, unmanaged.toOpaque())
+    }
+
+    public func join() { pthread_join(thread, nil) }
+}
+
+/// `--capture FILE` / `--inspect`: captures the demo's own traffic on the loopback interface
+/// (filtered to its ports) on a background thread while the demo runs.
+public final class DemoCapture: @unchecked Sendable {
+    private let source: CaptureSource
+    private let writer: CaptureWriter?
+    private let inspect: Bool
+    private var thread: DemoThread?
+    public private(set) var packets = 0
+
+    /// Opens `lo` with a filter for `ports`; throws a clear message without capture rights.
+    public init(ports: [UInt16], file: String?, inspect: Bool, udp: Bool = false) throws(DemoError) {
+        do {
+            var o = LiveOptions()
+            o.immediate = true
+            let src = try CaptureSource.open(interface: "lo", options: o)
+            try src.setFilter(ports.map { "port \($0)" }.joined(separator: " or "))
+            source = src
+            if let file {
+                writer = try CaptureWriter(path: file, for: src)
+            } else {
+                writer = nil
+            }
+        } catch {
+            throw DemoError("--capture/--inspect: \(error.message)")
+        }
+        self.inspect = inspect
+    }
+
+    public func start() {
+        thread = DemoThread { [self] in self.loop() }
+        usleep(200_000)  // let the capture get going before the demo's first packet
+    }
+
+    private func loop() {
+        let decoder = PacketDecoder(verifyChecksums: false)
+        var packet = Packet()
+        var text = TextFormatter(options: {
+            var o = TextOptions()
+            o.numeric = true
+            o.timestamps = .sinceFirst
+            return o
+        }())
+        var out = OutputBuffer(fd: 1, capacity: 1 << 14)
+        let link = LinkType(rawValue: source.linkType)
+        while true {
+            switch source.next() {
+            case .packet(_, let record):
+                packets += 1
+                writer?.write(record)
+                writer?.flush()
+                if inspect {
+                    decoder.decode(record.bytes, wireLength: record.wireLength, linkType: link, into: &packet)
+                    out.ascii("  [wire] ")
+                    text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
+                                linkName: source.linkTypeName, into: &out)
+                    out.flush()
+                }
+            case .end:
+                writer?.close()
+                return
+            }
+        }
+    }
+
+    /// Stops after the packets the kernel already holds, and closes the file.
+    public func stop() {
+        usleep(300_000)  // the last ACKs and FINs
+        source.breakLoop()
+        thread?.join()
+        writer?.close()
+    }
+}
+
+/// Shared scaffolding: warns about non-loopback hosts, sets up capture, runs server and client
+/// (both on threads in all-in-one mode), and tears the capture down.
+public enum DemoRunner {
+    public static func warnIfNotLoopback(_ host: String, _ t: DemoTranscript) {
+        if let a = try? SocketAddress(host: host, port: 0), !a.isLoopback {
+            t.say("warning", "\(host) is not a loopback address: the demo will be reachable from the network")
+        }
+    }
+
+    /// All-in-one mode: `server` on a thread, `client` on this one; waits for both and returns both
+    /// results (or the first error).
+    public static func both<S, C>(server: @escaping () throws(DemoError) -> S,
+                                  client: () throws(DemoError) -> C) throws(DemoError) -> (S, C) {
+        nonisolated(unsafe) var serverResult: Result<S, DemoError>?
+        let thread = DemoThread {
+            do throws(DemoError) { serverResult = .success(try server()) } catch { serverResult = .failure(error) }
+        }
+        let clientResult: Result<C, DemoError>
+        do throws(DemoError) { clientResult = .success(try client()) } catch { clientResult = .failure(error) }
+        thread.join()
+        let c = try clientResult.get()
+        guard let s = serverResult else { throw DemoError("server thread ended without a result") }
+        return (try s.get(), c)
+    }
+
+    /// Starts --capture/--inspect for `ports` if asked; returns the running capture.
+    public static func startCapture(_ o: DemoOptions, ports: [UInt16]) throws(DemoError) -> DemoCapture? {
+        guard o.captureFile != nil || o.inspect else { return nil }
+        let c = try DemoCapture(ports: ports, file: o.captureFile, inspect: o.inspect)
+        c.start()
+        return c
+    }
+}
