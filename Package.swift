@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(name: "fuzz-decode", dependencies: ["NetWire", "NetOutput", "CFuzzerDriver"]),
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
         .testTarget(name: "NetAnalysisTests", dependencies: ["NetAnalysis", "NetWire"]),
-        .testTarget(name: "NetDemosTests", dependencies: ["NetDemos"]),
+        .testTarget(name: "NetDemosTests", dependencies: ["NetDemos", "NetCapture"]),
         // Formatter unit tests, plus end-to-end golden tests that run the built `netinspect`.
         .testTarget(name: "NetOutputTests", dependencies: ["NetWire", "NetOutput", "netinspect"]),
     ]

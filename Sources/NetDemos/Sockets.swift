@@ -7,11 +7,17 @@ import Darwin
 /// A socket problem, as one line for the learner.
 public struct DemoError: Error, CustomStringConvertible, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The errno value behind it (ECONNRESET, EPIPE, …), when a system call failed.
+    public var code: Int32?
+    public init(_ message: String, code: Int32? = nil) {
+        self.message = message
+        self.code = code
+    }
     public var description: String { message }
 
     static func errno(_ what: String) -> DemoError {
-        DemoError("\(what): \(String(cString: strerror(Glibc.errno)))")
+        let e = Glibc.errno
+        return DemoError("\(what): \(String(cString: strerror(e)))", code: e)
     }
 }
 
@@ -90,7 +96,7 @@ func wait(_ fd: Int32, forReading: Bool = true, seconds: Double) -> Bool {
 
 /// A connected TCP socket, with the calls the course teaches and a timeout on each blocking one.
 public final class TCPConnection: @unchecked Sendable {
-    public let fd: Int32
+    public private(set) var fd: Int32
     public let peer: SocketAddress
     public var timeout: Double
 
@@ -195,6 +201,15 @@ public final class TCPConnection: @unchecked Sendable {
     public func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
     public func close() { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+
+    /// close() the descriptor now, as exit() does to every open socket (close() above only shuts
+    /// the connection down). After setLingerZero(), or with received data still unread, the kernel
+    /// answers this with RST instead of FIN.
+    public func closeDescriptor() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
 }
 
 /// A listening TCP socket.

@@ -125,7 +125,8 @@ public final class DemoCapture: @unchecked Sendable {
     public private(set) var packets = 0
 
     /// Opens `lo` with a filter for `ports`; throws a clear message without capture rights.
-    public init(ports: [UInt16], file: String?, inspect: Bool, udp: Bool = false) throws(DemoError) {
+    /// `dnsPorts`: ports whose UDP traffic `--inspect` shows as DNS (the dns demo off port 53).
+    public init(ports: [UInt16], file: String?, inspect: Bool, dnsPorts: [UInt16] = []) throws(DemoError) {
         do {
             var o = LiveOptions()
             o.immediate = true
@@ -141,7 +142,10 @@ public final class DemoCapture: @unchecked Sendable {
             throw DemoError("--capture/--inspect: \(error.message)")
         }
         self.inspect = inspect
+        self.dnsPorts = dnsPorts
     }
+
+    private let dnsPorts: [UInt16]
 
     public func start() {
         thread = DemoThread { [self] in self.loop() }
@@ -149,7 +153,7 @@ public final class DemoCapture: @unchecked Sendable {
     }
 
     private func loop() {
-        let decoder = PacketDecoder(verifyChecksums: false)
+        let decoder = PacketDecoder(verifyChecksums: false, extraDNSPorts: dnsPorts.filter { $0 != 53 })
         var packet = Packet()
         var text = TextFormatter(options: {
             var o = TextOptions()
@@ -214,9 +218,9 @@ public enum DemoRunner {
     }
 
     /// Starts --capture/--inspect for `ports` if asked; returns the running capture.
-    public static func startCapture(_ o: DemoOptions, ports: [UInt16]) throws(DemoError) -> DemoCapture? {
+    public static func startCapture(_ o: DemoOptions, ports: [UInt16], dnsPorts: [UInt16] = []) throws(DemoError) -> DemoCapture? {
         guard o.captureFile != nil || o.inspect else { return nil }
-        let c = try DemoCapture(ports: ports, file: o.captureFile, inspect: o.inspect)
+        let c = try DemoCapture(ports: ports, file: o.captureFile, inspect: o.inspect, dnsPorts: dnsPorts)
         c.start()
         return c
     }

@@ -6,10 +6,13 @@ public struct PacketDecoder: Sendable {
     public var verifyChecksums: Bool
     /// Decode DNS on UDP port 53.
     public var decodeDNS: Bool
+    /// UDP ports decoded as DNS besides 53 (`--dns-port`); built once, only read per packet.
+    public var extraDNSPorts: [UInt16]
 
-    public init(verifyChecksums: Bool = true, decodeDNS: Bool = true) {
+    public init(verifyChecksums: Bool = true, decodeDNS: Bool = true, extraDNSPorts: [UInt16] = []) {
         self.verifyChecksums = verifyChecksums
         self.decodeDNS = decodeDNS
+        self.extraDNSPorts = extraDNSPorts
     }
 
     public func decode(_ bytes: UnsafeRawBufferPointer, wireLength: Int, linkType: LinkType, into p: inout Packet) {
@@ -72,7 +75,7 @@ public struct PacketDecoder: Sendable {
         case .tcp:
             try TCPDecoder.decode(u, &p, verifyChecksums: verifyChecksums)
         case .udp:
-            try UDPDecoder.decode(u, &p, verifyChecksums: verifyChecksums, decodeDNS: decodeDNS)
+            try UDPDecoder.decode(u, &p, verifyChecksums: verifyChecksums, decodeDNS: decodeDNS, extraDNSPorts: extraDNSPorts)
         case .icmp where !u.isIPv6:
             try ICMPDecoder.decode(u, &p, verifyChecksums: verifyChecksums)
         case .icmpv6 where u.isIPv6:

@@ -120,7 +120,8 @@ enum TCPDecoder {
 enum UDPDecoder {
     static let dnsPort: UInt16 = 53
 
-    static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool, decodeDNS: Bool) throws(DecodeError) {
+    static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool, decodeDNS: Bool,
+                       extraDNSPorts: [UInt16] = []) throws(DecodeError) {
         var r = u.reader.rest(layer: .udp)
         let start = r.offset
         var f = r.fields(8)
@@ -167,7 +168,9 @@ enum UDPDecoder {
             p.udp = udp
         }
         // A declared DNS payload is decoded even when the capture kept none of it (then it is truncated).
-        if decodeDNS && (sport == dnsPort || dport == dnsPort) && !u.fragmented && udpLength > 8 {
+        let dnsPorts = sport == dnsPort || dport == dnsPort
+            || (!extraDNSPorts.isEmpty && (extraDNSPorts.contains(sport) || extraDNSPorts.contains(dport)))
+        if decodeDNS && dnsPorts && !u.fragmented && udpLength > 8 {
             var msg = DNSMessage()
             do {
                 try DNSDecoder.decode(body.rest(layer: .dns), declaredLength: udpLength - 8, into: &msg)

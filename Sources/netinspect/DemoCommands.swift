@@ -14,7 +14,7 @@ struct DemoCommand: ParsableCommand {
     )
 
     /// Each demo adds its command here.
-    nonisolated(unsafe) static var all: [ParsableCommand.Type] = [EchoCommand.self]
+    nonisolated(unsafe) static var all: [ParsableCommand.Type] = [EchoCommand.self, StickyCommand.self, FramedCommand.self, DownloadCommand.self, ChatCommand.self, UDPCommand.self, ResetCommand.self, DnsCommand.self, BacklogCommand.self]
 }
 
 /// Options every demo has.

@@ -222,6 +222,9 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .customLong("print"), help: "With -w, also print the packets.")
     var printWhileWriting = false
 
+    @Option(name: .customLong("dns-port"), help: ArgumentHelp("Also decode DNS on this UDP port (repeatable).", valueName: "port"))
+    var dnsPorts: [UInt16] = []
+
     var textOptions: TextOptions {
         var o = TextOptions()
         o.numeric = numeric
@@ -271,7 +274,7 @@ struct Runner {
         let linkType = LinkType(rawValue: source.linkType)
         let linkName = JSONFormatter.linkName(linkType, pcapName: source.linkTypeName)
         // Checksums are only shown in JSON; the text line does not pay for them.
-        let decoder = PacketDecoder(verifyChecksums: output.json, decodeDNS: true)
+        let decoder = PacketDecoder(verifyChecksums: output.json, decodeDNS: true, extraDNSPorts: output.dnsPorts)
         var packet = Packet()
         var duplicates = DuplicateFrameDetector()
         var notes: [Note] = []

@@ -1,0 +1,361 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// backlog — the accept queue: a server with a small `listen(backlog)` that accepts slowly, and N
+/// clients that all connect at once.
+///
+/// On Linux a connection whose handshake is done waits in the listening socket's accept queue
+/// (at most backlog + 1 of them) until the server calls accept(). While that queue is full, the
+/// kernel drops new SYNs without an answer; those clients' kernels send the SYN again after 1 s,
+/// then 2 s, 4 s … later. The capture shows the retransmitted SYNs, and the connections that are
+/// established (data sent and ACKed) but not yet accepted. Every client gives up after `timeout`
+/// seconds, and the server drains its queue before it stops, so the demo always ends by itself.
+public enum BacklogDemo {
+    public static let defaultPort: UInt16 = 9008
+    /// The most clients one run starts.
+    public static let maxClients = 200
+
+    public struct Options: Sendable {
+        public var common = DemoOptions()
+        /// listen()'s backlog argument.
+        public var backlog: Int32 = 2
+        /// Seconds the server sleeps after each accepted connection.
+        public var acceptDelay: Double = 0.25
+        /// Clients connecting at once (capped at `maxClients`).
+        public var clients = 20
+        public init() {}
+    }
+
+    public enum Outcome: String, Sendable {
+        /// Connected, sent its hello, got the server's reply.
+        case served
+        /// The handshake completed (the connection waited in the accept queue), but no reply came in time.
+        case connectedNotServed = "connected, not served"
+        /// connect() never completed within the timeout (its SYNs were dropped).
+        case timedOut = "timed out"
+        /// connect() failed (refused, reset, …).
+        case failed
+    }
+
+    public struct Client: Sendable {
+        public var number: Int
+        public var outcome: Outcome = .timedOut
+        /// Seconds from the start of the run.
+        public var connectedAt: Double?
+        public var servedAt: Double?
+        public var error: String?
+        /// connect() completed (whatever happened next).
+        public var connected: Bool { connectedAt != nil }
+        /// Got through: accepted and answered by the server.
+        public var gotThrough: Bool { outcome == .served }
+    }
+
+    public struct Result: Sendable {
+        /// Client side: one entry per client, in order.
+        public var clients: [Client] = []
+        /// Server side: connections accept() returned (live ones plus ones whose client had given up).
+        public var accepted = 0
+        /// Server side: accepted connections whose client was still there (hello read, answer sent).
+        public var acceptedLive = 0
+        /// Server side: the live clients' numbers in the order they were accepted.
+        public var acceptOrder: [Int] = []
+        public var transcript: [String] = []
+    }
+
+    public static func run(_ o: Options) throws(DemoError) -> Result {
+        let t = DemoTranscript(echo: o.common.echoTranscript)
+        if let a = try? SocketAddress(host: o.common.host, port: 0), !a.isLoopback {
+            throw DemoError("backlog: \(o.common.host) is not a loopback address; this demo floods connections and runs on loopback only")
+        }
+        let clock = Clock()
+        var result = Result()
+        switch o.common.role {
+        case .server:
+            let listener = try listen(o, t)
+            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
+            (result.accepted, result.acceptOrder) = try serve(listener, o, t, clock, stop: Flag())
+            result.acceptedLive = result.acceptOrder.count
+            capture?.stop()
+        case .client:
+            let address = try SocketAddress(host: o.common.host, port: o.common.port(default: defaultPort))
+            let capture = try DemoRunner.startCapture(o.common, ports: [address.port])
+            result.clients = try runClients(address, o, t, clock)
+            capture?.stop()
+            summarize(result, o, t, server: false)
+        case .both:
+            let listener = try listen(o, t)
+            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
+            let stop = Flag()
+            let (served, clients) = try DemoRunner.both(
+                server: { () throws(DemoError) in try serve(listener, o, t, clock, stop: stop) },
+                client: { () throws(DemoError) in
+                    defer { stop.set() }
+                    return try runClients(listener.address, o, t, clock)
+                })
+            capture?.stop()
+            (result.accepted, result.acceptOrder) = served
+            result.acceptedLive = result.acceptOrder.count
+            result.clients = clients
+            summarize(result, o, t, server: true)
+        }
+        result.transcript = t.all
+        return result
+    }
+
+    static func listen(_ o: Options, _ t: DemoTranscript) throws(DemoError) -> TCPListener {
+        let l = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort), backlog: o.backlog)
+        t.say("server", "listen(backlog \(o.backlog)) on \(l.address): at most \(o.backlog + 1) finished handshakes wait "
+            + "for accept(); the server accepts one connection every \(format(o.acceptDelay)) s")
+        return l
+    }
+
+    // MARK: - Server
+
+    static func serve(_ listener: TCPListener, _ o: Options, _ t: DemoTranscript, _ clock: Clock,
+                      stop: Flag) throws(DemoError) -> (Int, [Int]) {
+        var order: [Int] = []
+        var accepted = 0
+        var idleSince = clock.now
+        var draining = false
+        while true {
+            if !draining && stop.isSet {
+                draining = true
+                t.say("server", "the clients are done; accepting what is still queued, then stopping")
+            }
+            if o.common.role == .server && clock.now - idleSince > o.common.timeout {
+                t.say("server", "no connection for \(Int(o.common.timeout)) s, stopping")
+                break
+            }
+            guard let conn = try listener.accept(timeout: draining ? 0 : 0.1, connectionTimeout: min(o.common.timeout, 2)) else {
+                if draining { break }
+                continue
+            }
+            idleSince = clock.now
+            let queued = queueLength(listener.fd)
+            accepted += 1
+            if let n = handle(conn, t, clock, queued: queued) { order.append(n) }
+            if !draining {
+                // Accept slowly; wake up early when the clients are done.
+                let until = clock.now + o.acceptDelay
+                while clock.now < until && !stop.isSet { usleep(10_000) }
+            }
+        }
+        t.say("server", "accepted \(accepted) connection(s) in all: \(order.count) with the client still there, "
+            + "\(accepted - order.count) whose client had already given up")
+        return (accepted, order)
+    }
+
+    /// Reads the client's hello, answers it, closes; returns the client's number (0 if it said none),
+    /// nil when the client had already given up (closed before it was accepted).
+    static func handle(_ conn: TCPConnection, _ t: DemoTranscript, _ clock: Clock, queued: Int?) -> Int? {
+        defer { conn.close() }
+        let at = format(clock.now)
+        let waiting = queued.map { " (\($0) more waiting in the accept queue)" } ?? ""
+        let line: [UInt8]?
+        do throws(DemoError) { line = try conn.receiveLine() } catch { line = nil }
+        guard let line, !line.isEmpty else {
+            t.say("server", "\(at) s: accept() → \(conn.peer)\(waiting): the client had already given up (recv() returned 0)")
+            return nil
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let n = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).last.flatMap { Int($0) } ?? 0
+        // Its hello, then its FIN: the client sent it and gave up before the server got to accept().
+        var byte: UInt8 = 0
+        if wait(conn.fd, seconds: 0) && recv(conn.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0 {
+            t.say("server", "\(at) s: accept() → client \(n) from \(conn.peer)\(waiting): recv() \(DemoTranscript.show(line)), "
+                + "then recv() returned 0: the client had already given up and closed; close()")
+            return nil
+        }
+        let reply = Array("welcome, client \(n)\n".utf8)
+        do throws(DemoError) {
+            try conn.send(reply)
+            t.say("server", "\(at) s: accept() → client \(n) from \(conn.peer)\(waiting): recv() \(DemoTranscript.show(line)), "
+                + "send() \(DemoTranscript.show(reply)), close()")
+        } catch {
+            t.say("server", "\(at) s: accept() → client \(n) from \(conn.peer)\(waiting): send() failed: \(error.message)")
+            return nil
+        }
+        return n
+    }
+
+    /// The listening socket's accept-queue length (Linux reports it in tcpi_unacked).
+    static func queueLength(_ fd: Int32) -> Int? {
+        #if os(Linux)
+        var info = tcp_info()
+        var len = socklen_t(MemoryLayout<tcp_info>.size)
+        guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &len) == 0 else { return nil }
+        return Int(info.tcpi_unacked)
+        #else
+        return nil
+        #endif
+    }
+
+    // MARK: - Clients
+
+    private struct Pending {
+        var fd: Int32
+        var connecting = true
+        var received: [UInt8] = []
+    }
+
+    /// Starts every client with a non-blocking connect(), then drives them all from one poll() loop.
+    static func runClients(_ address: SocketAddress, _ o: Options, _ t: DemoTranscript, _ clock: Clock) throws(DemoError) -> [Client] {
+        let count = max(1, min(o.clients, maxClients))
+        var clients = (1 ... count).map { Client(number: $0) }
+        var pending: [Int: Pending] = [:]
+        defer { for p in pending.values { close(p.fd) } }
+        let deadline = clock.now + o.common.timeout
+
+        func finish(_ i: Int, _ outcome: Outcome, _ text: String) {
+            clients[i].outcome = outcome
+            if let p = pending.removeValue(forKey: i) { close(p.fd) }
+            t.say("client \(i + 1)", "\(format(clock.now)) s: \(text)")
+        }
+        func connected(_ i: Int) {
+            clients[i].connectedAt = clock.now
+            pending[i]?.connecting = false
+            let hello = Array("hello from client \(i + 1)\n".utf8)
+            let n = hello.withUnsafeBytes { Glibc.send(pending[i]!.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            t.say("client \(i + 1)", "\(format(clock.now)) s: connect() done (its side of the handshake); it waits for the server's accept(); "
+                + (n == hello.count ? "send() \(DemoTranscript.show(hello))" : "send() failed"))
+        }
+
+        for i in clients.indices {
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else {
+                clients[i].outcome = .failed
+                clients[i].error = String(cString: strerror(errno))
+                t.say("client \(i + 1)", "socket() failed: \(clients[i].error!)")
+                continue
+            }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            pending[i] = Pending(fd: fd)
+            let rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+            if rc == 0 {
+                connected(i)
+            } else if errno != EINPROGRESS {
+                clients[i].error = String(cString: strerror(errno))
+                finish(i, .failed, "connect() failed: \(clients[i].error!)")
+            }
+        }
+        t.say("clients", "\(count) non-blocking connect() calls to \(address) started at once; each client waits at most "
+            + "\(format(o.common.timeout)) s")
+
+        while !pending.isEmpty {
+            let now = clock.now
+            if now >= deadline {
+                for i in pending.keys.sorted() {
+                    if pending[i]!.connecting {
+                        finish(i, .timedOut, "gave up: connect() still in progress (its SYNs were dropped while the accept queue was full)")
+                    } else {
+                        finish(i, .connectedNotServed, "gave up: connected, but the server did not accept and answer in time; close()")
+                    }
+                }
+                break
+            }
+            let keys = pending.keys.sorted()
+            var fds = keys.map { pollfd(fd: pending[$0]!.fd, events: Int16(pending[$0]!.connecting ? POLLOUT : POLLIN), revents: 0) }
+            let ms = Int32(max(1, min(100, (deadline - now) * 1000)))
+            let rc = poll(&fds, nfds_t(fds.count), ms)
+            if rc < 0 && errno != EINTR { throw DemoError.errno("poll") }
+            guard rc > 0 else { continue }
+            for (k, i) in keys.enumerated() where fds[k].revents != 0 {
+                guard let p = pending[i] else { continue }
+                if p.connecting {
+                    var err: Int32 = 0
+                    var len = socklen_t(MemoryLayout<Int32>.size)
+                    getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len)
+                    if err == 0 {
+                        connected(i)
+                    } else {
+                        clients[i].error = String(cString: strerror(err))
+                        finish(i, .failed, "connect() failed: \(clients[i].error!)")
+                    }
+                    continue
+                }
+                var buf = [UInt8](repeating: 0, count: 256)
+                let n = buf.withUnsafeMutableBytes { recv(p.fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 {
+                    pending[i]!.received += buf.prefix(n)
+                    let got = pending[i]!.received
+                    if got.contains(10) {
+                        clients[i].servedAt = clock.now
+                        finish(i, .served, "served: recv() \(DemoTranscript.show(got)); close()")
+                    }
+                } else if n == 0 {
+                    finish(i, .connectedNotServed, "recv() returned 0: the server closed without an answer")
+                } else if errno != EAGAIN && errno != EINTR {
+                    clients[i].error = String(cString: strerror(errno))
+                    finish(i, .connectedNotServed, "recv() failed: \(clients[i].error!)")
+                }
+            }
+        }
+        return clients
+    }
+
+    static func summarize(_ r: Result, _ o: Options, _ t: DemoTranscript, server: Bool) {
+        let c = r.clients
+        func n(_ k: Outcome) -> Int { c.filter { $0.outcome == k }.count }
+        var line = "\(c.count) clients, backlog \(o.backlog): \(n(.served)) served, \(n(.connectedNotServed)) connected but not served, "
+            + "\(n(.timedOut)) timed out, \(n(.failed)) failed"
+        if server {
+            line += "; the server accepted \(r.acceptedLive) live client(s)"
+            if r.accepted > r.acceptedLive { line += " and \(r.accepted - r.acceptedLive) that had given up" }
+        }
+        t.say("summary", line)
+        // Handshakes that completed close together, as groups: the later groups came after SYN retransmissions.
+        var groups: [(Double, [Int])] = []
+        for cl in c.sorted(by: { ($0.connectedAt ?? 0) < ($1.connectedAt ?? 0) }) {
+            guard let at = cl.connectedAt else { continue }
+            if let last = groups.last, at - last.0 < 0.2 {
+                groups[groups.count - 1].1.append(cl.number)
+            } else {
+                groups.append((at, [cl.number]))
+            }
+        }
+        if !groups.isEmpty {
+            t.say("summary", "handshakes completed at " + groups.map { "\(format($0.0)) s (client\($0.1.count > 1 ? "s" : "") "
+                + $0.1.map(String.init).joined(separator: ", ") + ")" }.joined(separator: "; "))
+            if groups.count > 1 {
+                t.say("summary", "the later groups had their first SYN dropped while the accept queue was full; "
+                    + "their kernels sent it again 1 s, then 2 s, 4 s … later")
+            }
+            if groups.contains(where: { $0.1.count > Int(o.backlog) + 1 }) {
+                t.say("summary", "more connect() calls completed at once than the queue holds (\(o.backlog + 1)): for the "
+                    + "extra ones the server dropped the handshake's last ACK and kept them half-open (SYN_RECV), "
+                    + "resending its SYN-ACK until there was room")
+            }
+        }
+    }
+
+    static func format(_ s: Double) -> String {
+        let ms = Int((s * 1000).rounded())
+        let frac = String(ms % 1000)
+        return "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+    }
+
+    /// Seconds since the run started (monotonic).
+    final class Clock: Sendable {
+        let origin: Double
+        init() { origin = Clock.raw() }
+        static func raw() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
+        var now: Double { Clock.raw() - origin }
+    }
+
+    /// Set by the client side in all-in-one mode when every client is done.
+    final class Flag: @unchecked Sendable {
+        private var lock = pthread_mutex_t()
+        private var value = false
+        init() { pthread_mutex_init(&lock, nil) }
+        deinit { pthread_mutex_destroy(&lock) }
+        func set() { pthread_mutex_lock(&lock); value = true; pthread_mutex_unlock(&lock) }
+        var isSet: Bool { pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }; return value }
+    }
+}

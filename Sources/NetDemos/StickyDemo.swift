@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// sticky — the 粘包 ("sticky packets") demonstration: TCP is a byte stream, not a message stream.
+///
+/// The client makes many small send() calls back-to-back (Nagle's algorithm on, unless
+/// `--nodelay`); the server waits a moment before its first recv() and then prints every recv()
+/// result: several messages glued together ("helloworld…") and a message cut apart at the end of
+/// the receive buffer. On the wire, with Nagle on, the small sends leave in few segments; with
+/// `--nodelay` each send() is its own segment — yet recv() still glues them, because the receiver
+/// reads whatever has arrived. The fix is framing (see the framed demo).
+public enum StickyDemo {
+    public static let defaultPort: UInt16 = 9004
+
+    /// The words the messages cycle through (when no `size` is given).
+    public static let words = ["hello", "world", "foo", "bar", "baz", "qux", "tcp", "is", "a", "stream"]
+
+    public struct Options: Sendable {
+        public var common = DemoOptions()
+        /// How many messages the client sends (one send() each).
+        public var count = 20
+        /// nil: the messages are the words "hello", "world", …; N: message i is N copies of one letter
+        /// ("aaaa", "bbbb", …) so that each message's bytes stand out.
+        public var size: Int?
+        /// TCP_NODELAY on the client: each send() leaves as its own segment.
+        public var noDelay = false
+        /// Seconds the server waits after accept() before its first recv() (the messages pile up meanwhile).
+        public var readDelay = 0.5
+        /// The server's recv() buffer size (small, so that a message can be cut apart at its end).
+        public var recvSize = 32
+        public init() {}
+    }
+
+    public struct Result: Sendable {
+        /// The messages the client sent, one send() each.
+        public var sent: [[UInt8]] = []
+        /// What each of the server's recv() calls returned (the end-of-stream 0 not included).
+        public var received: [[UInt8]] = []
+        public var transcript: [String] = []
+    }
+
+    /// The messages the client sends for these options.
+    public static func messages(_ o: Options) -> [[UInt8]] {
+        (0 ..< max(0, o.count)).map { i in
+            if let size = o.size {
+                return [UInt8](repeating: UInt8(ascii: "a") + UInt8(i % 26), count: max(1, size))
+            }
+            return Array(words[i % words.count].utf8)
+        }
+    }
+
+    public static func run(_ o: Options) throws(DemoError) -> Result {
+        let t = DemoTranscript(echo: o.common.echoTranscript)
+        DemoRunner.warnIfNotLoopback(o.common.host, t)
+        var result = Result()
+        switch o.common.role {
+        case .server:
+            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
+            t.say("server", "listening on \(listener.address)")
+            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
+            result.received = try serve(listener, o, t)
+            capture?.stop()
+        case .client:
+            let address = try SocketAddress(host: o.common.host, port: o.common.port(default: defaultPort))
+            let capture = try DemoRunner.startCapture(o.common, ports: [address.port])
+            result.sent = try client(address, o, t)
+            capture?.stop()
+        case .both:
+            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
+            t.say("server", "listening on \(listener.address)")
+            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
+            let (received, sent) = try DemoRunner.both(server: { () throws(DemoError) in try serve(listener, o, t) },
+                                                       client: { () throws(DemoError) in try client(listener.address, o, t) })
+            capture?.stop()
+            result.received = received
+            result.sent = sent
+            let same = sent.flatMap { $0 } == received.flatMap { $0 }
+            t.say("summary", "\(sent.count) send() calls became \(received.count) recv() results; "
+                + (same ? "the bytes are all there, in order, but the message boundaries are gone"
+                        : "the bytes differ (the stream was cut short)"))
+        }
+        result.transcript = t.all
+        return result
+    }
+
+    static func serve(_ listener: TCPListener, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> [[UInt8]] {
+        guard let conn = try listener.accept(timeout: o.common.timeout, connectionTimeout: o.common.timeout) else {
+            t.say("server", "no client within \(Int(o.common.timeout)) s, giving up")
+            return []
+        }
+        t.say("server", "accept() → connection from \(conn.peer)")
+        let delay = max(0, min(o.readDelay, o.common.timeout / 2))
+        t.say("server", "sleeping \(delay) s before the first recv(), so that the messages pile up in the receive buffer")
+        usleep(UInt32(delay * 1_000_000))
+        var received: [[UInt8]] = []
+        while true {
+            guard let chunk = try conn.receive(max: max(1, o.recvSize)) else {
+                t.say("server", "recv() timed out after \(Int(o.common.timeout)) s, giving up")
+                break
+            }
+            if chunk.isEmpty {
+                t.say("server", "recv() returned 0: the client closed (FIN); close() too")
+                break
+            }
+            received.append(chunk)
+            t.say("server", "recv(\(o.recvSize)) #\(received.count) returned \(chunk.count) bytes: \(DemoTranscript.show(chunk))")
+        }
+        conn.close()
+        t.say("server", "\(received.count) recv() results, \(received.reduce(0) { $0 + $1.count }) bytes in all")
+        return received
+    }
+
+    static func client(_ address: SocketAddress, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> [[UInt8]] {
+        let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
+        t.say("client", "connect() to \(address) → connected")
+        if o.noDelay {
+            conn.setNoDelay(true)
+            t.say("client", "setsockopt(TCP_NODELAY): Nagle off, every send() leaves at once as its own segment")
+        } else {
+            t.say("client", "Nagle's algorithm on (the default): small send()s wait while data is unacknowledged")
+        }
+        let msgs = messages(o)
+        for m in msgs {
+            try conn.send(m)
+            t.say("client", "send() \(m.count) bytes: \(DemoTranscript.show(m))")
+        }
+        t.say("client", "\(msgs.count) messages, \(msgs.reduce(0) { $0 + $1.count }) bytes sent; shutdown(SHUT_WR) sends FIN")
+        conn.shutdownWrite()
+        let end = try conn.receive()
+        t.say("client", end?.isEmpty == true ? "recv() returned 0: the server closed too; close()" : "waited for the server to close; close()")
+        conn.close()
+        return msgs
+    }
+}
