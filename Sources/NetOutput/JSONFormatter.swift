@@ -21,8 +21,8 @@ public struct JSONFormatter {
         }
     }
 
-    public func format(frame: Int, seconds: Int, nanoseconds: Int, packet p: Packet, notes: [Note] = [], link: String,
-                       into o: inout OutputBuffer) {
+    public func format(frame: Int, seconds: Int, nanoseconds: Int, packet p: Packet, notes: [Note] = [],
+                       flow: FlowObservation? = nil, link: String, into o: inout OutputBuffer) {
         o.ascii("{\"frame\":"); o.decimal(frame)
         o.ascii(",\"ts\":")
         o.epoch(seconds: seconds, nanoseconds: nanoseconds, digits: nanosecondPrecision ? 9 : 6)
@@ -109,6 +109,10 @@ public struct JSONFormatter {
         if !p.linkSupported {
             o.ascii(",\"unsupported_link\":"); o.decimal(p.linkType.rawValue)
         }
+        if let flow {
+            o.ascii(",\"flow\":{\"id\":"); o.decimal(flow.flowID)
+            o.ascii(flow.direction == .clientToServer ? ",\"dir\":\"c2s\"}" : ",\"dir\":\"s2c\"}")
+        }
         if !notes.isEmpty {
             o.ascii(",\"notes\":[")
             var first = true
@@ -118,6 +122,11 @@ public struct JSONFormatter {
                 o.ascii("{\"kind\":"); o.jsonString(n.kind.rawValue)
                 o.ascii(",\"text\":"); o.jsonString(n.text)
                 if let f = n.relatedFrame { o.ascii(",\"of\":"); o.decimal(f) }
+                if let st = n.states {
+                    o.ascii(",\"states\":{\"client\":\""); o.string(st.client.rawValue)
+                    o.ascii("\",\"server\":\""); o.string(st.server.rawValue); o.ascii("\"}")
+                }
+                if let rtt = n.rttNanoseconds { o.ascii(",\"rtt\":"); FlowFormatter.seconds(rtt, &o) }
                 o.byte(125)
             }
             o.byte(93)

@@ -34,6 +34,8 @@ public struct TextOptions: Sendable {
     public var nanoseconds = false
     /// Use UTC instead of the local time zone.
     public var utc = false
+    /// `-S`: sequence numbers as carried, not relative to the connection's first.
+    public var absoluteSequence = false
 
     public init() {}
 }
@@ -46,6 +48,8 @@ public struct TextFormatter {
     private var cachedTime: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
     private var cachedDate: (Int, Int, Int) = (0, 0, 0)
     private var previous: (Int, Int)?
+    /// The current packet's flow, for relative sequence numbers.
+    private var relative: FlowObservation?
     private var first: (Int, Int)?
 
     public init(options: TextOptions) {
@@ -120,8 +124,9 @@ public struct TextFormatter {
     // MARK: the line
 
     /// Appends one line (with its newline) for `p`.
-    public mutating func format(seconds: Int, nanoseconds: Int, packet p: Packet, notes: [Note] = [], linkName: String,
-                                into out: inout OutputBuffer) {
+    public mutating func format(seconds: Int, nanoseconds: Int, packet p: Packet, notes: [Note] = [],
+                                flow: FlowObservation? = nil, linkName: String, into out: inout OutputBuffer) {
+        relative = options.absoluteSequence ? nil : flow
         timestamp(seconds: seconds, nanoseconds: nanoseconds, &out)
         let lineStart = out.count
         if !p.linkSupported {
@@ -311,11 +316,14 @@ public struct TextFormatter {
         if f.isEmpty { out.ascii("none") }
         out.byte(93)
         let len = tcp.payloadLength
+        // tcpdump's relative numbers (from each side's initial sequence number) unless -S.
+        let seq = tcp.sequence &- (relative?.seqBase ?? 0)
+        let ack = tcp.acknowledgment &- (relative?.ackBase ?? 0)
         if len > 0 || f.contains(.syn) || f.contains(.fin) || f.contains(.rst) {
-            out.ascii(", seq "); out.decimal(tcp.sequence)
-            if len > 0 { out.byte(58); out.decimal(tcp.sequence &+ UInt32(truncatingIfNeeded: len)) }
+            out.ascii(", seq "); out.decimal(seq)
+            if len > 0 { out.byte(58); out.decimal(seq &+ UInt32(truncatingIfNeeded: len)) }
         }
-        if f.contains(.ack) { out.ascii(", ack "); out.decimal(tcp.acknowledgment) }
+        if f.contains(.ack) { out.ascii(", ack "); out.decimal(ack) }
         out.ascii(", win "); out.decimal(tcp.window)
         if f.contains(.urg) { out.ascii(", urg "); out.decimal(tcp.urgentPointer) }
         if !options.isEmpty {

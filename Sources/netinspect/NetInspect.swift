@@ -222,6 +222,15 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .customLong("print"), help: "With -w, also print the packets.")
     var printWhileWriting = false
 
+    @Flag(name: .customShort("S"), help: "Print TCP sequence numbers as carried, not relative to the connection's first.")
+    var absoluteSequence = false
+
+    @Flag(name: .long, help: "After the packets (instead of them with -q), one row per conversation: endpoints, packets, bytes, handshake RTT, Zeek conn_state and history, how it ended.")
+    var flows = false
+
+    @Option(name: .customLong("max-flows"), help: "Conversations tracked at once; beyond, closed then idle ones are finished early (bounds memory).")
+    var maxFlows: Int = 100_000
+
     @Option(name: .customLong("dns-port"), help: ArgumentHelp("Also decode DNS on this UDP port (repeatable).", valueName: "port"))
     var dnsPorts: [UInt16] = []
 
@@ -231,6 +240,7 @@ struct OutputOptions: ParsableArguments {
         o.linkHeader = linkHeader
         o.quiet = quiet
         o.nanoseconds = nano
+        o.absoluteSequence = absoluteSequence
         switch timestampLevel {
         case 0: o.timestamps = .timeOfDay
         case 1: o.timestamps = .none
@@ -279,6 +289,11 @@ struct Runner {
         var duplicates = DuplicateFrameDetector()
         var notes: [Note] = []
         var out = OutputBuffer(fd: 1)
+        // Flow rows leave the table while packets still stream by (evicted flows): they are spooled
+        // to a temporary file and written after the packet lines, so memory stays bounded.
+        let flowSpool = FlowSpool(enabled: output.flows, json: output.json)
+        var flows = FlowTracker(maxFlows: output.maxFlows, finished: { flowSpool.add($0) })
+        let showPackets = !(output.flows && output.quiet)
         var text = TextFormatter(options: output.textOptions)
         let json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
         let limit = count ?? Int.max
@@ -296,16 +311,21 @@ struct Runner {
                 guard printing else { continue }
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
                 if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
+                var flow: FlowObservation?
                 if let first = duplicates.check(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                                 bytes: record.bytes, wireLength: record.wireLength) {
+                    // A second copy of the same frame is not a new segment: the flow does not see it.
                     notes.append(Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first))
+                } else {
+                    flow = flows.observe(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds, notes: &notes)
                 }
+                guard showPackets else { continue }
                 if jsonMode {
                     json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                                packet: packet, notes: notes, link: linkName, into: &out)
+                                packet: packet, notes: notes, flow: flow, link: linkName, into: &out)
                 } else {
                     text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
-                                notes: notes, linkName: source.linkTypeName, into: &out)
+                                notes: notes, flow: flow, linkName: source.linkTypeName, into: &out)
                 }
                 if lineBuffered { out.flush() } else { out.flushIfNeeded() }
                 if out.failed { return .stopped }
@@ -317,11 +337,63 @@ struct Runner {
                     continue
                 }
                 out.flush()
+                flows.finishAll()
+                flowSpool.writeOut(&out)
                 return end
             }
         }
         out.flush()
+        flows.finishAll()
+        flowSpool.writeOut(&out)
         return .stopped
+    }
+}
+
+/// `--flows` rows, formatted as conversations leave the flow table and kept in a temporary file
+/// until the packet lines are done.
+final class FlowSpool {
+    let enabled: Bool
+    let json: Bool
+    private var buffer = OutputBuffer(fd: -1, capacity: 1 << 16)
+    private var file: UnsafeMutablePointer<FILE>?
+
+    init(enabled: Bool, json: Bool) {
+        self.enabled = enabled
+        self.json = json
+    }
+
+    deinit { if let file { fclose(file) } }
+
+    func add(_ f: FlowSummary) {
+        guard enabled else { return }
+        if json { FlowFormatter.json(f, into: &buffer) } else { FlowFormatter.text(f, into: &buffer) }
+        if buffer.count > 1 << 15 { spill() }
+    }
+
+    private func spill() {
+        if file == nil { file = tmpfile() }
+        guard let file else { return }
+        let bytes = buffer.bytes
+        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        _ = buffer.takeString()
+    }
+
+    /// Appends every spooled row to `out` and flushes it.
+    func writeOut(_ out: inout OutputBuffer) {
+        guard enabled else { return }
+        if let file {
+            fflush(file)
+            rewind(file)
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+                if n <= 0 { break }
+                chunk.withUnsafeBytes { out.append(UnsafeRawBufferPointer(rebasing: $0[0 ..< n])) }
+                out.flushIfNeeded()
+            }
+        }
+        out.append(buffer: buffer)
+        out.flush()
     }
 }
 

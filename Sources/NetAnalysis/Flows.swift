@@ -1,0 +1,435 @@
+import NetWire
+
+/// One side of a conversation: address and port.
+public struct FlowEndpoint: Hashable, Sendable {
+    public var hi: UInt64
+    public var lo: UInt64
+    public var port: UInt16
+    public var isIPv6: Bool
+
+    public init(ipv4: IPv4Address, port: UInt16) {
+        hi = 0; lo = UInt64(ipv4.raw); self.port = port; isIPv6 = false
+    }
+
+    public init(ipv6: IPv6Address, port: UInt16) {
+        hi = ipv6.hi; lo = ipv6.lo; self.port = port; isIPv6 = true
+    }
+
+    public var ipv4: IPv4Address { IPv4Address(raw: UInt32(truncatingIfNeeded: lo)) }
+    public var ipv6: IPv6Address { IPv6Address(hi: hi, lo: lo) }
+
+    static func < (a: FlowEndpoint, b: FlowEndpoint) -> Bool {
+        if a.hi != b.hi { return a.hi < b.hi }
+        if a.lo != b.lo { return a.lo < b.lo }
+        return a.port < b.port
+    }
+}
+
+/// A bidirectional flow key: the same for both directions of a conversation.
+public struct FlowKey: Hashable, Sendable {
+    public let low: FlowEndpoint
+    public let high: FlowEndpoint
+    public let proto: UInt8
+
+    public init(_ a: FlowEndpoint, _ b: FlowEndpoint, proto: UInt8) {
+        if b < a { low = b; high = a } else { low = a; high = b }
+        self.proto = proto
+    }
+}
+
+public enum FlowDirection: Sendable {
+    case clientToServer, serverToClient
+}
+
+/// What the tracker says about one packet.
+public struct FlowObservation: Sendable {
+    public var flowID: Int
+    public var direction: FlowDirection
+    /// Subtract from seq / ack for tcpdump-style relative numbers (nil: print as carried).
+    public var seqBase: UInt32?
+    public var ackBase: UInt32?
+}
+
+/// A finished (or, at the end, still open) conversation, as `--flows` prints it.
+public struct FlowSummary: Sendable {
+    public var id: Int
+    public var isTCP: Bool
+    public var client: FlowEndpoint
+    public var server: FlowEndpoint
+    /// The first packet seen was not a SYN: the originator is a guess (the first sender).
+    public var midstream: Bool
+    public var startNanoseconds: Int
+    public var lastNanoseconds: Int
+    public var packets: (c2s: Int, s2c: Int)
+    public var bytes: (c2s: Int, s2c: Int)
+    public var handshakeRTTNanoseconds: Int?
+    public var connState: String
+    public var history: String
+    public var end: String
+    public var states: (client: TCPState, server: TCPState)
+    public var retransmissions: Int
+}
+
+/// Tracks conversations (TCP and UDP) and TCP connection life cycles: handshake and teardown steps,
+/// resets, endpoint states, Zeek conn_state/history. Memory is bounded: at most `maxFlows`
+/// conversations are held; when full, closed ones go first, then the longest idle, and every
+/// conversation that leaves the table is handed to `finished` (so `--flows` can stream it out).
+public struct FlowTracker {
+    public var maxFlows: Int
+    /// Conversations idle this long (capture time) are finished when the table needs room.
+    public var idleTimeoutNanoseconds: Int
+
+    struct Conn {
+        var id: Int
+        var key: FlowKey
+        var client: FlowEndpoint
+        var server: FlowEndpoint
+        var isTCP: Bool
+        var midstream: Bool
+        var start: Int
+        var last: Int
+        var packets = (c2s: 0, s2c: 0)
+        var bytes = (c2s: 0, s2c: 0)
+        var clientState: TCPState = .closed
+        var serverState: TCPState = .listen
+        var clientISN: UInt32?
+        var serverISN: UInt32?
+        var synTime: Int?
+        var rtt: Int?
+        var synAckSeen = false
+        var established = false
+        var clientFin: UInt32?
+        var serverFin: UInt32?
+        var clientFinAcked = false
+        var serverFinAcked = false
+        var firstCloser: FlowDirection?
+        var teardownMerged = false
+        var resetBy: FlowDirection?
+        var refused = false
+        var zeek = ZeekConnSummary()
+        var nextSeq: (c2s: UInt32?, s2c: UInt32?) = (nil, nil)
+        var retransmissions = 0
+        var afterCloseNoted = false
+        /// False once the conversation has left the table (its slot waits for reuse).
+        var alive = true
+
+        var closed: Bool {
+            resetBy != nil || (clientState == .closed || clientState == .timeWait) && (serverState == .closed || serverState == .timeWait)
+        }
+    }
+
+    var index: [FlowKey: Int] = [:]
+    /// Conversations by slot, mutated in place (no copy per packet).
+    var conns: [Conn] = []
+    var freeSlots: [Int] = []
+    var nextID = 1
+    /// Receives every conversation that leaves the table (evicted or, via `finishAll`, at the end).
+    public var finished: (FlowSummary) -> Void
+
+    public init(maxFlows: Int = 100_000, idleTimeoutSeconds: Int = 300, finished: @escaping (FlowSummary) -> Void = { _ in }) {
+        self.maxFlows = max(maxFlows, 16)
+        idleTimeoutNanoseconds = idleTimeoutSeconds * 1_000_000_000
+        self.finished = finished
+    }
+
+    public var count: Int { index.count }
+
+    /// Observes one decoded packet; appends notes for it; returns its flow, or nil for packets
+    /// that belong to no TCP/UDP conversation.
+    public mutating func observe(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int, notes: inout [Note]) -> FlowObservation? {
+        let src: FlowEndpoint, dst: FlowEndpoint, proto: UInt8
+        let sport: UInt16, dport: UInt16
+        if let t = p.tcp, t.isComplete {
+            sport = t.sourcePort; dport = t.destinationPort; proto = 6
+        } else if let u = p.udp, u.isComplete {
+            sport = u.sourcePort; dport = u.destinationPort; proto = 17
+        } else {
+            return nil
+        }
+        if let ip = p.ipv4, ip.isComplete {
+            src = FlowEndpoint(ipv4: ip.source, port: sport)
+            dst = FlowEndpoint(ipv4: ip.destination, port: dport)
+        } else if let ip = p.ipv6, ip.isComplete {
+            src = FlowEndpoint(ipv6: ip.source, port: sport)
+            dst = FlowEndpoint(ipv6: ip.destination, port: dport)
+        } else {
+            return nil
+        }
+        let (secs, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let now = overflow ? Int.max : secs &+ nanoseconds
+        let key = FlowKey(src, dst, proto: proto)
+        let tcp = proto == 6 ? p.tcp : nil
+        let isSYN = tcp.map { $0.flags.contains(.syn) && !$0.flags.contains(.ack) } ?? false
+
+        var slot = index[key]
+        if let s = slot, conns[s].isTCP, conns[s].closed, isSYN, tcp?.sequence != conns[s].clientISN {
+            // Port reuse: a new SYN after the old connection closed starts a new connection.
+            finish(slot: s)
+            slot = nil
+        }
+        if slot == nil {
+            if index.count >= maxFlows { makeRoom(now: now) }
+            // The originator sent the SYN; a SYN-ACK seen first means the other side did.
+            let synAckFirst = tcp.map { $0.flags.contains(.syn) && $0.flags.contains(.ack) } ?? false
+            var c = Conn(id: nextID, key: key, client: synAckFirst ? dst : src, server: synAckFirst ? src : dst,
+                         isTCP: proto == 6, midstream: proto == 6 && !isSYN, start: now, last: now)
+            if c.midstream { c.clientState = .unknown; c.serverState = .unknown }
+            nextID += 1
+            let s: Int
+            if let f = freeSlots.popLast() { s = f; conns[s] = c } else { s = conns.count; conns.append(c) }
+            index[key] = s
+            slot = s
+            if c.midstream && !synAckFirst {
+                notes.append(Note(kind: .midstream, text: "mid-stream: no handshake seen, originator guessed"))
+            }
+        }
+        guard let s = slot else { return nil }
+        let dir: FlowDirection = src == conns[s].client ? .clientToServer : .serverToClient
+        conns[s].last = now
+        let payload = tcp?.payloadLength ?? max(Int(p.udp?.length ?? 8) - 8, 0)
+        if dir == .clientToServer {
+            conns[s].packets.c2s += 1; conns[s].bytes.c2s += payload
+        } else {
+            conns[s].packets.s2c += 1; conns[s].bytes.s2c += payload
+        }
+        var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil)
+        if let t = tcp {
+            Self.tcpStep(&conns[s], t, dir: dir, now: now, frame: frame, notes: &notes)
+            // tcpdump's relative numbers: from each side's initial sequence number.
+            let own = dir == .clientToServer ? conns[s].clientISN : conns[s].serverISN
+            let other = dir == .clientToServer ? conns[s].serverISN : conns[s].clientISN
+            if !t.flags.contains(.syn) {
+                obs.seqBase = own
+                obs.ackBase = t.flags.contains(.ack) ? other : nil
+            }
+        }
+        return obs
+    }
+
+    // MARK: the TCP life cycle
+
+    static func tcpStep(_ c: inout Conn, _ t: TCPHeader, dir: FlowDirection, now: Int, frame: Int, notes: inout [Note]) {
+        let f = t.flags
+        let fromClient = dir == .clientToServer
+        let who = fromClient ? "client" : "server"
+        let other = fromClient ? "server" : "client"
+        let len = UInt32(truncatingIfNeeded: t.payloadLength)
+        var retransmission = false
+        // Sequence bookkeeping (retransmission: data or FIN/SYN that starts before what was sent).
+        let next = fromClient ? c.nextSeq.c2s : c.nextSeq.s2c
+        let consumes = len &+ (f.contains(.syn) ? 1 : 0) &+ (f.contains(.fin) ? 1 : 0)
+        if let n = next, consumes > 0, !f.contains(.rst) {
+            let diff = Int32(bitPattern: t.sequence &- n)
+            if diff < 0 { retransmission = true; c.retransmissions += 1 }
+        }
+        if consumes > 0 && !f.contains(.rst) {
+            let end = t.sequence &+ consumes
+            if let n = next {
+                if Int32(bitPattern: end &- n) > 0 { if fromClient { c.nextSeq.c2s = end } else { c.nextSeq.s2c = end } }
+            } else if fromClient { c.nextSeq.c2s = end } else { c.nextSeq.s2c = end }
+        }
+        c.zeek.record(fromOriginator: fromClient, flags: f, payloadLength: t.payloadLength, isRetransmission: retransmission,
+                      badChecksum: t.checksumStatus == .bad, zeroWindow: t.window == 0 && !f.contains(.rst))
+
+        if c.closed && !f.contains(.syn) {
+            if !c.afterCloseNoted && !f.contains(.rst) {
+                c.afterCloseNoted = true
+                notes.append(Note(kind: .afterClose, text: "segment after close", states: (c.clientState, c.serverState)))
+            }
+            return
+        }
+        if f.contains(.rst) {
+            if !c.synAckSeen && !fromClient && c.clientISN != nil && !c.established {
+                c.refused = true
+                c.resetBy = dir
+                c.clientState = .closed; c.serverState = .closed
+                notes.append(Note(kind: .reset, text: "connection refused (RST answers the SYN)", states: (c.clientState, c.serverState)))
+            } else {
+                let state = fromClient ? c.clientState : c.serverState
+                c.resetBy = dir
+                c.clientState = .closed; c.serverState = .closed
+                notes.append(Note(kind: .reset, text: "reset by \(who) in \(state.rawValue)", states: (c.clientState, c.serverState)))
+            }
+            return
+        }
+        if f.contains(.syn) && !f.contains(.ack) {
+            if fromClient {
+                if c.clientISN == nil || c.clientISN == t.sequence && !c.synAckSeen {
+                    let again = c.clientISN != nil
+                    c.clientISN = t.sequence
+                    if c.synTime == nil { c.synTime = now }
+                    c.clientState = .synSent
+                    c.serverState = .synReceived
+                    notes.append(Note(kind: .handshake, text: again ? "handshake 1/3 (SYN retransmission: no answer yet)" : "handshake 1/3",
+                                      states: (c.clientState, c.serverState)))
+                }
+            }
+            return
+        }
+        if f.contains(.syn) && f.contains(.ack) {
+            if !fromClient, let isn = c.clientISN, t.acknowledgment == isn &+ 1 {
+                let again = c.synAckSeen
+                c.serverISN = t.sequence
+                c.synAckSeen = true
+                c.clientState = .established
+                c.serverState = .synReceived
+                notes.append(Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN \(isn))",
+                                  states: (c.clientState, c.serverState)))
+            } else if !fromClient && c.clientISN == nil {
+                // The SYN was not captured: the SYN-ACK's sequence still anchors the server side.
+                c.serverISN = t.sequence
+                c.clientISN = t.acknowledgment &- 1
+                c.synAckSeen = true
+                c.clientState = .established
+                c.serverState = .synReceived
+                notes.append(Note(kind: .handshake, text: "handshake 2/3 (SYN not captured)", states: (c.clientState, c.serverState)))
+            }
+            return
+        }
+        // The ACK that completes the handshake.
+        if !c.established && c.synAckSeen && fromClient && f.contains(.ack),
+           let cisn = c.clientISN, let sisn = c.serverISN,
+           t.sequence == cisn &+ 1, t.acknowledgment == sisn &+ 1 {
+            c.established = true
+            c.serverState = .established
+            c.clientState = .established
+            var rtt: Int?
+            if let syn = c.synTime { rtt = now - syn; c.rtt = rtt }
+            let rttText = rtt.map { " (RTT " + Self.duration($0) + ")" } ?? ""
+            notes.append(Note(kind: .handshake, text: "handshake 3/3" + rttText, states: (c.clientState, c.serverState), rttNanoseconds: rtt))
+            if t.payloadLength == 0 && !f.contains(.fin) { return }
+        }
+        if c.midstream && c.clientState == .unknown {
+            c.clientState = .established; c.serverState = .established; c.established = true
+        }
+        // Data after the other side's FIN: a half-close in use.
+        let peerFin = fromClient ? c.serverFin : c.clientFin
+        if t.payloadLength > 0 && peerFin != nil && !f.contains(.fin) && (fromClient ? c.clientFin : c.serverFin) == nil {
+            notes.append(Note(kind: .halfClose, text: "half-close: \(who) still sends after the \(other)'s FIN", states: (c.clientState, c.serverState)))
+        }
+        // ACK of the other side's FIN.
+        var ackedPeerFinNow = false
+        if f.contains(.ack), let pf = peerFin, t.acknowledgment == pf &+ 1 {
+            let alreadyAcked = fromClient ? c.serverFinAcked : c.clientFinAcked
+            if !alreadyAcked {
+                ackedPeerFinNow = true
+                if fromClient { c.serverFinAcked = true } else { c.clientFinAcked = true }
+                // The FIN's sender: FIN_WAIT_1 → FIN_WAIT_2, CLOSING → TIME_WAIT, LAST_ACK → CLOSED.
+                var finSender = fromClient ? c.serverState : c.clientState
+                switch finSender {
+                case .finWait1: finSender = .finWait2
+                case .closing: finSender = .timeWait
+                case .lastAck: finSender = .closed
+                default: break
+                }
+                if fromClient { c.serverState = finSender } else { c.clientState = finSender }
+                if !f.contains(.fin) {
+                    let step = finSender == .finWait2 ? "teardown 2/4 (\(who) acks the \(other)'s FIN)"
+                        : finSender == .closed ? "teardown 4/4 (\(who) acks the last FIN)"
+                        : "teardown: \(who) acks the \(other)'s FIN (simultaneous close)"
+                    notes.append(Note(kind: .teardown, text: step, states: (c.clientState, c.serverState)))
+                }
+            }
+        }
+        if f.contains(.fin) {
+            let ownFin = fromClient ? c.clientFin : c.serverFin
+            if ownFin == nil {
+                let finSeq = t.sequence &+ UInt32(truncatingIfNeeded: t.payloadLength)
+                if fromClient { c.clientFin = finSeq } else { c.serverFin = finSeq }
+                let mine = fromClient ? c.clientState : c.serverState
+                var next: TCPState
+                var text: String
+                if peerFin == nil {
+                    c.firstCloser = dir
+                    next = .finWait1
+                    text = "teardown 1/4 (FIN from \(who))"
+                    if fromClient { c.serverState = .closeWait } else { c.clientState = .closeWait }
+                } else if mine == .closeWait || (fromClient ? c.serverFinAcked : c.clientFinAcked) && mine != .finWait1 {
+                    next = .lastAck
+                    if ackedPeerFinNow {
+                        // This FIN also acknowledges the first one: the 3-segment form.
+                        c.teardownMerged = true
+                        text = "teardown 2+3/4 (FIN+ACK from \(who))"
+                    } else {
+                        text = "teardown 3/4 (FIN from \(who))"
+                    }
+                } else {
+                    // Both sent FIN before either saw the other's: simultaneous close.
+                    next = .closing
+                    if fromClient { c.serverState = .closing } else { c.clientState = .closing }
+                    text = "teardown: simultaneous close (FIN from \(who) too)"
+                }
+                if fromClient { c.clientState = next } else { c.serverState = next }
+                notes.append(Note(kind: .teardown, text: text, states: (c.clientState, c.serverState)))
+            }
+        }
+        // FIN_WAIT_2 becomes TIME_WAIT when the peer's FIN arrives; the observer sees that FIN.
+        if f.contains(.fin) {
+            if fromClient, c.serverState == .finWait2 { c.serverState = .timeWait }
+            if !fromClient, c.clientState == .finWait2 { c.clientState = .timeWait }
+            if let last = notes.last, last.kind == .teardown { notes[notes.count - 1].states = (c.clientState, c.serverState) }
+        }
+    }
+
+    public static func durationText(_ ns: Int) -> String { duration(ns) }
+
+    static func duration(_ ns: Int) -> String {
+        if ns < 1_000_000 { return "\(ns / 1000) µs" }
+        let ms = Double(ns) / 1_000_000
+        return ms < 100 ? "\(Double(Int(ms * 100)) / 100) ms" : "\(Int(ms)) ms"
+    }
+
+    // MARK: leaving the table
+
+    func summary(_ c: Conn) -> FlowSummary {
+        let end: String
+        if !c.isTCP {
+            end = "open"
+        } else if let r = c.resetBy {
+            end = c.refused ? "refused (rst by server)" : "rst by \(r == .clientToServer ? "client" : "server")"
+        } else if let first = c.firstCloser {
+            end = "fin by \(first == .clientToServer ? "client" : "server")"
+        } else {
+            end = "open"
+        }
+        return FlowSummary(id: c.id, isTCP: c.isTCP, client: c.client, server: c.server, midstream: c.midstream,
+                           startNanoseconds: c.start, lastNanoseconds: c.last, packets: c.packets, bytes: c.bytes,
+                           handshakeRTTNanoseconds: c.rtt, connState: c.isTCP ? c.zeek.connState : "",
+                           history: c.isTCP ? c.zeek.history : "", end: end,
+                           states: (c.clientState, c.serverState), retransmissions: c.retransmissions)
+    }
+
+    mutating func finish(slot s: Int, evicted: Bool = false) {
+        guard conns[s].alive else { return }
+        var sum = summary(conns[s])
+        if evicted && sum.end == "open" { sum.end = "evicted" }
+        finished(sum)
+        index[conns[s].key] = nil
+        conns[s].alive = false
+        conns[s].zeek = ZeekConnSummary()  // drop its history now, not when the slot is reused
+        freeSlots.append(s)
+    }
+
+    /// Frees room: closed conversations first, then idle ones, then the oldest by last activity.
+    mutating func makeRoom(now: Int) {
+        let target = maxFlows * 9 / 10
+        var victims: [(last: Int, slot: Int)] = []
+        for s in conns.indices where conns[s].alive {
+            if conns[s].closed || now - conns[s].last > idleTimeoutNanoseconds {
+                finish(slot: s, evicted: true)
+            } else {
+                victims.append((conns[s].last, s))
+            }
+        }
+        if index.count > target {
+            victims.sort { $0.last < $1.last }
+            for v in victims.prefix(index.count - target) { finish(slot: v.slot, evicted: true) }
+        }
+    }
+
+    /// Hands every conversation still in the table to `finished`, in id order.
+    public mutating func finishAll() {
+        let order = conns.indices.filter { conns[$0].alive }.map { (conns[$0].id, $0) }.sorted { $0.0 < $1.0 }
+        for (_, s) in order { finish(slot: s) }
+    }
+}

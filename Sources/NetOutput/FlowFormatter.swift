@@ -1,0 +1,58 @@
+import NetAnalysis
+import NetWire
+
+/// `--flows` rows: one per conversation, as text or as JSON objects with `"type": "flow"`
+/// (shared/contract/json-lines.md).
+public enum FlowFormatter {
+    static func endpoint(_ e: FlowEndpoint, _ o: inout OutputBuffer) {
+        if e.isIPv6 { o.byte(91); o.ipv6(e.ipv6); o.byte(93) } else { o.ipv4(e.ipv4) }
+        o.byte(58); o.decimal(e.port)
+    }
+
+    static func seconds(_ ns: Int, _ o: inout OutputBuffer) {
+        o.epoch(seconds: ns >= 0 ? ns / 1_000_000_000 : -((-ns - 1) / 1_000_000_000) - 1,
+                nanoseconds: ((ns % 1_000_000_000) + 1_000_000_000) % 1_000_000_000, digits: 6)
+    }
+
+    public static func json(_ f: FlowSummary, framing: String? = nil, into o: inout OutputBuffer) {
+        o.ascii("{\"type\":\"flow\",\"id\":"); o.decimal(f.id)
+        o.ascii(f.isTCP ? ",\"proto\":\"tcp\"" : ",\"proto\":\"udp\"")
+        o.ascii(",\"client\":\""); endpoint(f.client, &o)
+        o.ascii("\",\"server\":\""); endpoint(f.server, &o)
+        o.ascii("\",\"start\":"); seconds(f.startNanoseconds, &o)
+        o.ascii(",\"duration\":"); seconds(max(f.lastNanoseconds - f.startNanoseconds, 0), &o)
+        o.ascii(",\"packets\":{\"c2s\":"); o.decimal(f.packets.c2s); o.ascii(",\"s2c\":"); o.decimal(f.packets.s2c)
+        o.ascii("},\"bytes\":{\"c2s\":"); o.decimal(f.bytes.c2s); o.ascii(",\"s2c\":"); o.decimal(f.bytes.s2c); o.byte(125)
+        if f.isTCP {
+            o.ascii(",\"conn_state\":"); o.jsonString(f.connState)
+            o.ascii(",\"history\":"); o.jsonString(f.history)
+            if let rtt = f.handshakeRTTNanoseconds { o.ascii(",\"handshake_rtt\":"); seconds(rtt, &o) }
+            o.ascii(",\"states\":{\"client\":\""); o.string(f.states.client.rawValue)
+            o.ascii("\",\"server\":\""); o.string(f.states.server.rawValue); o.ascii("\"}")
+            o.ascii(",\"retransmissions\":"); o.decimal(f.retransmissions)
+        }
+        o.ascii(",\"end\":"); o.jsonString(f.end)
+        if f.midstream { o.ascii(",\"midstream\":true") }
+        if let framing { o.ascii(",\"framing\":"); o.jsonString(framing) }
+        o.ascii("}\n")
+    }
+
+    /// One text row: `flow 3 tcp 127.0.0.1:40000 > 127.0.0.1:9000 0.101 s 8/8 pkts 21/26 B rtt 34 µs SF ShADadFf fin by client (TIME_WAIT/CLOSED)`.
+    public static func text(_ f: FlowSummary, into o: inout OutputBuffer) {
+        o.ascii("flow "); o.decimal(f.id)
+        o.ascii(f.isTCP ? " tcp " : " udp ")
+        endpoint(f.client, &o); o.ascii(" > "); endpoint(f.server, &o)
+        o.byte(32); seconds(max(f.lastNanoseconds - f.startNanoseconds, 0), &o); o.ascii(" s")
+        o.byte(32); o.decimal(f.packets.c2s); o.byte(47); o.decimal(f.packets.s2c); o.ascii(" pkts ")
+        o.decimal(f.bytes.c2s); o.byte(47); o.decimal(f.bytes.s2c); o.ascii(" B")
+        if f.isTCP {
+            if let rtt = f.handshakeRTTNanoseconds { o.ascii(" rtt "); o.string(FlowTracker.durationText(rtt)) }
+            o.byte(32); o.string(f.connState); o.byte(32); o.string(f.history.isEmpty ? "-" : f.history)
+            o.byte(32); o.string(f.end)
+            o.ascii(" ("); o.string(f.states.client.rawValue); o.byte(47); o.string(f.states.server.rawValue); o.byte(41)
+            if f.retransmissions > 0 { o.ascii(" retrans "); o.decimal(f.retransmissions) }
+        }
+        if f.midstream { o.ascii(" midstream") }
+        o.byte(10)
+    }
+}
