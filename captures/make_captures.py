@@ -536,6 +536,210 @@ def build_unknown_dlt():
     write_pcap("unknown-dlt.pcap", LINKTYPE_USER0, timed(frames))
 
 
+# ---------------------------------------------------------------------------
+# TCP connection-analysis fixtures (tcp-*.pcap): one connection variant each
+# ---------------------------------------------------------------------------
+
+TCP_CLIENT = "192.0.2.10"
+TCP_SERVER = "198.51.100.80"
+
+
+class _TCPConn:
+    """Builds the segments of one crafted TCP conversation between
+    192.0.2.10:cport (client) and 198.51.100.80:sport (server).  Each segment
+    gets its own timestamp (microseconds after BASE_TS) and an IP id that
+    counts up per direction, as Linux does, so no two frames are byte-equal
+    (nothing is mistaken for a duplicate frame of a double capture)."""
+
+    def __init__(self, cport, sport=80):
+        self.s = _scapy()
+        self.cport, self.sport = cport, sport
+        self.ids = {True: 0x1000, False: 0x2000}
+        self.records = []
+
+    def seg(self, t_us, from_client, seq, ack, flags, data=b""):
+        s = self.s
+        self.ids[from_client] += 1
+        if from_client:
+            fr = s.Ether(src=MAC_CLIENT, dst=MAC_SERVER) / \
+                s.IP(src=TCP_CLIENT, dst=TCP_SERVER, ttl=64, id=self.ids[True], flags="DF") / \
+                s.TCP(sport=self.cport, dport=self.sport, seq=seq % 2**32, ack=ack % 2**32,
+                      flags=flags, window=64240)
+        else:
+            fr = s.Ether(src=MAC_SERVER, dst=MAC_CLIENT) / \
+                s.IP(src=TCP_SERVER, dst=TCP_CLIENT, ttl=64, id=self.ids[False], flags="DF") / \
+                s.TCP(sport=self.sport, dport=self.cport, seq=seq % 2**32, ack=ack % 2**32,
+                      flags=flags, window=65160)
+        if data:
+            fr = fr / s.Raw(data)
+        self.records.append((BASE_TS + t_us // 1000000, t_us % 1000000, bytes(fr)))
+
+    def c(self, t_us, seq, ack, flags, data=b""):
+        self.seg(t_us, True, seq, ack, flags, data)
+
+    def v(self, t_us, seq, ack, flags, data=b""):
+        self.seg(t_us, False, seq, ack, flags, data)
+
+    def write(self, name):
+        write_pcap(name, LINKTYPE_ETHERNET, self.records)
+
+
+def _handshake(k, ci, si, t0=0):
+    """SYN, SYN-ACK (+1 ms), ACK (+2 ms): client ISN ci, server ISN si."""
+    k.c(t0, ci, 0, "S")
+    k.v(t0 + 1000, si, ci + 1, "SA")
+    k.c(t0 + 2000, ci + 1, si + 1, "A")
+
+
+def build_tcp_three_way_close():
+    # 1-3 handshake; 4 client data 5 bytes; 5 server data 6 bytes (acks it);
+    # 6 client ACK; 7 client FIN; 8 server FIN+ACK (merged); 9 client ACK.
+    k = _TCPConn(41001)
+    ci, si = 1000, 5000
+    _handshake(k, ci, si)
+    k.c(3000, ci + 1, si + 1, "PA", b"hello")
+    k.v(4000, si + 1, ci + 6, "PA", b"world!")
+    k.c(5000, ci + 6, si + 7, "A")
+    k.c(6000, ci + 6, si + 7, "FA")
+    k.v(7000, si + 7, ci + 7, "FA")
+    k.c(8000, ci + 7, si + 8, "A")
+    k.write("tcp-three-way-close.pcap")
+
+
+def build_tcp_four_way_close():
+    # 1-3 handshake; 4 client data 4 bytes; 5 server ACK; 6 server FIN
+    # (server closes first); 7 client ACK of it; 8 client FIN 10 ms later;
+    # 9 server ACK.
+    k = _TCPConn(41002)
+    ci, si = 2000, 6000
+    _handshake(k, ci, si)
+    k.c(3000, ci + 1, si + 1, "PA", b"ping")
+    k.v(4000, si + 1, ci + 5, "A")
+    k.v(5000, si + 1, ci + 5, "FA")
+    k.c(6000, ci + 5, si + 2, "A")
+    k.c(16000, ci + 5, si + 2, "FA")
+    k.v(17000, si + 2, ci + 6, "A")
+    k.write("tcp-four-way-close.pcap")
+
+
+def build_tcp_simultaneous_close():
+    # 1-3 handshake; 4 client FIN; 5 server FIN that does not ack the client's
+    # (they crossed); 6 client ACK of the server FIN; 7 server ACK of the
+    # client FIN.
+    k = _TCPConn(41003)
+    ci, si = 3000, 7000
+    _handshake(k, ci, si)
+    k.c(3000, ci + 1, si + 1, "FA")
+    k.v(3100, si + 1, ci + 1, "FA")
+    k.c(4000, ci + 2, si + 2, "A")
+    k.v(4100, si + 2, ci + 2, "A")
+    k.write("tcp-simultaneous-close.pcap")
+
+
+def build_tcp_half_close():
+    # 1-3 handshake; 4 client request 4 bytes; 5 client FIN (done sending);
+    # 6 server ACK of request and FIN; 7, 8 server data after the client's
+    # FIN (half-close); 9 client ACK; 10 server FIN; 11 client ACK.
+    k = _TCPConn(41004)
+    ci, si = 4000, 8000
+    _handshake(k, ci, si)
+    k.c(3000, ci + 1, si + 1, "PA", b"GET\n")
+    k.c(4000, ci + 5, si + 1, "FA")
+    k.v(5000, si + 1, ci + 6, "A")
+    k.v(6000, si + 1, ci + 6, "PA", b"first half\n")
+    k.v(7000, si + 12, ci + 6, "PA", b"second half\n")
+    k.c(8000, ci + 6, si + 24, "A")
+    k.v(9000, si + 24, ci + 6, "FA")
+    k.c(10000, ci + 6, si + 25, "A")
+    k.write("tcp-half-close.pcap")
+
+
+def build_tcp_refused():
+    # 1 SYN to a closed port; 2 RST+ACK (seq 0, acks the SYN).
+    k = _TCPConn(41005, sport=81)
+    ci = 9000
+    k.c(0, ci, 0, "S")
+    k.v(1000, 0, ci + 1, "RA")
+    k.write("tcp-refused.pcap")
+
+
+def build_tcp_rst_abort():
+    # 1-3 handshake; 4 client data 5 bytes; 5 server data 5 bytes; 6 client
+    # ACK; 7 server RST+ACK (abort); 8 client data that crossed the RST on the
+    # wire (a segment after close).
+    k = _TCPConn(41006)
+    ci, si = 10000, 20000
+    _handshake(k, ci, si)
+    k.c(3000, ci + 1, si + 1, "PA", b"hello")
+    k.v(4000, si + 1, ci + 6, "PA", b"HELLO")
+    k.c(5000, ci + 6, si + 6, "A")
+    k.v(6000, si + 6, ci + 6, "RA")
+    k.c(6500, ci + 6, si + 6, "PA", b"late!")
+    k.write("tcp-rst-abort.pcap")
+
+
+def build_tcp_midstream():
+    # The capture starts inside an established connection: 1 client data
+    # (ACK set); 2 server data; 3 client ACK.  No SYN, no FIN.
+    k = _TCPConn(41007)
+    ci, si = 50000, 90000
+    k.c(0, ci, si, "PA", b"more data")
+    k.v(1000, si, ci + 9, "PA", b"reply")
+    k.c(2000, ci + 9, si + 5, "A")
+    k.write("tcp-midstream.pcap")
+
+
+def build_tcp_syn_retransmit():
+    # 1 SYN; 2 the same SYN (same ISN) 1 s later; 3 SYN-ACK; 4 ACK.
+    k = _TCPConn(41008)
+    ci, si = 11000, 21000
+    k.c(0, ci, 0, "S")
+    k.c(1000000, ci, 0, "S")
+    k.v(1001000, si, ci + 1, "SA")
+    k.c(1002000, ci + 1, si + 1, "A")
+    k.write("tcp-syn-retransmit.pcap")
+
+
+def build_tcp_port_reuse():
+    # Connection 1 (frames 1-8): handshake, data, ACK, client FIN, server FIN+ACK,
+    # last ACK.  Connection 2 (frames 9-14), 100 ms later on the same
+    # 4-tuple with a new ISN: handshake, client FIN, server FIN+ACK, ACK.
+    k = _TCPConn(41009)
+    ci, si = 12000, 22000
+    _handshake(k, ci, si)
+    k.c(3000, ci + 1, si + 1, "PA", b"one")
+    k.v(4000, si + 1, ci + 4, "A")
+    k.c(5000, ci + 4, si + 1, "FA")
+    k.v(6000, si + 1, ci + 5, "FA")
+    k.c(7000, ci + 5, si + 2, "A")
+    ci2, si2 = 112000, 122000
+    _handshake(k, ci2, si2, t0=107000)
+    k.c(110000, ci2 + 1, si2 + 1, "FA")
+    k.v(111000, si2 + 1, ci2 + 2, "FA")
+    k.c(112000, ci2 + 2, si2 + 2, "A")
+    k.write("tcp-port-reuse.pcap")
+
+
+def build_tcp_seq_wrap():
+    # ISNs just below 2^32: the client's three 100-byte segments start at raw
+    # seq 4294967147, 4294967247 (its 50th byte crosses 2^32) and 51, the
+    # server's ACKs follow them across the wrap; the server's 2-byte reply
+    # starts at 4294967295 and its FIN is at raw seq 1.  Relative numbers
+    # must read 1:101, 101:201, 201:301.  Then a 3-segment close.
+    k = _TCPConn(41010)
+    ci = 2**32 - 150          # 4294967146: relative 1 is 4294967147
+    si = 2**32 - 2            # 4294967294: relative 1 is 4294967295, 2 wraps to 0
+    _handshake(k, ci, si)
+    for i in range(3):
+        k.c(3000 + 2000 * i, ci + 1 + 100 * i, si + 1, "PA", bytes([0x61 + i]) * 100)
+        k.v(4000 + 2000 * i, si + 1, ci + 101 + 100 * i, "A")
+    k.v(9000, si + 1, ci + 301, "PA", b"ok")
+    k.c(10000, ci + 301, si + 3, "FA")
+    k.v(11000, si + 3, ci + 302, "FA")
+    k.c(12000, ci + 302, si + 4, "A")
+    k.write("tcp-seq-wrap.pcap")
+
+
 CRAFTED = {
     "dns-udp.pcap": build_dns_udp,
     "ipv6-udp-dns.pcap": build_ipv6_udp_dns,
@@ -548,6 +752,16 @@ CRAFTED = {
     "null-loopback.pcap": build_null_loopback,
     "raw-ip.pcap": build_raw_ip,
     "unknown-dlt.pcap": build_unknown_dlt,
+    "tcp-three-way-close.pcap": build_tcp_three_way_close,
+    "tcp-four-way-close.pcap": build_tcp_four_way_close,
+    "tcp-simultaneous-close.pcap": build_tcp_simultaneous_close,
+    "tcp-half-close.pcap": build_tcp_half_close,
+    "tcp-refused.pcap": build_tcp_refused,
+    "tcp-rst-abort.pcap": build_tcp_rst_abort,
+    "tcp-midstream.pcap": build_tcp_midstream,
+    "tcp-syn-retransmit.pcap": build_tcp_syn_retransmit,
+    "tcp-port-reuse.pcap": build_tcp_port_reuse,
+    "tcp-seq-wrap.pcap": build_tcp_seq_wrap,
 }
 
 

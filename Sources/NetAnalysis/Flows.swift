@@ -35,6 +35,13 @@ public struct FlowKey: Hashable, Sendable {
         if b < a { low = b; high = a } else { low = a; high = b }
         self.proto = proto
     }
+
+    /// Two mixed words instead of every field: the hash runs once per packet.
+    public func hash(into h: inout Hasher) {
+        let ports = UInt64(low.port) << 48 | UInt64(high.port) << 32 | UInt64(proto) << 8 | (low.isIPv6 ? 1 : 0)
+        h.combine(low.lo &* 0x9E37_79B9_7F4A_7C15 ^ high.lo ^ ports)
+        if low.isIPv6 { h.combine(low.hi ^ (high.hi &* 0xC2B2_AE3D_27D4_EB4F)) }
+    }
 }
 
 public enum FlowDirection: Sendable {
@@ -94,6 +101,9 @@ public struct FlowTracker {
         var serverState: TCPState = .listen
         var clientISN: UInt32?
         var serverISN: UInt32?
+        /// Bases for relative sequence numbers (tcpdump's): the ISNs, or for a mid-stream start the
+        /// first packet's seq and ack − 1.
+        var base: (client: UInt32?, server: UInt32?) = (nil, nil)
         var synTime: Int?
         var rtt: Int?
         var synAckSeen = false
@@ -108,10 +118,19 @@ public struct FlowTracker {
         var refused = false
         var zeek = ZeekConnSummary()
         var nextSeq: (c2s: UInt32?, s2c: UInt32?) = (nil, nil)
+        /// Per direction (0 = client→server, 1 = server→client): the last ACK and window sent,
+        /// duplicate-ACK count, when the highest sequence was sent, and the window scale announced.
+        var lastAck: (UInt32?, UInt32?) = (nil, nil)
+        var lastWindow: (UInt16, UInt16) = (0, 0)
+        var dupAcks: (Int, Int) = (0, 0)
+        var lastAdvance: (Int, Int) = (0, 0)
+        var windowScale: (UInt8?, UInt8?) = (nil, nil)
         var retransmissions = 0
         var afterCloseNoted = false
         /// False once the conversation has left the table (its slot waits for reuse).
         var alive = true
+        /// Counted as half-open at its listener (SYN seen, handshake not complete).
+        var halfOpen = false
 
         var closed: Bool {
             resetBy != nil || (clientState == .closed || clientState == .timeWait) && (serverState == .closed || serverState == .timeWait)
@@ -119,6 +138,17 @@ public struct FlowTracker {
     }
 
     var index: [FlowKey: Int] = [:]
+
+    /// Half-open connections per listener, for the SYN-flood / backlog note.
+    struct Pressure {
+        var halfOpen = 0
+        var sources: Set<UInt64> = []
+        var noted = false
+    }
+    var pressure: [FlowEndpoint: Pressure] = [:]
+    /// Half-open connections at one listener that make the note appear (once per listener).
+    public var synFloodThreshold = 100
+    static let maxDistinctSources = 65_536
     /// Conversations by slot, mutated in place (no copy per packet).
     var conns: [Conn] = []
     var freeSlots: [Int] = []
@@ -126,7 +156,7 @@ public struct FlowTracker {
     /// Receives every conversation that leaves the table (evicted or, via `finishAll`, at the end).
     public var finished: (FlowSummary) -> Void
 
-    public init(maxFlows: Int = 100_000, idleTimeoutSeconds: Int = 300, finished: @escaping (FlowSummary) -> Void = { _ in }) {
+    public init(maxFlows: Int = 32_768, idleTimeoutSeconds: Int = 300, finished: @escaping (FlowSummary) -> Void = { _ in }) {
         self.maxFlows = max(maxFlows, 16)
         idleTimeoutNanoseconds = idleTimeoutSeconds * 1_000_000_000
         self.finished = finished
@@ -162,7 +192,8 @@ public struct FlowTracker {
         let isSYN = tcp.map { $0.flags.contains(.syn) && !$0.flags.contains(.ack) } ?? false
 
         var slot = index[key]
-        if let s = slot, conns[s].isTCP, conns[s].closed, isSYN, tcp?.sequence != conns[s].clientISN {
+        var firstOfFlow = false
+        if isSYN, let s = slot, conns[s].isTCP, conns[s].closed, tcp?.sequence != conns[s].clientISN {
             // Port reuse: a new SYN after the old connection closed starts a new connection.
             finish(slot: s)
             slot = nil
@@ -174,6 +205,11 @@ public struct FlowTracker {
             var c = Conn(id: nextID, key: key, client: synAckFirst ? dst : src, server: synAckFirst ? src : dst,
                          isTCP: proto == 6, midstream: proto == 6 && !isSYN, start: now, last: now)
             if c.midstream { c.clientState = .unknown; c.serverState = .unknown }
+            if c.midstream && !synAckFirst, let t = tcp {
+                c.base.client = t.sequence
+                if t.flags.contains(.ack) { c.base.server = t.acknowledgment &- 1 }
+                firstOfFlow = true
+            }
             nextID += 1
             let s: Int
             if let f = freeSlots.popLast() { s = f; conns[s] = c } else { s = conns.count; conns.append(c) }
@@ -184,6 +220,7 @@ public struct FlowTracker {
             }
         }
         guard let s = slot else { return nil }
+        let wasHalfOpen = conns[s].halfOpen
         let dir: FlowDirection = src == conns[s].client ? .clientToServer : .serverToClient
         conns[s].last = now
         let payload = tcp?.payloadLength ?? max(Int(p.udp?.length ?? 8) - 8, 0)
@@ -194,39 +231,136 @@ public struct FlowTracker {
         }
         var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil)
         if let t = tcp {
-            Self.tcpStep(&conns[s], t, dir: dir, now: now, frame: frame, notes: &notes)
-            // tcpdump's relative numbers: from each side's initial sequence number.
-            let own = dir == .clientToServer ? conns[s].clientISN : conns[s].serverISN
-            let other = dir == .clientToServer ? conns[s].serverISN : conns[s].clientISN
-            if !t.flags.contains(.syn) {
-                obs.seqBase = own
-                obs.ackBase = t.flags.contains(.ack) ? other : nil
+            Self.tcpStep(&conns[s], t, options: p.tcpOptions, dir: dir, now: now, frame: frame, notes: &notes)
+            // Listener pressure: count SYNs whose handshake has not completed.
+            if !wasHalfOpen && isSYN && conns[s].clientState == .synSent && !conns[s].established {
+                conns[s].halfOpen = true
+                let server = conns[s].server
+                let source = conns[s].client.lo ^ conns[s].client.hi &* 31
+                // Mutated in place: copying the entry would copy its set of sources per SYN.
+                pressure[server, default: Pressure()].halfOpen += 1
+                if pressure[server, default: Pressure()].sources.count < Self.maxDistinctSources {
+                    pressure[server, default: Pressure()].sources.insert(source)
+                }
+                if let pr = pressure[server], pr.halfOpen >= synFloodThreshold, !pr.noted {
+                    pressure[server, default: Pressure()].noted = true
+                    let many = pr.sources.count >= Self.maxDistinctSources ? "≥ \(Self.maxDistinctSources)" : "\(pr.sources.count)"
+                    notes.append(Note(kind: .synFlood,
+                                      text: "SYN flood / backlog pressure: \(pr.halfOpen) half-open connections to this listener from \(many) sources"))
+                }
+            } else if wasHalfOpen && (conns[s].established || conns[s].closed) {
+                conns[s].halfOpen = false
+                releaseHalfOpen(conns[s].server)
             }
+            if !firstOfFlow { Self.relativeBases(conns[s], t, dir, &obs) }
         }
+        return obs
+    }
+
+    /// tcpdump's relative numbers: from each side's base (first packet of a flow and SYNs print absolute).
+    static func relativeBases(_ c: Conn, _ t: TCPHeader, _ dir: FlowDirection, _ obs: inout FlowObservation) {
+        guard !t.flags.contains(.syn) else { return }
+        obs.seqBase = dir == .clientToServer ? c.base.client : c.base.server
+        obs.ackBase = t.flags.contains(.ack) ? (dir == .clientToServer ? c.base.server : c.base.client) : nil
+    }
+
+    /// The flow of a packet without changing anything (for a duplicate frame: same numbers as the original).
+    public func lookup(_ p: Packet) -> FlowObservation? {
+        guard let t = p.tcp, t.isComplete else { return nil }
+        let src: FlowEndpoint, dst: FlowEndpoint
+        if let ip = p.ipv4, ip.isComplete {
+            src = FlowEndpoint(ipv4: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv4: ip.destination, port: t.destinationPort)
+        } else if let ip = p.ipv6, ip.isComplete {
+            src = FlowEndpoint(ipv6: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv6: ip.destination, port: t.destinationPort)
+        } else {
+            return nil
+        }
+        guard let s = index[FlowKey(src, dst, proto: 6)] else { return nil }
+        let dir: FlowDirection = src == conns[s].client ? .clientToServer : .serverToClient
+        var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil)
+        Self.relativeBases(conns[s], t, dir, &obs)
         return obs
     }
 
     // MARK: the TCP life cycle
 
-    static func tcpStep(_ c: inout Conn, _ t: TCPHeader, dir: FlowDirection, now: Int, frame: Int, notes: inout [Note]) {
+    static func tcpStep(_ c: inout Conn, _ t: TCPHeader, options: [TCPOption], dir: FlowDirection, now: Int, frame: Int, notes: inout [Note]) {
         let f = t.flags
         let fromClient = dir == .clientToServer
         let who = fromClient ? "client" : "server"
         let other = fromClient ? "server" : "client"
         let len = UInt32(truncatingIfNeeded: t.payloadLength)
         var retransmission = false
-        // Sequence bookkeeping (retransmission: data or FIN/SYN that starts before what was sent).
+        let d = fromClient ? 0 : 1
+        // Sequence analysis, after Wireshark's tcp.analysis: a segment that carries sequence space
+        // (data, SYN, FIN) and starts before the next expected byte is a retransmission, or
+        // out-of-order when it comes within a few ms of the highest segment; one that starts after
+        // it means bytes were not captured (a lost segment); one byte below with ≤ 1 byte of data is
+        // a keep-alive.
         let next = fromClient ? c.nextSeq.c2s : c.nextSeq.s2c
         let consumes = len &+ (f.contains(.syn) ? 1 : 0) &+ (f.contains(.fin) ? 1 : 0)
-        if let n = next, consumes > 0, !f.contains(.rst) {
+        if let n = next, !f.contains(.rst), !f.contains(.syn) {
             let diff = Int32(bitPattern: t.sequence &- n)
-            if diff < 0 { retransmission = true; c.retransmissions += 1 }
+            if diff == -1 && len <= 1 && !f.contains(.fin) {
+                notes.append(Note(kind: .keepAlive, text: "keep-alive"))
+            } else if diff < 0 && consumes > 0 {
+                let sinceAdvance = now - (d == 0 ? c.lastAdvance.0 : c.lastAdvance.1)
+                if sinceAdvance < 3_000_000 && c.rtt.map({ sinceAdvance < $0 }) ?? true && len > 0 {
+                    notes.append(Note(kind: .outOfOrder, text: "out-of-order"))
+                } else {
+                    retransmission = true
+                    c.retransmissions += 1
+                    notes.append(Note(kind: .retransmission, text: "retransmission"))
+                }
+            } else if diff > 0 {
+                notes.append(Note(kind: .lostSegment, text: "previous segment not captured (\(diff) bytes missing)"))
+            }
         }
         if consumes > 0 && !f.contains(.rst) {
             let end = t.sequence &+ consumes
-            if let n = next {
-                if Int32(bitPattern: end &- n) > 0 { if fromClient { c.nextSeq.c2s = end } else { c.nextSeq.s2c = end } }
-            } else if fromClient { c.nextSeq.c2s = end } else { c.nextSeq.s2c = end }
+            if next == nil || Int32(bitPattern: end &- (next ?? 0)) > 0 {
+                if fromClient { c.nextSeq.c2s = end } else { c.nextSeq.s2c = end }
+                if d == 0 { c.lastAdvance.0 = now } else { c.lastAdvance.1 = now }
+            }
+        }
+        // Window analysis.
+        if f.contains(.syn) {
+            var ws: UInt8?
+            for o in options { if case .windowScale(let v) = o { ws = min(v, 14) } }
+            if d == 0 { c.windowScale.0 = ws } else { c.windowScale.1 = ws }
+        } else if !f.contains(.rst) && !f.contains(.fin) {
+            if t.window == 0 {
+                notes.append(Note(kind: .zeroWindow, text: "zero window: \(fromClient ? "client" : "server") cannot take more data"))
+            }
+            // Window full: this segment's data reaches the edge of what the other side allowed.
+            let peerAck = d == 0 ? c.lastAck.1 : c.lastAck.0
+            if len > 0, let pa = peerAck {
+                let bothScale = c.windowScale.0 != nil && c.windowScale.1 != nil
+                let shift = bothScale ? UInt32((d == 0 ? c.windowScale.1 : c.windowScale.0) ?? 0) : 0
+                let peerWindow = UInt32(d == 0 ? c.lastWindow.1 : c.lastWindow.0) << shift
+                if peerWindow > 0 && t.sequence &+ len == pa &+ peerWindow {
+                    notes.append(Note(kind: .windowFull, text: "window full"))
+                }
+            }
+            // Duplicate ACK: nothing new, same ack and window as this side's previous ACK.
+            let prevAck = d == 0 ? c.lastAck.0 : c.lastAck.1
+            let prevWin = d == 0 ? c.lastWindow.0 : c.lastWindow.1
+            if f.contains(.ack) && len == 0 && c.established, prevAck == t.acknowledgment, prevWin == t.window,
+               !notes.contains(where: { $0.kind == .keepAlive }) {
+                if d == 0 { c.dupAcks.0 += 1 } else { c.dupAcks.1 += 1 }
+                let n = d == 0 ? c.dupAcks.0 : c.dupAcks.1
+                notes.append(Note(kind: .duplicateAck, text: "duplicate ACK #\(n)"))
+            } else if f.contains(.ack) && prevAck != t.acknowledgment {
+                if d == 0 { c.dupAcks.0 = 0 } else { c.dupAcks.1 = 0 }
+            }
+        }
+        if f.contains(.ack) {
+            if d == 0 { c.lastAck.0 = t.acknowledgment; c.lastWindow.0 = t.window } else { c.lastAck.1 = t.acknowledgment; c.lastWindow.1 = t.window }
+        }
+        // Data while the handshake is not complete.
+        let completesHandshake = fromClient && c.synAckSeen && f.contains(.ack) && t.acknowledgment == (c.serverISN ?? 0) &+ 1
+        if len > 0 && !c.established && !c.midstream && !f.contains(.syn) && !completesHandshake {
+            notes.append(Note(kind: .dataBeforeHandshake, text: "data before the handshake completed"))
         }
         c.zeek.record(fromOriginator: fromClient, flags: f, payloadLength: t.payloadLength, isRetransmission: retransmission,
                       badChecksum: t.checksumStatus == .bad, zeroWindow: t.window == 0 && !f.contains(.rst))
@@ -257,11 +391,16 @@ public struct FlowTracker {
                 if c.clientISN == nil || c.clientISN == t.sequence && !c.synAckSeen {
                     let again = c.clientISN != nil
                     c.clientISN = t.sequence
+                    c.base.client = t.sequence
                     if c.synTime == nil { c.synTime = now }
                     c.clientState = .synSent
                     c.serverState = .synReceived
-                    notes.append(Note(kind: .handshake, text: again ? "handshake 1/3 (SYN retransmission: no answer yet)" : "handshake 1/3",
-                                      states: (c.clientState, c.serverState)))
+                    if again {
+                        notes.append(Note(kind: .synRetransmission, text: "SYN retransmission: half-open, no answer yet",
+                                          states: (c.clientState, c.serverState)))
+                    } else {
+                        notes.append(Note(kind: .handshake, text: "handshake 1/3", states: (c.clientState, c.serverState)))
+                    }
                 }
             }
             return
@@ -270,6 +409,7 @@ public struct FlowTracker {
             if !fromClient, let isn = c.clientISN, t.acknowledgment == isn &+ 1 {
                 let again = c.synAckSeen
                 c.serverISN = t.sequence
+                c.base.server = t.sequence
                 c.synAckSeen = true
                 c.clientState = .established
                 c.serverState = .synReceived
@@ -279,6 +419,7 @@ public struct FlowTracker {
                 // The SYN was not captured: the SYN-ACK's sequence still anchors the server side.
                 c.serverISN = t.sequence
                 c.clientISN = t.acknowledgment &- 1
+                c.base = (t.acknowledgment &- 1, t.sequence)
                 c.synAckSeen = true
                 c.clientState = .established
                 c.serverState = .synReceived
@@ -344,7 +485,8 @@ public struct FlowTracker {
                     next = .finWait1
                     text = "teardown 1/4 (FIN from \(who))"
                     if fromClient { c.serverState = .closeWait } else { c.clientState = .closeWait }
-                } else if mine == .closeWait || (fromClient ? c.serverFinAcked : c.clientFinAcked) && mine != .finWait1 {
+                } else if fromClient ? c.serverFinAcked : c.clientFinAcked {
+                    // This side had acknowledged the peer's FIN (now or before): the normal close.
                     next = .lastAck
                     if ackedPeerFinNow {
                         // This FIN also acknowledges the first one: the 3-segment form.
@@ -354,9 +496,10 @@ public struct FlowTracker {
                         text = "teardown 3/4 (FIN from \(who))"
                     }
                 } else {
-                    // Both sent FIN before either saw the other's: simultaneous close.
+                    // Both sent FIN before either acknowledged the other's: simultaneous close.
                     next = .closing
                     if fromClient { c.serverState = .closing } else { c.clientState = .closing }
+                    _ = mine
                     text = "teardown: simultaneous close (FIN from \(who) too)"
                 }
                 if fromClient { c.clientState = next } else { c.serverState = next }
@@ -405,14 +548,22 @@ public struct FlowTracker {
         if evicted && sum.end == "open" { sum.end = "evicted" }
         finished(sum)
         index[conns[s].key] = nil
+        if conns[s].halfOpen { releaseHalfOpen(conns[s].server) }
         conns[s].alive = false
         conns[s].zeek = ZeekConnSummary()  // drop its history now, not when the slot is reused
         freeSlots.append(s)
     }
 
+    mutating func releaseHalfOpen(_ server: FlowEndpoint) {
+        guard pressure[server] != nil else { return }
+        pressure[server, default: Pressure()].halfOpen -= 1
+        if let pr = pressure[server], pr.halfOpen <= 0, !pr.noted { pressure[server] = nil }
+    }
+
     /// Frees room: closed conversations first, then idle ones, then the oldest by last activity.
     mutating func makeRoom(now: Int) {
-        let target = maxFlows * 9 / 10
+        // Down to three quarters, so the sweep (linear in the table) runs once per maxFlows/4 new flows.
+        let target = maxFlows * 3 / 4
         var victims: [(last: Int, slot: Int)] = []
         for s in conns.indices where conns[s].alive {
             if conns[s].closed || now - conns[s].last > idleTimeoutNanoseconds {

@@ -9,6 +9,16 @@ public struct Note: Sendable, Equatable {
         case midstream
         case halfClose = "half_close"
         case afterClose = "segment_after_close"
+        case retransmission
+        case outOfOrder = "out_of_order"
+        case lostSegment = "lost_segment"
+        case duplicateAck = "duplicate_ack"
+        case zeroWindow = "zero_window"
+        case windowFull = "window_full"
+        case keepAlive = "keep_alive"
+        case synRetransmission = "syn_retransmission"
+        case dataBeforeHandshake = "data_before_handshake"
+        case synFlood = "syn_flood"
     }
 
     public var kind: Kind

@@ -229,7 +229,7 @@ struct OutputOptions: ParsableArguments {
     var flows = false
 
     @Option(name: .customLong("max-flows"), help: "Conversations tracked at once; beyond, closed then idle ones are finished early (bounds memory).")
-    var maxFlows: Int = 100_000
+    var maxFlows: Int = 32_768
 
     @Option(name: .customLong("dns-port"), help: ArgumentHelp("Also decode DNS on this UDP port (repeatable).", valueName: "port"))
     var dnsPorts: [UInt16] = []
@@ -316,6 +316,7 @@ struct Runner {
                                                 bytes: record.bytes, wireLength: record.wireLength) {
                     // A second copy of the same frame is not a new segment: the flow does not see it.
                     notes.append(Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first))
+                    flow = flows.lookup(packet)
                 } else {
                     flow = flows.observe(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds, notes: &notes)
                 }

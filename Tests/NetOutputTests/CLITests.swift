@@ -246,7 +246,7 @@ enum CLI {
     }
 
     @Test func corruptedCaptureDecodesEveryFrame() throws {
-        let r = try CLI.run(["-n", "-r", "captures/corrupted.pcap"])
+        let r = try CLI.run(["-n", "-S", "-r", "captures/corrupted.pcap"])
         #expect(r.status == 0)
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.count == 22)
