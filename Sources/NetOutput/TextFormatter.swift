@@ -36,6 +36,8 @@ public struct TextOptions: Sendable {
     public var utc = false
     /// `-S`: sequence numbers as carried, not relative to the connection's first.
     public var absoluteSequence = false
+    /// `-v`: annotations also show both endpoints' TCP states.
+    public var verbose = false
 
     public init() {}
 }
@@ -141,7 +143,12 @@ public struct TextFormatter {
         network(p, &out)
         ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, &out)
         for n in notes {
-            out.ascii(" ["); out.string(n.text); out.byte(93)
+            out.ascii(" ["); out.string(n.text)
+            if options.verbose, let st = n.states {
+                out.ascii(" | client "); out.string(st.client.rawValue)
+                out.ascii(", server "); out.string(st.server.rawValue)
+            }
+            out.byte(93)
         }
         out.byte(10)
     }

@@ -24,12 +24,15 @@ struct NetInspect: ParsableCommand {
         """
     )
 
-    /// `netinspect demo …` goes to the demo commands; everything else is the capture tool, whose
-    /// trailing words are a filter expression (so "demo" cannot be an ordinary subcommand here).
+    /// `netinspect demo …` and `netinspect ladder …` go to their commands; everything else is the
+    /// capture tool, whose trailing words are a filter expression (so these cannot be ordinary
+    /// subcommands here).
     static func main() {
         let args = Array(CommandLine.arguments.dropFirst())
         if args.first == "demo" {
             DemoCommand.main(Array(args.dropFirst()))
+        } else if args.first == "ladder" {
+            LadderCommand.main(Array(args.dropFirst()))
         } else {
             NetInspect.main(args)
         }
@@ -222,7 +225,10 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .customLong("print"), help: "With -w, also print the packets.")
     var printWhileWriting = false
 
-    @Flag(name: .customShort("S"), help: "Print TCP sequence numbers as carried, not relative to the connection's first.")
+    @Flag(name: .customShort("v"), help: "Verbose: TCP annotations also show both endpoints' states (client SYN_SENT, server LISTEN …).")
+    var verbose = false
+
+        @Flag(name: .customShort("S"), help: "Print TCP sequence numbers as carried, not relative to the connection's first.")
     var absoluteSequence = false
 
     @Flag(name: .long, help: "After the packets (instead of them with -q), one row per conversation: endpoints, packets, bytes, handshake RTT, Zeek conn_state and history, how it ended.")
@@ -241,6 +247,7 @@ struct OutputOptions: ParsableArguments {
         o.quiet = quiet
         o.nanoseconds = nano
         o.absoluteSequence = absoluteSequence
+        o.verbose = verbose
         switch timestampLevel {
         case 0: o.timestamps = .timeOfDay
         case 1: o.timestamps = .none
