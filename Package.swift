@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "CFuzzerDriver"),
         // libFuzzer target over the decoder and both formatters: one packet per input.
         .executableTarget(name: "fuzz-decode", dependencies: ["NetWire", "NetOutput", "CFuzzerDriver"]),
+        // libFuzzer target over the TCP analysis: one input is a conversation of TCP segments.
+        .executableTarget(name: "fuzz-analysis", dependencies: ["NetWire", "NetAnalysis", "NetOutput", "CFuzzerDriver"]),
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
         .testTarget(name: "NetAnalysisTests", dependencies: ["NetAnalysis", "NetWire"]),
         .testTarget(name: "NetDemosTests", dependencies: ["NetDemos", "NetCapture"]),
