@@ -36,11 +36,25 @@ public struct FlowKey: Hashable, Sendable {
         self.proto = proto
     }
 
-    /// Two mixed words instead of every field: the hash runs once per packet.
-    public func hash(into h: inout Hasher) {
+    /// The key folded into one word (the hash runs once per packet).
+    var folded: UInt64 {
         let ports = UInt64(low.port) << 48 | UInt64(high.port) << 32 | UInt64(proto) << 8 | (low.isIPv6 ? 1 : 0)
-        h.combine(low.lo &* 0x9E37_79B9_7F4A_7C15 ^ high.lo ^ ports)
-        if low.isIPv6 { h.combine(low.hi ^ (high.hi &* 0xC2B2_AE3D_27D4_EB4F)) }
+        var x = low.lo &* 0x9E37_79B9_7F4A_7C15 ^ high.lo ^ ports
+        if low.isIPv6 { x ^= low.hi &* 0xD6E8_FEB8_6659_FD93 ^ high.hi &* 0xC2B2_AE3D_27D4_EB4F }
+        return x
+    }
+
+    public func hash(into h: inout Hasher) { h.combine(folded) }
+
+    /// Dictionary's per-lookup hash without SipHash's setup: a 64-bit finalizer (murmur3's fmix64)
+    /// over the folded key and the process's random seed. The flow table is capped, so even keys
+    /// chosen to collide cost at most a bounded probe length.
+    public func _rawHashValue(seed: Int) -> Int {
+        var x = folded ^ UInt64(bitPattern: Int64(seed)) &* 0x9E37_79B9_7F4A_7C15
+        x = (x ^ (x >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        x = (x ^ (x >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+        x ^= x >> 33
+        return Int(bitPattern: UInt(x))
     }
 }
 
@@ -252,16 +266,17 @@ public struct FlowTracker {
                 conns[s].halfOpen = false
                 releaseHalfOpen(conns[s].server)
             }
-            if !firstOfFlow { Self.relativeBases(conns[s], t, dir, &obs) }
+            if !firstOfFlow { Self.relativeBases(conns[s].base, t, dir, &obs) }
         }
         return obs
     }
 
     /// tcpdump's relative numbers: from each side's base (first packet of a flow and SYNs print absolute).
-    static func relativeBases(_ c: Conn, _ t: TCPHeader, _ dir: FlowDirection, _ obs: inout FlowObservation) {
+    static func relativeBases(_ base: (client: UInt32?, server: UInt32?), _ t: TCPHeader, _ dir: FlowDirection,
+                              _ obs: inout FlowObservation) {
         guard !t.flags.contains(.syn) else { return }
-        obs.seqBase = dir == .clientToServer ? c.base.client : c.base.server
-        obs.ackBase = t.flags.contains(.ack) ? (dir == .clientToServer ? c.base.server : c.base.client) : nil
+        obs.seqBase = dir == .clientToServer ? base.client : base.server
+        obs.ackBase = t.flags.contains(.ack) ? (dir == .clientToServer ? base.server : base.client) : nil
     }
 
     /// The flow of a packet without changing anything (for a duplicate frame: same numbers as the original).
@@ -278,7 +293,7 @@ public struct FlowTracker {
         guard let s = index[FlowKey(src, dst, proto: 6)] else { return nil }
         let dir: FlowDirection = src == conns[s].client ? .clientToServer : .serverToClient
         var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil)
-        Self.relativeBases(conns[s], t, dir, &obs)
+        Self.relativeBases(conns[s].base, t, dir, &obs)
         return obs
     }
 
