@@ -142,6 +142,13 @@ struct LiveCaptureTests {
         let data = tcp.filter { ($0["payload_len"] as? Int ?? 0) > 0 }
         #expect(data.map { $0["payload_len"] as? Int } == [5, 5])
         #expect(tcp.contains { ($0["flags"] as? [String])?.contains("FIN") == true })
+        // The analysis runs live too: the handshake and teardown steps are annotated as with -r.
+        let noteTexts = packets.flatMap { ($0["notes"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String } }
+        #expect(noteTexts.contains("handshake 1/3"))
+        #expect(noteTexts.contains { $0.hasPrefix("handshake 2/3") })
+        #expect(noteTexts.contains { $0.hasPrefix("handshake 3/3") })
+        #expect(noteTexts.contains { $0.hasPrefix("teardown 1/4") })
+        #expect(packets.filter { $0["tcp"] != nil }.allSatisfy { ($0["flow"] as? [String: Any])?["id"] as? Int == 1 })
         let udp = packets.compactMap { $0["udp"] as? [String: Any] }
         #expect(udp.count == 1)
         #expect(udp.first?["dport"] as? Int == 9212)
