@@ -26,28 +26,11 @@ public enum EchoDemo {
         let t = DemoTranscript(echo: o.common.echoTranscript)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result(reply: nil, received: nil, transcript: [])
-        switch o.common.role {
-        case .server:
-            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address)")
-            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
-            result.received = try serve(listener, o, t)
-            capture?.stop()
-        case .client:
-            let address = try SocketAddress(host: o.common.host, port: o.common.port(default: defaultPort))
-            let capture = try DemoRunner.startCapture(o.common, ports: [address.port])
-            result.reply = try client(address, o, t)
-            capture?.stop()
-        case .both:
-            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address)")
-            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
-            let (received, reply) = try DemoRunner.both(server: { () throws(DemoError) in try serve(listener, o, t) },
-                                                        client: { () throws(DemoError) in try client(listener.address, o, t) })
-            capture?.stop()
-            result.received = received
-            result.reply = reply
-        }
+        let (served, got) = try DemoRunner.tcp(o.common, defaultPort: defaultPort, t,
+                                               server: { (l) throws(DemoError) in try serve(l, o, t) },
+                                               client: { (a) throws(DemoError) in try client(a, o, t) })
+        if let served { result.received = served }
+        if let got { result.reply = got }
         result.transcript = t.all
         return result
     }

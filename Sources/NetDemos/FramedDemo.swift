@@ -59,28 +59,11 @@ public enum FramedDemo {
         let t = DemoTranscript(echo: o.common.echoTranscript)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result()
-        switch o.common.role {
-        case .server:
-            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address)")
-            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
-            result.commands = try serve(listener, o, t)
-            capture?.stop()
-        case .client:
-            let address = try SocketAddress(host: o.common.host, port: o.common.port(default: defaultPort))
-            let capture = try DemoRunner.startCapture(o.common, ports: [address.port])
-            result.answers = try client(address, o, t)
-            capture?.stop()
-        case .both:
-            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address)")
-            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
-            let (commands, answers) = try DemoRunner.both(server: { () throws(DemoError) in try serve(listener, o, t) },
-                                                          client: { () throws(DemoError) in try client(listener.address, o, t) })
-            capture?.stop()
-            result.commands = commands
-            result.answers = answers
-        }
+        let (served, got) = try DemoRunner.tcp(o.common, defaultPort: defaultPort, t,
+                                               server: { (l) throws(DemoError) in try serve(l, o, t) },
+                                               client: { (a) throws(DemoError) in try client(a, o, t) })
+        if let served { result.commands = served }
+        if let got { result.answers = got }
         result.transcript = t.all
         return result
     }

@@ -56,29 +56,14 @@ public enum StickyDemo {
         let t = DemoTranscript(echo: o.common.echoTranscript)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result()
-        switch o.common.role {
-        case .server:
-            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address)")
-            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
-            result.received = try serve(listener, o, t)
-            capture?.stop()
-        case .client:
-            let address = try SocketAddress(host: o.common.host, port: o.common.port(default: defaultPort))
-            let capture = try DemoRunner.startCapture(o.common, ports: [address.port])
-            result.sent = try client(address, o, t)
-            capture?.stop()
-        case .both:
-            let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address)")
-            let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
-            let (received, sent) = try DemoRunner.both(server: { () throws(DemoError) in try serve(listener, o, t) },
-                                                       client: { () throws(DemoError) in try client(listener.address, o, t) })
-            capture?.stop()
-            result.received = received
-            result.sent = sent
-            let same = sent.flatMap { $0 } == received.flatMap { $0 }
-            t.say("summary", "\(sent.count) send() calls became \(received.count) recv() results; "
+        let (served, got) = try DemoRunner.tcp(o.common, defaultPort: defaultPort, t,
+                                               server: { (l) throws(DemoError) in try serve(l, o, t) },
+                                               client: { (a) throws(DemoError) in try client(a, o, t) })
+        if let served { result.received = served }
+        if let got { result.sent = got }
+        if o.common.role == .both {
+            let same = result.sent.flatMap { $0 } == result.received.flatMap { $0 }
+            t.say("summary", "\(result.sent.count) send() calls became \(result.received.count) recv() results; "
                 + (same ? "the bytes are all there, in order, but the message boundaries are gone"
                         : "the bytes differ (the stream was cut short)"))
         }

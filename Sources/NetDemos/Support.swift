@@ -217,6 +217,36 @@ public enum DemoRunner {
         return (try s.get(), c)
     }
 
+    /// The three roles of a TCP demo: `--server` listens and serves, `--client` connects, all-in-one
+    /// does both (server on a thread); --capture/--inspect run around it and are stopped even when a
+    /// side fails. Returns what the server and the client returned (nil for the side not run).
+    public static func tcp<S, C>(_ o: DemoOptions, defaultPort: UInt16, _ t: DemoTranscript,
+                                 server: @escaping (TCPListener) throws(DemoError) -> S,
+                                 client: @escaping (SocketAddress) throws(DemoError) -> C) throws(DemoError) -> (S?, C?) {
+        let port = o.port(default: defaultPort)
+        switch o.role {
+        case .server:
+            let listener = try TCPListener(host: o.host, port: port)
+            t.say("server", "listening on \(listener.address)")
+            let capture = try startCapture(o, ports: [listener.address.port])
+            defer { capture?.stop() }
+            return (try server(listener), nil)
+        case .client:
+            let address = try SocketAddress(host: o.host, port: port)
+            let capture = try startCapture(o, ports: [address.port])
+            defer { capture?.stop() }
+            return (nil, try client(address))
+        case .both:
+            let listener = try TCPListener(host: o.host, port: port)
+            t.say("server", "listening on \(listener.address)")
+            let capture = try startCapture(o, ports: [listener.address.port])
+            defer { capture?.stop() }
+            let (s, c) = try both(server: { () throws(DemoError) in try server(listener) },
+                                  client: { () throws(DemoError) in try client(listener.address) })
+            return (s, c)
+        }
+    }
+
     /// Starts --capture/--inspect for `ports` if asked; returns the running capture.
     public static func startCapture(_ o: DemoOptions, ports: [UInt16], dnsPorts: [UInt16] = []) throws(DemoError) -> DemoCapture? {
         guard o.captureFile != nil || o.inspect else { return nil }
