@@ -251,16 +251,12 @@ public struct FlowTracker {
                 conns[s].halfOpen = true
                 let server = conns[s].server
                 let source = conns[s].client.lo ^ conns[s].client.hi &* 31
-                // Mutated in place: copying the entry would copy its set of sources per SYN.
-                pressure[server, default: Pressure()].halfOpen += 1
-                if pressure[server, default: Pressure()].sources.count < Self.maxDistinctSources {
-                    pressure[server, default: Pressure()].sources.insert(source)
-                }
-                if let pr = pressure[server], pr.halfOpen >= synFloodThreshold, !pr.noted {
-                    pressure[server, default: Pressure()].noted = true
-                    let many = pr.sources.count >= Self.maxDistinctSources ? "≥ \(Self.maxDistinctSources)" : "\(pr.sources.count)"
+                // One in-place access (copying the entry would copy its set of sources per SYN).
+                if let (count, sources) = Self.countHalfOpen(&pressure[server, default: Pressure()], source: source,
+                                                             threshold: synFloodThreshold) {
+                    let many = sources >= Self.maxDistinctSources ? "≥ \(Self.maxDistinctSources)" : "\(sources)"
                     notes.append(Note(kind: .synFlood,
-                                      text: "SYN flood / backlog pressure: \(pr.halfOpen) half-open connections to this listener from \(many) sources"))
+                                      text: "SYN flood / backlog pressure: \(count) half-open connections to this listener from \(many) sources"))
                 }
             } else if wasHalfOpen && (conns[s].established || conns[s].closed) {
                 conns[s].halfOpen = false
@@ -567,6 +563,16 @@ public struct FlowTracker {
         conns[s].alive = false
         conns[s].zeek = ZeekConnSummary()  // drop its history now, not when the slot is reused
         freeSlots.append(s)
+    }
+
+    /// Counts one more half-open connection; returns (half-open, distinct sources) the first time
+    /// the threshold is reached.
+    static func countHalfOpen(_ pr: inout Pressure, source: UInt64, threshold: Int) -> (Int, Int)? {
+        pr.halfOpen += 1
+        if pr.sources.count < maxDistinctSources { pr.sources.insert(source) }
+        guard pr.halfOpen >= threshold, !pr.noted else { return nil }
+        pr.noted = true
+        return (pr.halfOpen, pr.sources.count)
     }
 
     mutating func releaseHalfOpen(_ server: FlowEndpoint) {

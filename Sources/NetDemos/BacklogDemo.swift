@@ -218,7 +218,8 @@ public enum BacklogDemo {
             clients[i].connectedAt = clock.now
             pending[i]?.connecting = false
             let hello = Array("hello from client \(i + 1)\n".utf8)
-            let n = hello.withUnsafeBytes { Glibc.send(pending[i]!.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard let fd = pending[i]?.fd else { return }
+            let n = hello.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             t.say("client \(i + 1)", "\(format(clock.now)) s: connect() done (its side of the handshake); it waits for the server's accept(); "
                 + (n == hello.count ? "send() \(DemoTranscript.show(hello))" : "send() failed"))
         }
@@ -228,7 +229,7 @@ public enum BacklogDemo {
             guard fd >= 0 else {
                 clients[i].outcome = .failed
                 clients[i].error = String(cString: strerror(errno))
-                t.say("client \(i + 1)", "socket() failed: \(clients[i].error!)")
+                t.say("client \(i + 1)", "socket() failed: \(clients[i].error ?? "?")")
                 continue
             }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
@@ -238,7 +239,7 @@ public enum BacklogDemo {
                 connected(i)
             } else if errno != EINPROGRESS {
                 clients[i].error = String(cString: strerror(errno))
-                finish(i, .failed, "connect() failed: \(clients[i].error!)")
+                finish(i, .failed, "connect() failed: \(clients[i].error ?? "?")")
             }
         }
         t.say("clients", "\(count) non-blocking connect() calls to \(address) started at once; each client waits at most "
@@ -248,7 +249,7 @@ public enum BacklogDemo {
             let now = clock.now
             if now >= deadline {
                 for i in pending.keys.sorted() {
-                    if pending[i]!.connecting {
+                    if pending[i]?.connecting == true {
                         finish(i, .timedOut, "gave up: connect() still in progress (its SYNs were dropped while the accept queue was full)")
                     } else {
                         finish(i, .connectedNotServed, "gave up: connected, but the server did not accept and answer in time; close()")
@@ -257,7 +258,10 @@ public enum BacklogDemo {
                 break
             }
             let keys = pending.keys.sorted()
-            var fds = keys.map { pollfd(fd: pending[$0]!.fd, events: Int16(pending[$0]!.connecting ? POLLOUT : POLLIN), revents: 0) }
+            var fds = keys.map { k -> pollfd in
+                let p = pending[k]
+                return pollfd(fd: p?.fd ?? -1, events: Int16(p?.connecting == true ? POLLOUT : POLLIN), revents: 0)
+            }
             let ms = Int32(max(1, min(100, (deadline - now) * 1000)))
             let rc = poll(&fds, nfds_t(fds.count), ms)
             if rc < 0 && errno != EINTR { throw DemoError.errno("poll") }
@@ -272,15 +276,15 @@ public enum BacklogDemo {
                         connected(i)
                     } else {
                         clients[i].error = String(cString: strerror(err))
-                        finish(i, .failed, "connect() failed: \(clients[i].error!)")
+                        finish(i, .failed, "connect() failed: \(clients[i].error ?? "?")")
                     }
                     continue
                 }
                 var buf = [UInt8](repeating: 0, count: 256)
                 let n = buf.withUnsafeMutableBytes { recv(p.fd, $0.baseAddress, $0.count, 0) }
                 if n > 0 {
-                    pending[i]!.received += buf.prefix(n)
-                    let got = pending[i]!.received
+                    pending[i]?.received += buf.prefix(n)
+                    let got = pending[i]?.received ?? []
                     if got.contains(10) {
                         clients[i].servedAt = clock.now
                         finish(i, .served, "served: recv() \(DemoTranscript.show(got)); close()")
@@ -289,7 +293,7 @@ public enum BacklogDemo {
                     finish(i, .connectedNotServed, "recv() returned 0: the server closed without an answer")
                 } else if errno != EAGAIN && errno != EINTR {
                     clients[i].error = String(cString: strerror(errno))
-                    finish(i, .connectedNotServed, "recv() failed: \(clients[i].error!)")
+                    finish(i, .connectedNotServed, "recv() failed: \(clients[i].error ?? "?")")
                 }
             }
         }

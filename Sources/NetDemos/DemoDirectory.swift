@@ -13,7 +13,7 @@ final class DemoDirectory: @unchecked Sendable {
     init(prefix: String, files: [(String, [UInt8])], links: [(String, String)] = []) throws(DemoError) {
         let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
-        guard let p = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        guard let p = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap { mkdtemp($0) } }) else {
             throw DemoError.errno("mkdtemp \(base)/\(prefix)-XXXXXX")
         }
         path = String(cString: p)
@@ -96,11 +96,15 @@ func writeWholeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
     defer { close(fd) }
     var off = 0
     while off < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
+        let n = bytes.withUnsafeBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return 0 }
+            return write(fd, base + off, raw.count - off)
+        }
         if n < 0 {
             if errno == EINTR { continue }
             return false
         }
+        if n == 0 { return false }
         off += n
     }
     return true

@@ -163,6 +163,8 @@ public final class DemoCapture: @unchecked Sendable {
         }())
         var out = OutputBuffer(fd: 1, capacity: 1 << 14)
         let link = LinkType(rawValue: source.linkType)
+        var analyzer = PacketAnalyzer()
+        var notes: [Note] = []
         while true {
             switch source.next() {
             case .packet(_, let record):
@@ -171,9 +173,11 @@ public final class DemoCapture: @unchecked Sendable {
                 writer?.flush()
                 if inspect {
                     decoder.decode(record.bytes, wireLength: record.wireLength, linkType: link, into: &packet)
+                    let flow = analyzer.analyze(packet, frame: packets, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                                bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
                     out.ascii("  [wire] ")
-                    text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
-                                linkName: source.linkTypeName, into: &out)
+                    text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet, notes: notes,
+                                flow: flow, linkName: source.linkTypeName, into: &out)
                     out.flush()
                 }
             case .end:

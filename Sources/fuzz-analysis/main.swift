@@ -35,8 +35,7 @@ enum AnalysisFuzz {
         var packet = Packet()
         let decoder = PacketDecoder()
         var rows: [FlowSummary] = []
-        var tracker = FlowTracker(maxFlows: 16, finished: { rows.append($0) })
-        var duplicates = DuplicateFrameDetector()
+        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: 16, finished: { rows.append($0) }))
         var text = TextFormatter(options: TextOptions())
         let json = JSONFormatter(nanosecondPrecision: true)
         var notes: [Note] = []
@@ -66,15 +65,9 @@ enum AnalysisFuzz {
             frame.withUnsafeBytes { raw in
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[0 ..< total])
                 decoder.decode(bytes, wireLength: total, linkType: .raw, into: &packet)
-                if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
                 let secs = nanoseconds / 1_000_000_000, ns = nanoseconds % 1_000_000_000
-                var flow: FlowObservation?
-                if let first = duplicates.check(frame: segments, seconds: secs, nanoseconds: ns, bytes: bytes, wireLength: total) {
-                    notes.append(Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first))
-                    flow = tracker.lookup(packet)
-                } else {
-                    flow = tracker.observe(packet, frame: segments, seconds: secs, nanoseconds: ns, notes: &notes)
-                }
+                let flow = analyzer.analyze(packet, frame: segments, seconds: secs, nanoseconds: ns, bytes: bytes,
+                                            wireLength: total, notes: &notes)
                 if let f = flow, f.flowID <= 0 { fatalError("flow id \(f.flowID)") }
                 text.format(seconds: secs, nanoseconds: ns, packet: packet, notes: notes, flow: flow, linkName: "RAW", into: &out)
                 checkLines(out.bytes, json: false)
@@ -85,7 +78,7 @@ enum AnalysisFuzz {
                 out.flush()
             }
         }
-        tracker.finishAll()
+        analyzer.flows.finishAll()
         if rows.count > max(segments, 0) { fatalError("\(rows.count) flows from \(segments) segments") }
         for r in rows {
             FlowFormatter.text(r, into: &out)

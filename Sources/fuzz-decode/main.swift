@@ -309,7 +309,7 @@ enum SeedMaker {
             }
             let stem = path.split(separator: "/").last.map(String.init) ?? path
             for (n, (lt, wire, bytes)) in packets(b).enumerated() {
-                let selector = DecodeFuzz.linkTypes.firstIndex(of: lt) ?? DecodeFuzz.linkTypes.firstIndex(of: 147)!
+                let selector = DecodeFuzz.linkTypes.firstIndex(of: lt) ?? DecodeFuzz.linkTypes.firstIndex(of: 147) ?? 0
                 let extra = wire - bytes.count
                 let wireByte: UInt8 = extra <= 0 ? 0 : UInt8(min(253, (extra + 63) / 64))
                 let input = [UInt8(selector), 0, 0, wireByte] + bytes

@@ -89,8 +89,7 @@ struct LadderCommand: ParsableCommand {
         let linkType = LinkType(rawValue: source.linkType)
         let decoder = PacketDecoder(verifyChecksums: false, decodeDNS: false)
         var packet = Packet()
-        var duplicates = DuplicateFrameDetector()
-        var tracker = FlowTracker()
+        var analyzer = PacketAnalyzer()
         var notes: [Note] = []
 
         var chosen = flow
@@ -101,8 +100,6 @@ struct LadderCommand: ParsableCommand {
         var initial: (client: TCPState, server: TCPState)?
         var start = 0
         var isn: (client: UInt32?, server: UInt32?) = (nil, nil)
-        // The chosen connection's recent frames, so a duplicate copy can be drawn like its original.
-        var recent: [(frame: Int, fromClient: Bool, seqBase: UInt32?, ackBase: UInt32?)] = []
         var readError: String?
 
         func event(_ t: TCPHeader, fromClient: Bool, seqBase: UInt32?, ackBase: UInt32?, ns: Int, notes: [Note]) -> LadderEvent {
@@ -128,19 +125,18 @@ struct LadderCommand: ParsableCommand {
             switch source.next() {
             case .packet(let frame, let record):
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
-                if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
                 let ns = record.seconds &* 1_000_000_000 &+ record.nanoseconds
-                if let first = duplicates.check(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                                                bytes: record.bytes, wireLength: record.wireLength) {
-                    // Not a new segment (the tracker does not see it), but it was on the wire twice.
-                    if let t = packet.tcp, let o = recent.last(where: { $0.frame == first }) {
-                        let note = Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first)
-                        events.append(event(t, fromClient: o.fromClient, seqBase: o.seqBase, ackBase: o.ackBase, ns: ns, notes: [note]))
+                guard let obs = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                                 bytes: record.bytes, wireLength: record.wireLength, notes: &notes) else { continue }
+                if notes.contains(where: { $0.kind == .duplicateFrame }) {
+                    // Not a new segment (the tracker did not see it), but it was on the wire twice:
+                    // drawn like its original.
+                    if obs.flowID == chosen, let t = packet.tcp, t.isComplete {
+                        events.append(event(t, fromClient: obs.direction == .clientToServer, seqBase: obs.seqBase,
+                                            ackBase: obs.ackBase, ns: ns, notes: notes))
                     }
                     continue
                 }
-                guard let obs = tracker.observe(packet, frame: frame, seconds: record.seconds,
-                                                nanoseconds: record.nanoseconds, notes: &notes) else { continue }
                 highestID = max(highestID, obs.flowID)
                 guard let t = packet.tcp, t.isComplete else {
                     if obs.flowID == chosen { chosenIsUDP = true; break reading }
@@ -164,8 +160,6 @@ struct LadderCommand: ParsableCommand {
                     if !fromClient && t.flags.contains(.ack) && isn.server == nil { isn.server = t.sequence }
                 }
                 events.append(event(t, fromClient: fromClient, seqBase: obs.seqBase, ackBase: obs.ackBase, ns: ns, notes: notes))
-                recent.append((frame, fromClient, obs.seqBase, obs.ackBase))
-                if recent.count > 64 { recent.removeFirst(32) }
             case .end(let end):
                 if case .error(let message) = end { readError = message }
                 break reading

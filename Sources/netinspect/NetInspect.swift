@@ -293,13 +293,12 @@ struct Runner {
         // Checksums are only shown in JSON; the text line does not pay for them.
         let decoder = PacketDecoder(verifyChecksums: output.json, decodeDNS: true, extraDNSPorts: output.dnsPorts)
         var packet = Packet()
-        var duplicates = DuplicateFrameDetector()
         var notes: [Note] = []
         var out = OutputBuffer(fd: 1)
         // Flow rows leave the table while packets still stream by (evicted flows): they are spooled
         // to a temporary file and written after the packet lines, so memory stays bounded.
         let flowSpool = FlowSpool(enabled: output.flows, json: output.json)
-        var flows = FlowTracker(maxFlows: output.maxFlows, finished: { flowSpool.add($0) })
+        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: output.maxFlows, finished: { flowSpool.add($0) }))
         let showPackets = !(output.flows && output.quiet)
         var text = TextFormatter(options: output.textOptions)
         let json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
@@ -317,16 +316,8 @@ struct Runner {
                 }
                 guard printing else { continue }
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
-                if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
-                var flow: FlowObservation?
-                if let first = duplicates.check(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                                                bytes: record.bytes, wireLength: record.wireLength) {
-                    // A second copy of the same frame is not a new segment: the flow does not see it.
-                    notes.append(Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first))
-                    flow = flows.lookup(packet)
-                } else {
-                    flow = flows.observe(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds, notes: &notes)
-                }
+                let flow = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                            bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
                 guard showPackets else { continue }
                 if jsonMode {
                     json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
@@ -345,13 +336,13 @@ struct Runner {
                     continue
                 }
                 out.flush()
-                flows.finishAll()
+                analyzer.flows.finishAll()
                 flowSpool.writeOut(&out)
                 return end
             }
         }
         out.flush()
-        flows.finishAll()
+        analyzer.flows.finishAll()
         flowSpool.writeOut(&out)
         return .stopped
     }
