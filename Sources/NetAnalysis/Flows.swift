@@ -1,5 +1,13 @@
 import NetWire
 
+/// `to − from` in nanoseconds without trapping: capture timestamps are whatever the file says
+/// (pcapng allows 64-bit seconds), so the difference saturates instead of overflowing.
+@inline(__always)
+func elapsed(from: Int, to: Int) -> Int {
+    let (d, overflow) = to.subtractingReportingOverflow(from)
+    return overflow ? (to > from ? Int.max : Int.min) : d
+}
+
 /// One side of a conversation: address and port.
 public struct FlowEndpoint: Hashable, Sendable {
     public var hi: UInt64
@@ -89,6 +97,9 @@ public struct FlowSummary: Sendable {
     public var end: String
     public var states: (client: TCPState, server: TCPState)
     public var retransmissions: Int
+
+    /// Last minus first packet time, never negative, saturating on absurd timestamps.
+    public var durationNanoseconds: Int { max(elapsed(from: startNanoseconds, to: lastNanoseconds), 0) }
 }
 
 /// Tracks conversations (TCP and UDP) and TCP connection life cycles: handshake and teardown steps,
@@ -315,7 +326,7 @@ public struct FlowTracker {
             if diff == -1 && len <= 1 && !f.contains(.fin) {
                 notes.append(Note(kind: .keepAlive, text: "keep-alive"))
             } else if diff < 0 && consumes > 0 {
-                let sinceAdvance = now - (d == 0 ? c.lastAdvance.0 : c.lastAdvance.1)
+                let sinceAdvance = elapsed(from: d == 0 ? c.lastAdvance.0 : c.lastAdvance.1, to: now)
                 if sinceAdvance < 3_000_000 && c.rtt.map({ sinceAdvance < $0 }) ?? true && len > 0 {
                     notes.append(Note(kind: .outOfOrder, text: "out-of-order"))
                 } else {
@@ -446,7 +457,7 @@ public struct FlowTracker {
             c.serverState = .established
             c.clientState = .established
             var rtt: Int?
-            if let syn = c.synTime { rtt = now - syn; c.rtt = rtt }
+            if let syn = c.synTime { rtt = elapsed(from: syn, to: now); c.rtt = rtt }
             let rttText = rtt.map { " (RTT " + Self.duration($0) + ")" } ?? ""
             notes.append(Note(kind: .handshake, text: "handshake 3/3" + rttText, states: (c.clientState, c.serverState), rttNanoseconds: rtt))
             if t.payloadLength == 0 && !f.contains(.fin) { return }
@@ -587,7 +598,7 @@ public struct FlowTracker {
         let target = maxFlows * 3 / 4
         var victims: [(last: Int, slot: Int)] = []
         for s in conns.indices where conns[s].alive {
-            if conns[s].closed || now - conns[s].last > idleTimeoutNanoseconds {
+            if conns[s].closed || elapsed(from: conns[s].last, to: now) > idleTimeoutNanoseconds {
                 finish(slot: s, evicted: true)
             } else {
                 victims.append((conns[s].last, s))

@@ -10,7 +10,8 @@ public enum FlowFormatter {
     }
 
     static func seconds(_ ns: Int, _ o: inout OutputBuffer) {
-        o.epoch(seconds: ns >= 0 ? ns / 1_000_000_000 : -((-ns - 1) / 1_000_000_000) - 1,
+        // Floor division that cannot trap, Int.min included.
+        o.epoch(seconds: ns >= 0 ? ns / 1_000_000_000 : -(-(ns + 1) / 1_000_000_000) - 1,
                 nanoseconds: ((ns % 1_000_000_000) + 1_000_000_000) % 1_000_000_000, digits: 6)
     }
 
@@ -20,7 +21,7 @@ public enum FlowFormatter {
         o.ascii(",\"client\":\""); endpoint(f.client, &o)
         o.ascii("\",\"server\":\""); endpoint(f.server, &o)
         o.ascii("\",\"start\":"); seconds(f.startNanoseconds, &o)
-        o.ascii(",\"duration\":"); seconds(max(f.lastNanoseconds - f.startNanoseconds, 0), &o)
+        o.ascii(",\"duration\":"); seconds(f.durationNanoseconds, &o)
         o.ascii(",\"packets\":{\"c2s\":"); o.decimal(f.packets.c2s); o.ascii(",\"s2c\":"); o.decimal(f.packets.s2c)
         o.ascii("},\"bytes\":{\"c2s\":"); o.decimal(f.bytes.c2s); o.ascii(",\"s2c\":"); o.decimal(f.bytes.s2c); o.byte(125)
         if f.isTCP {
@@ -42,7 +43,7 @@ public enum FlowFormatter {
         o.ascii("flow "); o.decimal(f.id)
         o.ascii(f.isTCP ? " tcp " : " udp ")
         endpoint(f.client, &o); o.ascii(" > "); endpoint(f.server, &o)
-        o.byte(32); seconds(max(f.lastNanoseconds - f.startNanoseconds, 0), &o); o.ascii(" s")
+        o.byte(32); seconds(f.durationNanoseconds, &o); o.ascii(" s")
         o.byte(32); o.decimal(f.packets.c2s); o.byte(47); o.decimal(f.packets.s2c); o.ascii(" pkts ")
         o.decimal(f.bytes.c2s); o.byte(47); o.decimal(f.bytes.s2c); o.ascii(" B")
         if f.isTCP {

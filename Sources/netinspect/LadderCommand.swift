@@ -115,7 +115,8 @@ struct LadderCommand: ParsableCommand {
                 if f.contains(.ack) { ack = t.acknowledgment &- (ackBase ?? 0) }
             }
             let texts = notes.map(\.text).filter { !$0.isEmpty }
-            return LadderEvent(nanoseconds: ns - start, fromClient: fromClient, flags: LadderEvent.flagString(f),
+            let (offset, overflow) = ns.subtractingReportingOverflow(start)
+            return LadderEvent(nanoseconds: overflow ? 0 : offset, fromClient: fromClient, flags: LadderEvent.flagString(f),
                                seq: seq, ack: ack, length: t.payloadLength,
                                note: texts.isEmpty ? nil : texts.joined(separator: "; "),
                                states: notes.last(where: { $0.states != nil })?.states)
