@@ -329,6 +329,25 @@ struct HostilePacketTests {
         _ = try Hostile.decodeAll("garbage-dlt\(dlt)-q.pcap", bytes, packets: 25, textArgs: ["-q", "--nano"])
     }
 
+    /// One TCP conversation whose timestamps jump from 2^31 - 1 s to -2^31 s (as libpcap reads a
+    /// 32-bit field) and back to 0: the analysis's time differences (RTT, idle, durations, the
+    /// ladder's offsets) must saturate, not trap.
+    @Test func absurdTimestampsInOneConnection() throws {
+        let syn = Hostile.ethernet(Hostile.ipv4(proto: 6, Hostile.tcp(seq: 1, flags: 0x02)))
+        let synAck = Hostile.ethernet(Hostile.ipv4(proto: 6, Hostile.tcp(seq: 9, ack: 2, flags: 0x12, sport: 9, dport: 40000)))
+        let ack = Hostile.ethernet(Hostile.ipv4(proto: 6, Hostile.tcp(seq: 2, ack: 10, flags: 0x10)))
+        let bytes = Hostile.pcapHeader() + Hostile.record(syn, seconds: 0x7FFF_FFFF, micros: 999_999)
+            + Hostile.record(synAck, seconds: 0x8000_0000) + Hostile.record(ack, seconds: 0)
+        try Hostile.withFile("absurd-times.pcap", bytes) { path in
+            for args in [["-n"], ["-n", "--flows"], ["--json", "--flows"], ["-v", "-n", "--flows", "-q"]] {
+                let r = try Hostile.run(args + ["-r", path])
+                #expect(r.status == 0 && !r.signaled, "\(args)")
+            }
+            let ladder = try CLI.run(["ladder", "-n", "--width", "80", "-r", path])
+            #expect(ladder.status == 0 && !ladder.signaled)
+        }
+    }
+
     @Test func sequenceNumbersWrapAround() throws {
         let bytes = Hostile.pcap([
             Hostile.ethernet(Hostile.ipv4(proto: 6, Hostile.tcp(seq: 0xFFFF_FFF0, ack: 1, Array(repeating: 0x41, count: 32)))),
