@@ -72,6 +72,8 @@ public final class StreamAnalyzer {
     public var recordResolutions = false
     /// Receives the stream of one flow (`follow`).
     public var followFlow: Int?
+    /// Follow the first TCP conversation seen (sets `followFlow`).
+    public var followFirst = false
     public var follow: ((StreamEvent) -> Void)?
 
     var conns: [Int: StreamConn] = [:]
@@ -100,6 +102,7 @@ public final class StreamAnalyzer {
     public func segment(flowID: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
                         frame: Int, notes: inout [Note]) {
         if !resolvedNow.isEmpty { resolvedNow.removeAll(keepingCapacity: true) }
+        if followFirst && followFlow == nil { followFlow = flowID }
         let conn: StreamConn
         if let c = conns[flowID] {
             conn = c
@@ -297,7 +300,16 @@ public final class StreamAnalyzer {
             spans = autoFrame(d, bytes, frame: frame, &ctx)
         }
         if let n = recvSize {
-            d.recvView.add(bytes, n: n, message: d.chosen?.message ?? 0, spans: spans, into: &ctx.extra)
+            var calls: [Note] = []
+            d.recvView.add(bytes, n: n, message: d.chosen?.message ?? 0, spans: spans, into: &calls)
+            if calls.count > 2 {
+                // A long stretch inside one message: the first call, then how many more.
+                let first = d.recvView.calls - calls.count + 1
+                ctx.extra.append(calls[0])
+                ctx.extra.append(Note(kind: .recv, text: "recv(\(n)) #\(first + 1)–#\(d.recvView.calls) → \(calls.count - 1) more results of \(n) B"))
+            } else {
+                ctx.extra.append(contentsOf: calls)
+            }
         }
         if ctx.following {
             follow?(.data(frame: frame, clientToServer: d.clientToServer, offset: offset, bytes: bytes, spans: spans))

@@ -20,6 +20,8 @@ struct NetInspect: ParsableCommand {
           sudo netinspect -i lo tcp port 9000
           sudo netinspect -i any -w out.pcap -c 100
           netinspect -n -r capture.pcap --json 'udp port 53'
+          netinspect -r captures/demo-sticky.pcap --flows   (messages, sticky and split segments)
+          netinspect follow -r captures/demo-framed.pcap --flow 1
           netinspect demo echo --inspect       (see 'netinspect demo --help')
         """
     )
@@ -33,6 +35,8 @@ struct NetInspect: ParsableCommand {
             DemoCommand.main(Array(args.dropFirst()))
         } else if args.first == "ladder" {
             LadderCommand.main(Array(args.dropFirst()))
+        } else if args.first == "follow" {
+            FollowCommand.main(Array(args.dropFirst()))
         } else {
             NetInspect.main(args)
         }
