@@ -147,6 +147,9 @@ public struct Framer: Sendable {
     public let spec: FramingSpec
     /// Largest message accepted; a larger declared length loses the framing instead of waiting.
     public var maxMessage: Int
+    /// A length prefix announcing an empty body loses the framing (`auto`: a 4-byte prefix read
+    /// as two 2-byte ones gives `00 00` lengths).
+    public var rejectEmpty = false
     /// Largest lpjson header and longest line / delimited message.
     public static let maxHeader = 64 * 1024
 
@@ -315,6 +318,10 @@ public struct Framer: Sendable {
                 lose("length \(v) is shorter than the prefix adjustment")
                 return
             }
+            if rejectEmpty && body == 0 {
+                lose("empty message")
+                return
+            }
             remaining = body
             messageLength = w + body
             phase = .body
@@ -380,6 +387,9 @@ public struct Framer: Sendable {
         }
         completed(done)
     }
+
+    /// The current message's lpjson header, once read.
+    public var currentHeader: String? { info.jsonHeader }
 
     /// Whether the current message's header is complete (its length is known).
     public var lengthKnown: Bool { messageLength != nil }

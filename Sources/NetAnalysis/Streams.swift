@@ -259,7 +259,13 @@ public final class StreamAnalyzer {
         d.delivered += count
         d.gaps += 1
         if ctx.following { follow?(.gap(frame: ctx.frame, clientToServer: d.clientToServer, offset: offset, count: count)) }
-        ctx.extra.append(Note(kind: .streamGap, text: "stream gap: \(count) bytes \(reason), skipped"))
+        // Payload cut by the snapshot length: said once per direction, not on every segment.
+        let snap = reason.hasSuffix("(snapshot length)")
+        if !snap || !d.snapNoted {
+            ctx.extra.append(Note(kind: .streamGap, text: snap ? "stream gap: \(count) bytes \(reason), skipped (and in later segments)"
+                                                               : "stream gap: \(count) bytes \(reason), skipped"))
+        }
+        if snap { d.snapNoted = true }
         for c in d.candidates where !c.framer.isLost {
             if !c.framer.skip(count) {
                 if c === d.chosen { framingLost(c, &ctx) } else { resolvePending(c) }
@@ -362,7 +368,7 @@ public final class StreamAnalyzer {
             }
             spans.append(MessageSpan(message: d.message + 1, from: continuing ? before : 0, to: now,
                                      length: d.framer.messageLength, part: d.parts, parts: nil, completes: false,
-                                     pendingID: d.pendingID))
+                                     jsonHeader: d.parts == 1 ? d.framer.currentHeader : nil, pendingID: d.pendingID))
         }
         var whole = 0
         for s in spans where s.isWhole { whole += 1 }
@@ -381,27 +387,23 @@ public final class StreamAnalyzer {
             if c.framer.isLost { resolvePending(c) }
         }
         let previous = d.chosen
-        var pick: Int?
-        for (i, c) in d.candidates.enumerated() where !c.framer.isLost && c.message > 0 {
-            if c === previous { pick = i; break }
-            if pick == nil { pick = i }
-            if previous == nil || previous?.framer.isLost == true { break }
-        }
-        // Keep the current choice while it holds.
-        if let p = previous, !p.framer.isLost, let i = d.candidates.firstIndex(where: { $0 === p }) { pick = i }
+        // The most specific candidate still consistent that has found a message.
+        let pick = d.candidates.firstIndex { !$0.framer.isLost && $0.message > 0 }
         guard let i = pick else {
             if let p = previous, p.framer.isLost, !p.lostNoted {
                 p.lostNoted = true
                 ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(p.framer.spec.name) stopped fitting (\(p.framer.lostReason ?? "")); no other framing fits"))
             }
-            d.chosen = previous?.framer.isLost == true ? nil : previous
+            d.chosen = nil
             return []
         }
         let c = d.candidates[i]
         if c !== previous {
-            if let p = previous {
+            if let p = previous, p.framer.isLost {
                 p.lostNoted = true
                 ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(p.framer.spec.name) stopped fitting (\(p.framer.lostReason ?? "")); now \(c.framer.spec.name)"))
+            } else if let p = previous {
+                ctx.extra.append(Note(kind: .message, text: "framing auto: \(c.framer.spec.name) fits too, preferred to \(p.framer.spec.name)"))
             } else {
                 ctx.extra.append(Note(kind: .message, text: "framing auto: \(c.framer.spec.name) fits so far"))
             }
@@ -435,6 +437,9 @@ public final class StreamAnalyzer {
             ctx.extra.append(Note(kind: .split, text: "msg #\(c.message + 1) incomplete at the \(why): \(bytes)\(of) bytes arrived"))
         }
         for c in d.candidates { resolvePending(c) }
+        if why != nil, let n = recvSize, d.recvView.filled > 0 {
+            d.recvView.emit(n: n, lastMessage: d.chosen?.message ?? 0, into: &ctx.extra)
+        }
         d.ended = true
         heldTotal -= d.heldBytes
         d.heldBytes = 0
@@ -548,6 +553,7 @@ final class DirectionStream {
     var chosen: FramedStream?
     var ended = false
     var gaps = 0
+    var snapNoted = false
     var recvView = RecvView()
 
     /// `auto` tries these, most specific first.
@@ -561,7 +567,11 @@ final class DirectionStream {
     init(_ spec: FramingSpec, clientToServer: Bool) {
         self.clientToServer = clientToServer
         if spec == .auto {
-            candidates = Self.autoCandidates.map { FramedStream(Framer($0)) }
+            candidates = Self.autoCandidates.map {
+                var f = Framer($0)
+                f.rejectEmpty = true
+                return FramedStream(f)
+            }
             chosen = nil
         } else {
             let c = FramedStream(Framer(spec))
@@ -700,6 +710,7 @@ public enum MessageNotes {
         if spans.count == 1 {
             if first.isWhole { return "msg #\(first.message) (\(first.to) B)" + extras(first) }
             var t = "split: msg #\(first.message) " + range(first)
+            if !first.completes { t += extras(first) }
             if first.completes && first.part > 1 {
                 t += ", msg #\(first.message) complete in segments " + first.frames.map(String.init).joined(separator: ",")
                 if first.frames.count >= DirectionStream.maxFramesListed { t += ",…" }
