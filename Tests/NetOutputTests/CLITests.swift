@@ -137,6 +137,16 @@ enum CLI {
         var frames: [Int] = []
         for line in r.stdout.split(separator: "\n") {
             let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            if obj["type"] as? String == "flow" {
+                // --flows rows (after the packets): the contract's per-conversation keys.
+                for key in ["id", "proto", "client", "server", "start", "duration", "packets", "bytes", "end"] {
+                    #expect(obj[key] != nil, "\(file): flow row lacks \(key)")
+                }
+                if obj["framing"] != nil {
+                    for key in ["messages", "sticky_segments", "split_messages"] { #expect(obj[key] != nil, "\(file): \(key)") }
+                }
+                continue
+            }
             for key in ["frame", "ts", "caplen", "len", "link"] {
                 #expect(obj[key] != nil, "\(file): missing \(key)")
             }
