@@ -130,6 +130,10 @@ public final class DemoCapture: @unchecked Sendable {
         do {
             var o = LiveOptions()
             o.immediate = true
+            // Immediate mode gives libpcap a ring of buffer / snaplen frames: the default 2 MB holds
+            // only 8 full-size frames, which a burst on lo (sticky's 20 send()s and their ACKs, the
+            // backlog demo's SYNs) overflows before a debug build has written them out.
+            o.bufferKiB = 32 * 1024
             let src = try CaptureSource.open(interface: "lo", options: o)
             try src.setFilter(ports.map { "port \($0)" }.joined(separator: " or "))
             source = src
