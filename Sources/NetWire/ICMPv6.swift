@@ -128,17 +128,17 @@ enum ICMPv6Decoder {
                 m.mldSourceCount = try r.readUInt16()
             }
         case ICMPv6Message.routerSolicitation:
-            try options(&r, &m)
+            try options(&r, &m, end: start + u.declaredLength)
         case ICMPv6Message.routerAdvertisement:
             try r.skip(8)  // reachable time, retransmission timer
-            try options(&r, &m)
+            try options(&r, &m, end: start + u.declaredLength)
         case ICMPv6Message.neighborSolicitation, ICMPv6Message.neighborAdvertisement:
             m.target = try r.readIPv6()
-            try options(&r, &m)
+            try options(&r, &m, end: start + u.declaredLength)
         case ICMPv6Message.redirect:
             m.target = try r.readIPv6()
             m.redirectDestination = try r.readIPv6()
-            try options(&r, &m)
+            try options(&r, &m, end: start + u.declaredLength)
         default:
             break
         }
@@ -146,7 +146,8 @@ enum ICMPv6Decoder {
 
     /// Neighbour discovery options, type-length-value with the length in units of 8 bytes. Every
     /// option is at least 8 bytes, so the walk ends; a length of 0 would not move and is malformed.
-    static func options(_ r: inout ByteReader, _ m: inout ICMPv6Message) throws(DecodeError) {
+    /// `end` is where the message ends on the wire: options the capture cut off there are an error.
+    static func options(_ r: inout ByteReader, _ m: inout ICMPv6Message, end: Int) throws(DecodeError) {
         while !r.isAtEnd {
             let at = r.offset
             let kind = try r.readUInt8()
@@ -175,6 +176,7 @@ enum ICMPv6Decoder {
             try r.skip(length - 2)
             m.optionCount += 1
         }
+        if r.clampedByCapture && r.offset < end { throw r.shortError(at: r.offset, needed: end - r.offset) }
     }
 
     /// The invoking packet an error quotes: its fixed header, then its extension headers (walked with
