@@ -130,9 +130,8 @@ public final class DemoCapture: @unchecked Sendable {
         do {
             var o = LiveOptions()
             o.immediate = true
-            // Immediate mode gives libpcap a ring of buffer / snaplen frames: the default 2 MB holds
-            // only 8 full-size frames, which a burst on lo (sticky's 20 send()s and their ACKs, the
-            // backlog demo's SYNs) overflows before a debug build has written them out.
+            // Immediate mode hands over each packet in its own ring block; a roomy ring keeps a burst
+            // of small segments from being dropped while this thread writes the file.
             o.bufferKiB = 32 * 1024
             let src = try CaptureSource.open(interface: "lo", options: o)
             try src.setFilter(ports.map { "port \($0)" }.joined(separator: " or "))
@@ -174,7 +173,6 @@ public final class DemoCapture: @unchecked Sendable {
             case .packet(_, let record):
                 packets += 1
                 writer?.write(record)
-                writer?.flush()
                 if inspect {
                     decoder.decode(record.bytes, wireLength: record.wireLength, linkType: link, into: &packet)
                     let flow = analyzer.analyze(packet, frame: packets, seconds: record.seconds, nanoseconds: record.nanoseconds,

@@ -20,6 +20,8 @@ struct NetInspect: ParsableCommand {
           sudo netinspect -i lo tcp port 9000
           sudo netinspect -i any -w out.pcap -c 100
           netinspect -n -r capture.pcap --json 'udp port 53'
+          netinspect -r captures/demo-sticky.pcap --flows   (messages, sticky and split segments)
+          netinspect follow -r captures/demo-framed.pcap --flow 1
           netinspect demo echo --inspect       (see 'netinspect demo --help')
         """
     )
@@ -33,6 +35,8 @@ struct NetInspect: ParsableCommand {
             DemoCommand.main(Array(args.dropFirst()))
         } else if args.first == "ladder" {
             LadderCommand.main(Array(args.dropFirst()))
+        } else if args.first == "follow" {
+            FollowCommand.main(Array(args.dropFirst()))
         } else {
             NetInspect.main(args)
         }
@@ -43,6 +47,9 @@ struct NetInspect: ParsableCommand {
 
     @OptionGroup(title: "Output")
     var output: OutputOptions
+
+    @OptionGroup(title: "Framing (messages in TCP streams)")
+    var framing: FramingOptions
 
     @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (e.g. 'tcp port 80').", valueName: "filter"))
     var filter: [String] = []
@@ -111,7 +118,7 @@ struct NetInspect: ParsableCommand {
         if let d = capture.duration { alarm(UInt32(clamping: d)) }
 
         var run = Runner(source: source, output: output, count: capture.count, writer: writer,
-                         printing: printing, lineBuffered: lineBuffered)
+                         printing: printing, lineBuffered: lineBuffered, streams: framing.makeAnalyzer())
         let end = run.run()
         writer?.close()
         if source.isLive {
@@ -276,15 +283,18 @@ struct Runner {
     let writer: CaptureWriter?
     let printing: Bool
     let lineBuffered: Bool
+    let streams: StreamAnalyzer
     private(set) var captured = 0
 
-    init(source: CaptureSource, output: OutputOptions, count: Int?, writer: CaptureWriter?, printing: Bool, lineBuffered: Bool) {
+    init(source: CaptureSource, output: OutputOptions, count: Int?, writer: CaptureWriter?, printing: Bool, lineBuffered: Bool,
+         streams: StreamAnalyzer) {
         self.source = source
         self.output = output
         self.count = count
         self.writer = writer
         self.printing = printing
         self.lineBuffered = lineBuffered
+        self.streams = streams
     }
 
     mutating func run() -> ReadEnd {
@@ -298,8 +308,14 @@ struct Runner {
         // Flow rows leave the table while packets still stream by (evicted flows): they are spooled
         // to a temporary file and written after the packet lines, so memory stays bounded.
         let flowSpool = FlowSpool(enabled: output.flows, json: output.json)
-        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: output.maxFlows, finished: { flowSpool.add($0) }))
+        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: output.maxFlows, finished: { flowSpool.add($0) }),
+                                      streams: streams)
         let showPackets = !(output.flows && output.quiet)
+        // Reading a file, lines whose split-message notes wait for later segments ("part 1/3") are
+        // held until those messages complete (bounded); live, lines go out at once.
+        let holding = showPackets && !source.isLive
+        streams.recordResolutions = holding
+        var hold = LineHold()
         var text = TextFormatter(options: output.textOptions)
         let json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
         let limit = count ?? Int.max
@@ -319,6 +335,13 @@ struct Runner {
                 let flow = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                             bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
                 guard showPackets else { continue }
+                if holding && hold.take(frame: frame, record: record, notes: notes, flow: flow, resolvedNow: streams.resolvedNow) {
+                    if hold.ready {
+                        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out)
+                        if out.failed { return .stopped }
+                    }
+                    continue
+                }
                 if jsonMode {
                     json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                 packet: packet, notes: notes, flow: flow, link: linkName, into: &out)
@@ -335,16 +358,88 @@ struct Runner {
                     source.beginDrain()
                     continue
                 }
-                out.flush()
                 analyzer.flows.finishAll()
+                release(&hold, decoder, linkType, linkName, &packet, &text, json, &out)
+                out.flush()
                 flowSpool.writeOut(&out)
                 return end
             }
         }
-        out.flush()
         analyzer.flows.finishAll()
+        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out)
+        out.flush()
         flowSpool.writeOut(&out)
         return .stopped
+    }
+
+    /// Writes the held lines, their message notes completed with what is known now.
+    func release(_ hold: inout LineHold, _ decoder: PacketDecoder, _ linkType: LinkType, _ linkName: String,
+                 _ packet: inout Packet, _ text: inout TextFormatter, _ json: JSONFormatter, _ out: inout OutputBuffer) {
+        guard !hold.queue.isEmpty else { return }
+        let resolutions = streams.resolutions
+        for var h in hold.queue {
+            for i in h.notes.indices where h.notes[i].framed?.isPending == true {
+                MessageNotes.resolve(&h.notes[i], resolutions)
+            }
+            h.bytes.withUnsafeBytes { raw in
+                decoder.decode(raw, wireLength: h.wireLength, linkType: linkType, into: &packet)
+            }
+            if output.json {
+                json.format(frame: h.frame, seconds: h.seconds, nanoseconds: h.nanoseconds,
+                            packet: packet, notes: h.notes, flow: h.flow, link: linkName, into: &out)
+            } else {
+                text.format(seconds: h.seconds, nanoseconds: h.nanoseconds, packet: packet,
+                            notes: h.notes, flow: h.flow, linkName: source.linkTypeName, into: &out)
+            }
+            out.flushIfNeeded()
+            if out.failed { break }
+        }
+        hold.clear()
+        streams.clearResolutions()
+    }
+}
+
+/// Packets whose lines wait until the split messages they carry are complete, so the first part can
+/// say "part 1/3"; bounded (past the bound, lines go out with what is known).
+struct LineHold {
+    struct Held {
+        var frame: Int
+        var seconds: Int
+        var nanoseconds: Int
+        var wireLength: Int
+        var bytes: [UInt8]
+        var notes: [Note]
+        var flow: FlowObservation?
+    }
+
+    static let maxPackets = 4096
+    static let maxBytes = 16 << 20
+    var queue: [Held] = []
+    var bytes = 0
+    var waiting: Set<Int> = []
+
+    /// Holds this packet if lines are being held or it starts a split message; false: print it now.
+    mutating func take(frame: Int, record: PacketRecord, notes: [Note], flow: FlowObservation?, resolvedNow: [Int]) -> Bool {
+        if !queue.isEmpty && !resolvedNow.isEmpty { waiting.subtract(resolvedNow) }
+        var pending = false
+        for n in notes {
+            guard let f = n.framed, f.isPending else { continue }
+            for s in f.spans { if let id = s.pendingID { waiting.insert(id); pending = true } }
+        }
+        guard pending || !queue.isEmpty else { return false }
+        queue.append(Held(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds, wireLength: record.wireLength,
+                          bytes: Array(record.bytes), notes: notes, flow: flow))
+        bytes += record.bytes.count
+        return true
+    }
+
+    /// Everything held can be written: nothing waits, or the bound is reached.
+    var ready: Bool { waiting.isEmpty || queue.count >= Self.maxPackets || bytes >= Self.maxBytes }
+
+    mutating func clear() {
+        queue.removeAll(keepingCapacity: queue.count <= 64)
+        bytes = 0
+        waiting.removeAll(keepingCapacity: true)
     }
 }
 
