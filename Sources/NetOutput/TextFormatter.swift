@@ -342,10 +342,12 @@ public struct TextFormatter {
                 case .sackPermitted: out.ascii("sackOK")
                 case .sack(let b):
                     out.ascii("sack "); out.decimal(b.count); out.byte(32)
+                    // SACK blocks are in the acknowledged sequence space: relative like the ack (tcpdump).
+                    let base = relative?.ackBase ?? 0
                     var i = 0
                     while i < b.count {
                         let blk = b.block(i)
-                        out.byte(123); out.decimal(blk.left); out.byte(58); out.decimal(blk.right); out.byte(125)
+                        out.byte(123); out.decimal(blk.left &- base); out.byte(58); out.decimal(blk.right &- base); out.byte(125)
                         i += 1
                     }
                 case .timestamps(let v, let e):

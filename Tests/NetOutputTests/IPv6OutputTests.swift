@@ -25,16 +25,30 @@ enum IPv6Output {
         var s = replace(line, #"^IP6? \S+ > \S+: "#, direction + " ")
         s = replace(s, #", win \d+"#, "")
         s = replace(s, #", options \[[^\]]*\]"#, "")
+        if s.contains("Flags [S") {  // the initial sequence numbers themselves
+            s = replace(s, #", seq \d+"#, ", seq #")
+            s = replace(s, #", ack \d+"#, ", ack #")
+        }
         s = replace(s, #"acks SYN \d+"#, "acks SYN #")
         s = replace(s, #"RTT [^)]*\)"#, "RTT #)")
         s = replace(s, #"^(c2s|s2c|-) \d+([-+*|%$ ])"#, "$1 #$2")  // DNS id
+        s = replace(s, #"DNS \d+"#, "DNS #")                          // … over TCP, in the message note
+        s = replace(s, #"(recv\(\d+\) #\d+ → \d+ B) "[^"]*""#, "$1 \"…\"")  // previews hold the DNS id too
         return s
+    }
+
+    /// The extra arguments the golden files of a capture are made with (captures/NAME.args).
+    static func args(_ file: String) -> [String] {
+        let url = CLI.captures.appendingPathComponent(CLI.stem(file) + ".args")
+        guard let s = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        return s.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
     }
 
     /// Every packet's shape, from the text lines and the JSON flow directions.
     static func shapes(_ file: String) throws -> [String] {
-        let text = try CLI.run(["-n", "-t", "-r", "captures/\(file)"])
-        let objs = json(try CLI.run(["-r", "captures/\(file)", "--json"]).stdout)
+        let extra = args(file).filter { $0 != "--flows" }
+        let text = try CLI.run(["-n", "-t", "-r", "captures/\(file)"] + extra)
+        let objs = json(try CLI.run(["-r", "captures/\(file)", "--json"] + extra).stdout)
         let ls = lines(text.stdout)
         #expect(ls.count == objs.count, "\(file)")
         return zip(ls, objs).map { line, obj in
@@ -45,7 +59,7 @@ enum IPv6Output {
     /// `--flows --json` rows without what varies from run to run (start, durations, the RTT) and with
     /// the client's ephemeral port masked; the endpoints are checked for their form separately.
     static func flowRows(_ file: String) throws -> [[String: String]] {
-        json(try CLI.run(["-r", "captures/\(file)", "--flows", "-q", "--json"]).stdout).map { row in
+        json(try CLI.run(["-r", "captures/\(file)", "--flows", "-q", "--json"] + args(file).filter { $0 != "--flows" }).stdout).map { row in
             var out: [String: String] = [:]
             for (k, v) in row where !["start", "duration", "handshake_rtt", "client", "server"].contains(k) {
                 // Nested objects written with sorted keys, so equal rows compare equal.
@@ -59,7 +73,7 @@ enum IPv6Output {
 
     /// The text flow rows with endpoints, duration and RTT masked.
     static func textFlowRows(_ file: String) throws -> [String] {
-        lines(try CLI.run(["-n", "-r", "captures/\(file)", "--flows", "-q"]).stdout).map {
+        lines(try CLI.run(["-n", "-r", "captures/\(file)", "--flows", "-q"] + args(file).filter { $0 != "--flows" }).stdout).map {
             var s = replace($0, #"(\[::1\]|127\.0\.0\.1):\d+ > (\[::1\]|127\.0\.0\.1):"#, "C > S:")
             s = replace(s, #" [0-9.]+ s "#, " # s ")
             return replace(s, #" rtt [0-9.]+ (µs|ms|s)"#, " rtt #")
