@@ -126,6 +126,20 @@ enum IPv6Output {
         #expect(packets.allSatisfy { $0.range(of: #"^IP6 ::1\.\d+ > ::1\.\d+: "#, options: .regularExpression) != nil })
     }
 
+    /// `follow` reassembles the same messages over IPv6 (endpoints and times masked).
+    @Test func followMatchesTheIPv4Twin() throws {
+        func stream(_ file: String) throws -> [String] {
+            IPv6Output.lines(try CLI.run(["follow", "-r", "captures/\(file)"]).stdout).map {
+                IPv6Output.replace($0, #"(\[::1\]|127\.0\.0\.1):\d+"#, "EP")
+            }
+        }
+        let a = try stream("demo-sticky.pcap")
+        let b = try stream("demo-sticky-v6.pcap")
+        #expect(a.count > 20)
+        #expect(a == b)
+        #expect(b.first?.hasPrefix("follow flow 1: client EP, server EP, framing line") == true)
+    }
+
     @Test func ladderShowsBracketedEndpoints() throws {
         let r = try CLI.run(["ladder", "-r", "captures/demo-echo-v6.pcap", "-n", "--width", "100"])
         #expect(r.status == 0)
@@ -156,7 +170,7 @@ struct IPv6TcpdumpTests {
     }
 
     @Test(arguments: ["icmpv6.pcap", "ipv6-extensions.pcap", "ipv6-dlt-ipv6.pcap", "ipv6-raw.pcap", "ipv6-loop.pcap",
-                      "ipv6-tcp.pcap", "ipv6-udp-dns.pcap", "demo-echo-v6.pcap", "demo-sticky-v6.pcap"])
+                      "ipv6-tcp.pcap", "ipv6-udp-dns.pcap", "icmp6-ping.pcap", "demo-echo-v6.pcap", "demo-sticky-v6.pcap"])
     func linesAgreeWithTcpdump(_ file: String) throws {
         let ours = IPv6Output.lines(try CLI.run(["-n", "-t", "-r", "captures/\(file)"]).stdout)
         let objs = IPv6Output.json(try CLI.run(["-r", "captures/\(file)", "--json"]).stdout)
