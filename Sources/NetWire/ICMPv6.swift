@@ -204,23 +204,23 @@ enum ICMPv6Decoder {
             guard walked < IPv6Decoder.maxExtensionHeaders else {
                 throw DecodeError.malformed(.icmpv6, at: q.offset, field: "quoted extension header chain length", value: walked + 1)
             }
-            if q.isAtEnd && !q.clampedByCapture { return }
+            // The quote may end anywhere inside the chain (not an error); the capture may not.
+            if q.remaining < 2 && !q.clampedByCapture { return }
             let at = q.offset
             let nh = IPProtocol(rawValue: try q.readUInt8())
             let lenByte = Int(try q.readUInt8())
             let length: Int
             switch proto {
-            case .fragment:
-                let offsetFlags = try q.uint16(at: at + 2, lowerBound: at)
-                // Only the first fragment holds the transport header.
-                if offsetFlags >> 3 != 0 { quoted.proto = proto; m.quoted = quoted; return }
-                length = 8
-            case .ah:
-                length = (lenByte + 2) * 4
-            default:
-                length = (lenByte + 1) * 8
+            case .fragment: length = 8
+            case .ah: length = (lenByte + 2) * 4
+            default: length = (lenByte + 1) * 8
             }
-            if length - 2 > q.remaining && !q.clampedByCapture { return }  // the quote ends inside it
+            if length - 2 > q.remaining && !q.clampedByCapture { return }
+            if proto == .fragment {
+                // Only the first fragment holds the transport header.
+                let offsetFlags = try q.uint16(at: at + 2, lowerBound: at)
+                if offsetFlags >> 3 != 0 { quoted.proto = proto; m.quoted = quoted; return }
+            }
             try q.skip(length - 2)
             proto = nh
             quoted.proto = proto

@@ -144,10 +144,13 @@ struct IPv6DemoCaptureTests {
     @Test func sticky() throws {
         var o = StickyDemo.Options()
         o.common = Self.common()
+        o.count = 20
+        o.patterns = false
         o.readDelay = 1
         let r = try StickyDemo.run(o)
         #expect(r.received.flatMap { $0 } == r.sent.flatMap { $0 })
         #expect(r.received.count < r.sent.count)
+        #expect(String(decoding: r.received.first ?? [], as: UTF8.self).hasPrefix("hello\nworld\n"))
         #expect(r.transcript.contains { $0.hasPrefix("server: accept() → connection from [::1]:") })
     }
 

@@ -229,6 +229,15 @@ struct ICMPv6Tests {
         #expect(p.icmpv6?.quoted?.destinationPort == nil)
     }
 
+    @Test(arguments: [41, 43, 46])
+    func quoteEndingInsideAnExtensionHeaderIsNotAnError(_ n: Int) {
+        let frag: [UInt8] = [17, 0] + be16(0) + be32(9)
+        let p = decode(Self.errorFrame(type: 1, code: 4, quoted: Self.quotedUDP(n, next: 44, ext: frag)))
+        #expect(p.errors.isEmpty)
+        #expect(p.icmpv6?.quoted?.proto == .fragment)
+        #expect(p.icmpv6?.quoted?.destinationPort == nil)
+    }
+
     @Test func quoteCutByTheCaptureIsTruncated() {
         let f = Self.errorFrame(type: 1, code: 4, quoted: Self.quotedUDP())
         let p = decode(Array(f.prefix(62 + 42)), wireLength: f.count)
