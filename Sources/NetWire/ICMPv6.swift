@@ -108,9 +108,11 @@ enum ICMPv6Decoder {
         let rest = try r.readUInt32()
         var m = ICMPv6Message(type: type, code: code, checksum: checksum, checksumStatus: .unverified,
                               restOfHeader: rest, target: nil, dataLength: max(u.declaredLength - 8, 0))
+        // Strictly ok or bad: the kernel computes ICMPv6 checksums itself (no transmit offload leaves a
+        // partial sum here, unlike TCP and UDP), so a field equal to the pseudo-header sum is wrong.
         if verifyChecksums && u.complete && !u.fragmented {
-            m.checksumStatus = InternetChecksum.transportVerdict(
-                segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
+            let sum = InternetChecksum.fold(InternetChecksum.sum(r.raw(from: start, to: start + u.declaredLength), initial: u.pseudoHeader))
+            m.checksumStatus = sum == 0xFFFF ? .ok : .bad
         }
         p.payloadStart = r.offset
         p.payloadEnd = r.upper

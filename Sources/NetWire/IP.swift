@@ -234,6 +234,9 @@ enum IPv6Decoder {
                 try body.seek(to: at + e.length, lowerBound: at)
             default:  // hop-by-hop and destination options
                 e.length = (Int(lenByte) + 1) * 8
+                try body.require(e.length - 2)
+                // An option running past its header is reported; the datagram behind is still decoded.
+                if let problem = optionProblem(body.sub(declared: e.length - 2, layer: .ipv6)) { p.errors.append(problem) }
                 try body.skip(e.length - 2)
             }
             consumed += e.length
@@ -255,6 +258,22 @@ enum IPv6Decoder {
                           complete: rest.remaining == declared,
                           pseudoHeader: InternetChecksum.pseudoHeaderIPv6(source: src, destination: finalDestination, proto: proto.rawValue, length: declared),
                           fragmented: fragmented, firstFragment: ip.fragmentOffset == 0, isIPv6: true, finalDestination: finalDestination)
+    }
+
+    /// The options of a hop-by-hop or destination-options header (`o` covers them): Pad1 is one byte,
+    /// every other option type-length-value. Returns the error for an option that runs past the header.
+    static func optionProblem(_ o: ByteReader) -> DecodeError? {
+        var o = o
+        while !o.isAtEnd {
+            let at = o.offset
+            guard let type = try? o.readUInt8() else { return nil }
+            if type == 0 { continue }  // Pad1
+            guard let len = try? o.readUInt8(), Int(len) <= o.remaining else {
+                return DecodeError.malformed(.ipv6, at: at + 1, field: "option length", value: Int((try? o.byte(at: at + 1, lowerBound: at)) ?? 0))
+            }
+            try? o.skip(Int(len))
+        }
+        return nil
     }
 
     /// RFC 6554 (RPL source routing, type 3): the last address of the vector, `16 − CmprE` bytes

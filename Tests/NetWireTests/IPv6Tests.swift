@@ -246,6 +246,19 @@ struct IPv6Tests {
         #expect(badValue(q.errors.first) == 100)
     }
 
+    @Test func optionRunningPastItsHeaderIsReportedAndDecodingGoesOn() {
+        // A PadN claiming 255 bytes inside an 8-byte hop-by-hop header, then a good one, Pad1s, a router alert.
+        let bad: [UInt8] = [60, 0, 1, 255, 0, 0, 0, 0]
+        let good: [UInt8] = [17, 0, 0, 0, 5, 2, 0, 0]
+        let p = decode(Build.eth6(Build.ipv6(next: 0, payload: bad + good + Self.udpDgram)))
+        let e = expectOneError(p, .malformed, .ipv6, offset: 14 + 40 + 3)
+        #expect(badValueField(e) == "option length")
+        #expect(badValue(e) == 255)
+        #expect(p.ipv6Extensions.map(\.kind) == [.hopByHop, .destinationOptions])
+        #expect(p.udp?.checksumStatus == .ok)
+        #expect(decode(Build.eth6(Build.ipv6(next: 60, payload: good + Self.udpDgram))).errors.isEmpty)
+    }
+
     @Test func hopByHopOptionOverrunningItsHeaderIsMalformed() {
         // Payload length 0 makes the decoder look for a jumbo option: a PadN claiming 200 bytes.
         let hbh: [UInt8] = [17, 0, 1, 200, 0, 0, 0, 0]
