@@ -238,10 +238,17 @@ public struct OutputBuffer {
     }
 
     /// RFC 5952 text form: lower-case, leading zeros dropped, the longest run (≥ 2) of zero groups
-    /// as `::` (the first such run on a tie), and IPv4-mapped addresses as `::ffff:a.b.c.d`.
+    /// as `::` (the first such run on a tie), and IPv4-mapped addresses as `::ffff:a.b.c.d`. Like
+    /// tcpdump and tshark (BSD inet_ntop), a deprecated IPv4-compatible address (96 zero bits, then
+    /// a non-zero seventh group) is written `::a.b.c.d`; `::1` and `::2` stay as they are.
     public mutating func ipv6(_ a: IPv6Address) {
         if a.hi == 0 && (a.lo >> 32) == 0xFFFF {
             ascii("::ffff:")
+            ipv4(IPv4Address(raw: UInt32(truncatingIfNeeded: a.lo)))
+            return
+        }
+        if a.hi == 0 && (a.lo >> 32) == 0 && (a.lo >> 16) & 0xFFFF != 0 {
+            ascii("::")
             ipv4(IPv4Address(raw: UInt32(truncatingIfNeeded: a.lo)))
             return
         }
