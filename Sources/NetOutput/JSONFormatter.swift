@@ -3,6 +3,8 @@ import NetWire
 
 /// JSON Lines output, exactly as shared/contract/json-lines.md fixes the names and value forms.
 public struct JSONFormatter {
+    /// Where split-message notes leave their part counts to be filled in (nil: written as known).
+    public var pendingMarks: PendingMarks?
     public var nanosecondPrecision: Bool
 
     public init(nanosecondPrecision: Bool) {
@@ -120,7 +122,15 @@ public struct JSONFormatter {
                 if !first { o.byte(44) }
                 first = false
                 o.ascii("{\"kind\":"); o.jsonString(n.kind.rawValue)
-                o.ascii(",\"text\":"); o.jsonString(n.text)
+                o.ascii(",\"text\":")
+                if let f = n.framed, n.wordsFromFramed {
+                    o.byte(34)
+                    if !n.prefix.isEmpty { var p = n.prefix; p.withUTF8 { o.jsonEscaped($0) } }
+                    BufferSink.write(f, into: &o, json: true, marks: pendingMarks)
+                    o.byte(34)
+                } else {
+                    o.jsonString(n.text)
+                }
                 if let f = n.relatedFrame { o.ascii(",\"of\":"); o.decimal(f) }
                 if let st = n.states {
                     o.ascii(",\"states\":{\"client\":\""); o.string(st.client.rawValue)
@@ -148,9 +158,17 @@ public struct JSONFormatter {
             o.ascii("{\"msg\":"); o.decimal(s.message)
             o.ascii(",\"from\":"); o.decimal(s.from)
             o.ascii(",\"to\":"); o.decimal(s.to)
-            if let l = s.length { o.ascii(",\"len\":"); o.decimal(l) }
+            if let l = s.length {
+                o.ascii(",\"len\":"); o.decimal(l)
+            } else if let id = s.pendingID, let m = pendingMarks {
+                m.add(offset: o.count, id: id, field: .length, json: true)
+            }
             o.ascii(",\"part\":"); o.decimal(s.part)
-            if let p = s.parts { o.ascii(",\"parts\":"); o.decimal(p) }
+            if let p = s.parts {
+                o.ascii(",\"parts\":"); o.decimal(p)
+            } else if let id = s.pendingID, let m = pendingMarks {
+                m.add(offset: o.count, id: id, field: .parts, json: true)
+            }
             o.ascii(s.completes ? ",\"complete\":true" : ",\"complete\":false")
             if !s.frames.isEmpty {
                 o.ascii(",\"segments\":[")

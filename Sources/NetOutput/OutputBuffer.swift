@@ -75,6 +75,19 @@ public struct OutputBuffer {
         count = 0
     }
 
+    /// The bytes not yet written, without copying.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// Drops the first `n` bytes (they were written elsewhere); the rest moves to the front.
+    public mutating func removeFirst(_ n: Int) {
+        let n = min(max(n, 0), count)
+        guard n > 0 else { return }
+        if n < count { UnsafeMutableRawPointer(base).copyMemory(from: base + n, byteCount: count - n) }
+        count -= n
+    }
+
     /// Returns the contents as a String and empties the buffer (for tests and small outputs).
     public mutating func takeString() -> String {
         let s = String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)

@@ -45,6 +45,8 @@ public struct TextOptions: Sendable {
 /// Formats the one-line summary of a packet, tcpdump style, into an `OutputBuffer`.
 public struct TextFormatter {
     public var options: TextOptions
+    /// Where split-message notes leave their part counts to be filled in (nil: written as known).
+    public var pendingMarks: PendingMarks?
     // Local-time conversion is done once per second, not per packet.
     private var cachedSecond = Int.min
     private var cachedTime: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
@@ -143,7 +145,13 @@ public struct TextFormatter {
         network(p, &out)
         ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, &out)
         for n in notes {
-            out.ascii(" ["); out.string(n.text)
+            out.ascii(" [")
+            if let f = n.framed, n.wordsFromFramed {
+                if !n.prefix.isEmpty { out.string(n.prefix) }
+                BufferSink.write(f, into: &out, json: false, marks: pendingMarks)
+            } else {
+                out.string(n.text)
+            }
             if options.verbose, let st = n.states {
                 out.ascii(" | client "); out.string(st.client.rawValue)
                 out.ascii(", server "); out.string(st.server.rawValue)
