@@ -79,10 +79,11 @@ public final class StreamAnalyzer {
     @exclusivity(unchecked) var conns: [Int: StreamConn] = [:]
     @exclusivity(unchecked) var heldTotal = 0
     @exclusivity(unchecked) var nextPendingID = 1
-    /// Pending message id → its final part count and length (nil length: it never completed).
-    @exclusivity(unchecked) public private(set) var resolutions: [Int: (parts: Int, length: Int?)] = [:]
-    /// Pending ids resolved while handling the current packet.
-    @exclusivity(unchecked) public private(set) var resolvedNow: [Int] = []
+    /// Pending message ids from `resolutionBase` on: the final part count (0: not known yet) and
+    /// length (−1: the message never completed). Ids only grow, so this is an array, not a map.
+    @exclusivity(unchecked) var resolutionBase = 1
+    @exclusivity(unchecked) var resolvedParts: [Int] = []
+    @exclusivity(unchecked) var resolvedLength: [Int] = []
     /// Scratch space for the framer's completed messages.
     @exclusivity(unchecked) var completions: [Framer.Completed] = []
 
@@ -94,21 +95,49 @@ public final class StreamAnalyzer {
         policy.global != nil || !policy.byPort.isEmpty || policy.useDefaults || recvSize != nil || follow != nil
     }
 
-    /// Forgets resolutions (after held lines were written).
-    public func clearResolutions() {
-        resolutions.removeAll(keepingCapacity: true)
+    /// A pending message's final part count and length (nil length: it never completed), or nil
+    /// while it is still open (or was forgotten).
+    public func resolution(_ id: Int) -> (parts: Int, length: Int?)? {
+        let i = id &- resolutionBase
+        guard i >= 0, i < resolvedParts.count, resolvedParts[i] != 0 else { return nil }
+        let l = resolvedLength[i]
+        return (resolvedParts[i], l < 0 ? nil : l)
     }
 
-    /// Forgets one message's resolution (its last waiting line was written).
-    public func forget(_ id: Int) {
-        resolutions[id] = nil
+    /// Forgets the resolutions of every id below `id` (their lines were written).
+    public func forgetResolutions(below id: Int) {
+        let k = min(max(id &- resolutionBase, 0), resolvedParts.count)
+        guard k > 0 else { return }
+        resolvedParts.removeFirst(k)
+        resolvedLength.removeFirst(k)
+        resolutionBase &+= k
+    }
+
+    /// The next id a pending message will get.
+    public var nextID: Int { nextPendingID }
+
+    func newPendingID() -> Int {
+        let id = nextPendingID
+        nextPendingID &+= 1
+        if recordResolutions {
+            if resolvedParts.isEmpty { resolutionBase = id }
+            resolvedParts.append(0)
+            resolvedLength.append(-1)
+        }
+        return id
+    }
+
+    func resolve(_ id: Int, parts: Int, length: Int?) {
+        let i = id &- resolutionBase
+        guard i >= 0, i < resolvedParts.count else { return }
+        resolvedParts[i] = max(parts, 1)
+        resolvedLength[i] = length ?? -1
     }
 
     /// One TCP segment of flow `flowID`. `payload` is the captured payload; `wirePayload` its length
     /// on the wire (more when the snapshot length cut it).
     public func segment(flowID: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
                         frame: Int, notes: inout [Note]) {
-        if !resolvedNow.isEmpty { resolvedNow.removeAll(keepingCapacity: true) }
         if followFirst && followFlow == nil { followFlow = flowID }
         let conn: StreamConn
         if let c = conns[flowID] {
@@ -369,8 +398,7 @@ public final class StreamAnalyzer {
                 if frames.count < DirectionStream.maxFramesListed { frames.append(frame) }
                 d.splitMessages += 1
                 if let id = d.pendingID, recordResolutions, d.reported {
-                    resolutions[id] = (part, c.length)
-                    resolvedNow.append(id)
+                    resolve(id, parts: part, length: c.length)
                 }
             }
             spans.append(MessageSpan(message: no, from: continuing ? before : 0, to: c.length, length: c.length,
@@ -390,8 +418,7 @@ public final class StreamAnalyzer {
             d.parts += 1
             if d.frames.count < DirectionStream.maxFramesListed { d.frames.append(frame) }
             if d.pendingID == nil {
-                d.pendingID = nextPendingID
-                nextPendingID &+= 1
+                d.pendingID = newPendingID()
             }
             spans.append(MessageSpan(message: d.message + 1, from: continuing ? before : 0, to: now,
                                      length: d.framer.messageLength, part: d.parts, parts: nil, completes: false,
@@ -452,8 +479,7 @@ public final class StreamAnalyzer {
     /// The current message will never complete: its held lines say what is known.
     func resolvePending(_ d: inout FramedStream) {
         if let id = d.pendingID, recordResolutions, d.reported {
-            resolutions[id] = (d.parts, nil)
-            resolvedNow.append(id)
+            resolve(id, parts: d.parts, length: nil)
         }
         d.pendingID = nil
     }
@@ -728,11 +754,11 @@ public enum MessageNotes {
     }
 
     /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.
-    public static func resolve(_ n: inout Note, _ resolutions: [Int: (parts: Int, length: Int?)]) {
+    public static func resolve(_ n: inout Note, _ lookup: (Int) -> (parts: Int, length: Int?)?) {
         guard var d = n.framed, d.isPending else { return }
         for i in d.spans.indices {
             guard let id = d.spans[i].pendingID else { continue }
-            if let r = resolutions[id] {
+            if let r = lookup(id) {
                 d.spans[i].parts = r.length == nil ? nil : r.parts
                 if d.spans[i].length == nil { d.spans[i].length = r.length }
             }
