@@ -292,12 +292,13 @@ public struct TCPHeader: Sendable {
     /// or by a segment shorter than 20 bytes), 16–19 if the ports, numbers, data offset, flags and
     /// window were all there (read as one, as tshark does: the checksum is then there from 18, the
     /// urgent pointer at 20), else 4 (the ports only). A field whose bytes lie beyond this was not
-    /// read and is zero. Formatters show only the fields read.
+    /// read and is zero. Formatters show only the fields read. A header whose data offset is below 5
+    /// words counts at most 19: it is not a usable TCP header (tcpdump shows its ports and the error,
+    /// tshark its ports, sequence number and header length; neither interprets its flags,
+    /// acknowledgment or window).
     public var validBytes: Int = 20
-    /// The whole fixed header with a possible data offset (≥ 5 words). A header whose data offset is
-    /// impossible is not a usable TCP header: tcpdump shows its ports and the error, tshark its ports,
-    /// sequence number and header length; its flags, acknowledgment and window are not interpreted.
-    public var isComplete: Bool { validBytes >= 20 && dataOffsetValid }
+    /// The whole fixed header, with a possible data offset.
+    public var isComplete: Bool { validBytes >= 20 }
     /// The data offset is at least the 5 words of the fixed header.
     public var dataOffsetValid: Bool { dataOffset >= 5 }
     public func has(through end: Int) -> Bool { validBytes >= end }
@@ -314,13 +315,12 @@ public struct TCPHeader: Sendable {
     public var urgentPointer: UInt16
     /// Payload length as the IP header declares it (what tshark calls tcp.len).
     public var payloadLength: Int
-    /// Length of the whole segment (header and payload) as the IP header declares it, bounded by the
-    /// frame's length on the wire; nil for a fragment (its segment length is not known).
-    public var segmentLength: Int?
-    /// The segment holds the header its data offset declares, so `payloadLength` is meaningful.
-    public var segmentHoldsHeader: Bool { segmentLength.map { headerLength <= $0 } ?? false }
     /// Options are in `Packet.tcpOptions`.
     public var offset: Int
+    /// The segment (as long as the IP header declares it, bounded by the frame's length on the wire)
+    /// holds the header its data offset declares, so `payloadLength` is meaningful (tshark's tcp.len
+    /// exists); false for a fragment, whose segment length is not known.
+    public var segmentHoldsHeader = false
 
     public var headerLength: Int { Int(dataOffset) * 4 }
 }

@@ -16,19 +16,21 @@ enum TCPDecoder {
         let urgent = f.u16()
         let doff = UInt8(offFlags >> 12)
         let hl = Int(doff) * 4
-        // The segment's length: what the IP header declares, but never more than the frame carried on
-        // the wire after the segment's start (a larger IP length is exposed by the frame's own length;
-        // tshark bounds it the same way). Unknown for a fragment.
-        let onWire = p.wireLength >= p.capturedLength ? max(p.wireLength - start, 0) : Int.max
-        let segmentLength = min(u.effectiveLength, onWire)
+        // The segment's length: what the IP header declares, bounded by what the frame carried on the
+        // wire when the capture cut it (tshark bounds it so too). Unknown for a fragment.
+        var segmentLength = u.effectiveLength
+        if u.reader.clampedByCapture { segmentLength = boundedByWire(segmentLength, start: start, p) }
         var tcp = TCPHeader(sourcePort: sport, destinationPort: dport, sequence: seq, acknowledgment: ack,
                             dataOffset: doff, flags: TCPFlags(rawValue: offFlags & 0x01FF), window: window,
                             checksum: checksum, checksumStatus: .unverified, urgentPointer: urgent,
-                            payloadLength: max(segmentLength - hl, 0), segmentLength: u.fragmented ? nil : segmentLength,
-                            offset: start)
+                            payloadLength: max(segmentLength - hl, 0), offset: start,
+                            segmentHoldsHeader: !u.fragmented && hl <= segmentLength)
         // A header cut inside its first 16 bytes keeps its ports only; the 12 bytes after them (sequence
-        // and acknowledgment numbers, data offset, flags, window) are read as one, as tshark does.
-        tcp.validBytes = f.available >= 16 ? f.available : min(f.available, 4)
+        // and acknowledgment numbers, data offset, flags, window) are read as one, as tshark does. One
+        // with an impossible data offset is never complete (see `TCPHeader.validBytes`).
+        if f.available < 20 || doff < 5 {
+            tcp.validBytes = f.available < 16 ? min(f.available, 4) : doff >= 5 ? f.available : min(f.available, 19)
+        }
         if f.available >= 4 { p.tcp = tcp }
         // The checksum covers the segment whatever its header holds, so it is checked first (when its
         // two bytes are there).
@@ -37,21 +39,8 @@ enum TCPDecoder {
                 tcp.checksumStatus = InternetChecksum.transportVerdict(
                     segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
             } else if !u.reader.clampedByCapture {
-                // The frame was captured whole but the IP header claims more: the segment that exists is
-                // checked with its own length in the pseudo-header (as tshark does), which sums right
-                // when only the IP length field is wrong.
-                let length = u.effectiveLength
-                let pseudo: UInt64
-                if let ip6 = p.ipv6 {
-                    pseudo = InternetChecksum.pseudoHeaderIPv6(source: ip6.source, destination: u.finalDestination ?? ip6.destination,
-                                                               proto: 6, length: length)
-                } else if let ip4 = p.ipv4 {
-                    pseudo = InternetChecksum.pseudoHeaderIPv4(source: ip4.source, destination: ip4.destination, proto: 6, length: length)
-                } else {
-                    pseudo = u.pseudoHeader
-                }
-                tcp.checksumStatus = InternetChecksum.transportVerdict(
-                    segment: r.raw(from: start, to: start + length), pseudo: pseudo, field: checksum) == .ok ? .ok : .bad
+                tcp.checksumStatus = checksumOfShortSegment(u, r.raw(from: start, to: start + u.effectiveLength), field: checksum,
+                                                            ipv4: p.ipv4, ipv6: p.ipv6)
             }
             p.tcp = tcp
         }
@@ -59,27 +48,58 @@ enum TCPDecoder {
         guard doff >= 5 else { throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset", value: hl) }
         // A header longer than its segment: the options that are inside the segment are still shown
         // (as tshark shows them), then the data offset is the error.
-        let beyondSegment = hl > segmentLength
-        let errorsBefore = p.errors.count
+        if hl > segmentLength { throw headerBeyondSegment(r, start: start, headerLength: hl, &p) }
         if hl > 20 {
             var o = r.sub(declared: hl - 20, layer: .tcp)
             let cut = o.remaining < hl - 20
-            do throws(DecodeError) {
-                try decodeOptions(&o, headerEnd: start + hl, &p)
-                // The options that were there are kept; the ones cut off are an error.
-                if cut { throw o.shortError(at: o.upper, needed: hl - 20 - (o.upper - start - 20)) }
-            } catch {
-                if !beyondSegment { throw error }
-            }
-        }
-        if beyondSegment {
-            // The one error is the data offset (an option problem found on the way is a consequence).
-            if p.errors.count > errorsBefore { p.errors.removeSubrange(errorsBefore...) }
-            throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset beyond segment", value: hl)
+            try decodeOptions(&o, headerEnd: start + hl, &p)
+            // The options that were there are kept; the ones cut off are an error.
+            if cut { throw o.shortError(at: o.upper, needed: hl - 20 - (o.upper - start - 20)) }
         }
         let payloadStart = start + hl
         p.payloadStart = min(payloadStart, r.upper)
         p.payloadEnd = r.upper
+    }
+
+    /// `length` (of a layer starting at `start`) bounded by the frame's length on the wire: an IP length
+    /// claiming more than the frame carried is exposed by it. (When the frame was captured whole, the
+    /// IP layer already bounds the length by what is there.) Out of line: only for cut captures.
+    @inline(never)
+    static func boundedByWire(_ length: Int, start: Int, _ p: borrowing Packet) -> Int {
+        guard p.wireLength >= p.capturedLength else { return length }  // lengths that lie about each other
+        return min(length, max(p.wireLength - start, 0))
+    }
+
+    /// The frame was captured whole but the IP header claims more than it holds: the segment that
+    /// exists is checked with its own length in the pseudo-header (as tshark does), which sums right
+    /// when only the IP length field is wrong. (Out of line: a rare path.)
+    @inline(never)
+    static func checksumOfShortSegment(_ u: UpperLayer, _ segment: UnsafeRawBufferPointer, field: UInt16,
+                                       ipv4: IPv4Header?, ipv6: IPv6Header?) -> ChecksumStatus {
+        let pseudo: UInt64
+        if let ip6 = ipv6 {
+            pseudo = InternetChecksum.pseudoHeaderIPv6(source: ip6.source, destination: u.finalDestination ?? ip6.destination,
+                                                       proto: 6, length: segment.count)
+        } else if let ip4 = ipv4 {
+            pseudo = InternetChecksum.pseudoHeaderIPv4(source: ip4.source, destination: ip4.destination, proto: 6, length: segment.count)
+        } else {
+            pseudo = u.pseudoHeader
+        }
+        return InternetChecksum.transportVerdict(segment: segment, pseudo: pseudo, field: field) == .ok ? .ok : .bad
+    }
+
+    /// A header longer than its segment: the options that are inside the segment are still listed
+    /// (as tshark lists them), then the data offset is the one error (an option problem found on the
+    /// way is a consequence). `r` is just past the fixed header. (Out of line: a rare path.)
+    @inline(never)
+    static func headerBeyondSegment(_ r: ByteReader, start: Int, headerLength hl: Int, _ p: inout Packet) -> DecodeError {
+        if hl > 20 {
+            var o = r.sub(declared: hl - 20, layer: .tcp)
+            let errorsBefore = p.errors.count
+            try? decodeOptions(&o, headerEnd: start + hl, &p)
+            if p.errors.count > errorsBefore { p.errors.removeSubrange(errorsBefore...) }
+        }
+        return DecodeError.malformed(.tcp, at: start + 12, field: "data offset beyond segment", value: hl)
     }
 
     /// Decodes the options in `o`, which ends at `headerEnd` (the end the data offset declares) or
@@ -104,11 +124,12 @@ enum TCPDecoder {
             // Without its length byte an option is not listed (a cut one is truncation).
             let len = Int(try o.readUInt8())
             guard len >= 2 else { throw DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len) }
-            // An option running past the header's end is malformed, whatever was captured.
-            guard len <= headerEnd - at else {
-                throw DecodeError(layer: .tcp, kind: .malformed, offset: o.offset, detail: .pastDeclaredLength(len - 2))
-            }
             if o.remaining < len - 2 {
+                // An option running past the header's end is malformed, whatever was captured (`o`
+                // never reaches past the header, so an option that is all there is inside it).
+                guard len <= headerEnd - at else {
+                    throw DecodeError(layer: .tcp, kind: .malformed, offset: o.offset, detail: .pastDeclaredLength(len - 2))
+                }
                 // Cut (by the capture, or by the end of a segment shorter than its header).
                 switch kind {
                 case 8 where o.remaining >= 4:

@@ -191,6 +191,7 @@ TSHARK_FIELDS = [
     "icmp.ident", "icmp.seq", "icmp.checksum.status",
     "icmpv6.echo.identifier", "icmpv6.echo.sequence_number", "icmpv6.nd.ns.target_address",
     "icmpv6.nd.na.target_address", "icmpv6.checksum.status", "dns.rr.udp_payload_size",
+    "dns.txt.length",
 ]
 PI_ERROR, PI_CHECKSUM, PI_MALFORMED = 0x00800000, 0x01000000, 0x07000000
 
@@ -790,6 +791,15 @@ def offload_partial(rec, net, proto, field, length):
     return field in (acc, ~acc & 0xFFFF)
 
 
+def txt_strings(rec):
+    """tshark's TXT character-strings.  With -T fields a single empty string prints as an empty field,
+    which reads as no string at all; dns.txt.length has one value per string, so it tells them apart."""
+    txt = [tshark_text(x) for x in rec.get("dns.txt", [])]
+    if not txt and rec.get("dns.txt.length"):
+        txt = [""] * len(rec["dns.txt.length"])
+    return txt
+
+
 def tshark_dns(rec, out):
     def first(name, conv=to_int):
         v = rec.get(name) or []
@@ -866,7 +876,7 @@ def tshark_dns(rec, out):
                 zip(rec.get("dns.soa.mname", []), rec.get("dns.soa.rname", []), rec.get("dns.soa.serial_number", []),
                     rec.get("dns.soa.refresh_interval", []), rec.get("dns.soa.retry_interval", []),
                     rec.get("dns.soa.expire_limit", []), rec.get("dns.soa.minimum_ttl", []))],
-        "TXT": [x.split("\0")[0] for x in lst("dns.txt", tshark_text)],
+        "TXT": [x.split("\0")[0] for x in txt_strings(rec)],
     }
     for t in DATA_TYPES:
         if data[t]:
