@@ -755,7 +755,7 @@ public enum MessageNotes {
 
     /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.
     public static func resolve(_ n: inout Note, _ lookup: (Int) -> (parts: Int, length: Int?)?) {
-        guard var d = n.framed, d.isPending else { return }
+        guard let d = n.framed, d.isPending else { return }
         for i in d.spans.indices {
             guard let id = d.spans[i].pendingID else { continue }
             if let r = lookup(id) {
