@@ -379,7 +379,7 @@ struct Runner {
     }
 
     /// Output held back for split-message part counts, at most (then written with what is known).
-    static let maxWaiting = 4 << 20
+    static let maxWaiting = 2 << 20
 
     /// Writes the formatted output up to the first mark whose message has not completed, filling in
     /// the part counts of the marks before it; `force`: the oldest marks go out unfilled until the
