@@ -272,6 +272,27 @@ enum Diagnostics {
         var s = s + "\n"
         s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
+
+    /// Opens a capture file for a subcommand and applies its filter; one line on stderr and exit
+    /// 1 (unreadable file) or 2 (bad filter expression) otherwise.
+    static func openFile(_ path: String, filter: [String], command: String) throws -> CaptureSource {
+        let source: CaptureSource
+        do {
+            source = try CaptureSource.open(file: path)
+        } catch {
+            line("\(command): \(error.message)")
+            throw ExitCode(1)
+        }
+        if !filter.isEmpty {
+            do {
+                try source.setFilter(filter.joined(separator: " "))
+            } catch {
+                line("\(command): \(error.message)")
+                throw ExitCode(2)
+            }
+        }
+        return source
+    }
 }
 
 /// The per-packet loop, the same for files and live interfaces: decode, annotate, format into a
