@@ -77,6 +77,8 @@ public struct FlowObservation: Sendable {
     /// Subtract from seq / ack for tcpdump-style relative numbers (nil: print as carried).
     public var seqBase: UInt32?
     public var ackBase: UInt32?
+    /// The conversation's slot in the flow table (reused after it leaves; check `flowID`).
+    public var slot: Int = -1
 }
 
 /// A finished (or, at the end, still open) conversation, as `--flows` prints it.
@@ -103,6 +105,8 @@ public struct FlowSummary: Sendable {
     public var messages: (c2s: Int, s2c: Int) = (0, 0)
     public var stickySegments = 0
     public var splitMessages = 0
+    /// The flow-table slot it held.
+    public var slot: Int = -1
 
     /// Last minus first packet time, never negative, saturating on absurd timestamps.
     public var durationNanoseconds: Int { max(elapsed(from: startNanoseconds, to: lastNanoseconds), 0) }
@@ -260,7 +264,7 @@ public struct FlowTracker {
         } else {
             conns[s].packets.s2c += 1; conns[s].bytes.s2c += payload
         }
-        var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil)
+        var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil, slot: s)
         if let t = tcp {
             Self.tcpStep(&conns[s], t, options: p.tcpOptions, dir: dir, now: now, frame: frame, notes: &notes)
             // Listener pressure: count SYNs whose handshake has not completed.
@@ -305,7 +309,7 @@ public struct FlowTracker {
         }
         guard let s = index[FlowKey(src, dst, proto: 6)] else { return nil }
         let dir: FlowDirection = src == conns[s].client ? .clientToServer : .serverToClient
-        var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil)
+        var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil, slot: s)
         Self.relativeBases(conns[s].base, t, dir, &obs)
         return obs
     }
@@ -573,6 +577,7 @@ public struct FlowTracker {
     mutating func finish(slot s: Int, evicted: Bool = false) {
         guard conns[s].alive else { return }
         var sum = summary(conns[s])
+        sum.slot = s
         if evicted && sum.end == "open" { sum.end = "evicted" }
         finished(sum)
         index[conns[s].key] = nil

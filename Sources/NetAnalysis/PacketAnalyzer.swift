@@ -39,7 +39,7 @@ public struct PacketAnalyzer {
             let start = p.payloadStart, end = p.payloadEnd
             let payload = start >= 0 && start <= end && end <= bytes.count
                 ? UnsafeRawBufferPointer(rebasing: bytes[start ..< end]) : UnsafeRawBufferPointer(rebasing: bytes[0 ..< 0])
-            streams.segment(flowID: obs.flowID, clientToServer: obs.direction == .clientToServer, tcp: t,
+            streams.segment(flowID: obs.flowID, slot: obs.slot, clientToServer: obs.direction == .clientToServer, tcp: t,
                             payload: payload, frame: frame, notes: &notes)
         }
         return obs

@@ -77,6 +77,8 @@ public final class StreamAnalyzer {
     public var follow: ((StreamEvent) -> Void)?
 
     @exclusivity(unchecked) var conns: [Int: StreamConn] = [:]
+    /// Streams by flow-table slot, with the flow id that holds it.
+    @exclusivity(unchecked) var bySlot: [(id: Int, conn: StreamConn?)] = []
     @exclusivity(unchecked) var heldTotal = 0
     @exclusivity(unchecked) var nextPendingID = 1
     /// Pending message ids from `resolutionBase` on: the final part count (0: not known yet) and
@@ -136,11 +138,14 @@ public final class StreamAnalyzer {
 
     /// One TCP segment of flow `flowID`. `payload` is the captured payload; `wirePayload` its length
     /// on the wire (more when the snapshot length cut it).
-    public func segment(flowID: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
+    public func segment(flowID: Int, slot: Int = -1, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
                         frame: Int, notes: inout [Note]) {
         if followFirst && followFlow == nil { followFlow = flowID }
         let conn: StreamConn
-        if let c = conns[flowID] {
+        if slot >= 0 && slot < bySlot.count && bySlot[slot].id == flowID, let c = bySlot[slot].conn {
+            // The flow table's slot indexes this table too (no hashing per segment).
+            conn = c
+        } else if slot < 0, let c = conns[flowID] {
             conn = c
         } else {
             let serverPort = clientToServer ? t.destinationPort : t.sourcePort
@@ -151,7 +156,12 @@ public final class StreamAnalyzer {
             } else {
                 conn = StreamConn.untracked  // shared: nothing is kept for an unframed conversation
             }
-            conns[flowID] = conn
+            if slot >= 0 {
+                if slot >= bySlot.count { bySlot.append(contentsOf: repeatElement((id: -1, conn: StreamConn?.none), count: slot + 1 - bySlot.count)) }
+                bySlot[slot] = (flowID, conn)
+            } else {
+                conns[flowID] = conn
+            }
         }
         guard conn.tracked, conn.summary == nil else { return }
         let following = flowID == followFlow && follow != nil
@@ -533,7 +543,14 @@ public final class StreamAnalyzer {
 
     /// Adds the framing counters to a conversation leaving the flow table and forgets its streams.
     public func finish(_ s: inout FlowSummary) {
-        guard let c = conns.removeValue(forKey: s.id), c.tracked else { return }
+        let found: StreamConn?
+        if s.slot >= 0 && s.slot < bySlot.count && bySlot[s.slot].id == s.id {
+            found = bySlot[s.slot].conn
+            bySlot[s.slot] = (-1, nil)
+        } else {
+            found = conns.removeValue(forKey: s.id)
+        }
+        guard let c = found, c.tracked else { return }
         if c.summary == nil {
             var ctx = Context(frame: 0, clientToServer: true, framing: c.name, following: false)
             if !c.c2s.ended { end(&c.c2s, &ctx, why: nil) }
