@@ -77,6 +77,9 @@ public struct FlowObservation: Sendable {
     /// Subtract from seq / ack for tcpdump-style relative numbers (nil: print as carried).
     public var seqBase: UInt32?
     public var ackBase: UInt32?
+    /// TCP: the window scale shift (RFC 7323) that applies to this segment's window field, when
+    /// both SYNs announced one (nil: not negotiated, not known, or a SYN, whose window is unscaled).
+    public var windowShift: UInt8? = nil
 }
 
 /// A finished (or, at the end, still open) conversation, as `--flows` prints it.
@@ -274,6 +277,7 @@ public struct FlowTracker {
                 releaseHalfOpen(conns[s].server)
             }
             if !firstOfFlow { Self.relativeBases(conns[s].base, t, dir, &obs) }
+            obs.windowShift = Self.windowShift(conns[s].windowScale, t, dir)
         }
         return obs
     }
@@ -301,7 +305,15 @@ public struct FlowTracker {
         let dir: FlowDirection = src == conns[s].client ? .clientToServer : .serverToClient
         var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil)
         Self.relativeBases(conns[s].base, t, dir, &obs)
+        obs.windowShift = Self.windowShift(conns[s].windowScale, t, dir)
         return obs
+    }
+
+    /// The shift the sender's window field is scaled by: its own announced scale, once both SYNs
+    /// carried the option (a SYN's window is never scaled).
+    static func windowShift(_ scales: (UInt8?, UInt8?), _ t: TCPHeader, _ dir: FlowDirection) -> UInt8? {
+        guard !t.flags.contains(.syn), let c = scales.0, let s = scales.1 else { return nil }
+        return dir == .clientToServer ? c : s
     }
 
     // MARK: the TCP life cycle

@@ -36,8 +36,10 @@ public struct TextOptions: Sendable {
     public var utc = false
     /// `-S`: sequence numbers as carried, not relative to the connection's first.
     public var absoluteSequence = false
-    /// `-v`: annotations also show both endpoints' TCP states.
+    /// `-vv`: annotations also show both endpoints' TCP states.
     public var verbose = false
+    /// `--color`: ANSI colors for addresses, TCP flags, annotations and errors (see `Style`).
+    public var color = false
 
     public init() {}
 }
@@ -141,14 +143,18 @@ public struct TextFormatter {
         }
         link(p, &out)
         network(p, &out)
-        ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, &out)
+        ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, color: options.color, &out)
         for n in notes {
-            out.ascii(" ["); out.string(n.text)
+            out.byte(32)
+            let color = options.color ? Style.note(n.kind) : nil
+            if let color { out.ascii(color) }
+            out.byte(91); out.string(n.text)
             if options.verbose, let st = n.states {
                 out.ascii(" | client "); out.string(st.client.rawValue)
                 out.ascii(", server "); out.string(st.server.rawValue)
             }
             out.byte(93)
+            if color != nil { out.ascii(Style.reset) }
         }
         out.byte(10)
     }
@@ -273,10 +279,15 @@ public struct TextFormatter {
     private func transport(_ p: Packet, src: (inout OutputBuffer) -> Void, dst: (inout OutputBuffer) -> Void,
                            payloadLength: Int, proto: IPProtocol, _ out: inout OutputBuffer) {
         let isUDP = proto == .udp
+        let color = options.color
         if let ports = p.partialPorts, proto == .tcp || isUDP {
+            if color { out.ascii(Style.address) }
             src(&out); out.byte(46); port(ports.0, udp: isUDP, &out)
+            if color { out.ascii(Style.reset) }
             out.ascii(" > ")
+            if color { out.ascii(Style.address) }
             dst(&out); out.byte(46); port(ports.1, udp: isUDP, &out)
+            if color { out.ascii(Style.reset) }
             out.ascii(": ")
             if let tcp = p.tcp, tcp.isComplete {
                 tcpLine(tcp, p.tcpOptions, &out)
@@ -291,7 +302,14 @@ public struct TextFormatter {
             }
             return
         }
-        src(&out); out.ascii(" > "); dst(&out); out.ascii(": ")
+        if color { out.ascii(Style.address) }
+        src(&out)
+        if color { out.ascii(Style.reset) }
+        out.ascii(" > ")
+        if color { out.ascii(Style.address) }
+        dst(&out)
+        if color { out.ascii(Style.reset) }
+        out.ascii(": ")
         if let icmp = p.icmp {
             icmpLine(icmp, &out)
         } else if let icmp6 = p.icmpv6 {
@@ -311,6 +329,7 @@ public struct TextFormatter {
         }
         out.ascii("Flags [")
         let f = tcp.flags
+        if self.options.color { out.ascii(Style.tcpFlags(f)) }
         if f.contains(.fin) { out.byte(UInt8(ascii: "F")) }
         if f.contains(.syn) { out.byte(UInt8(ascii: "S")) }
         if f.contains(.rst) { out.byte(UInt8(ascii: "R")) }
@@ -321,6 +340,7 @@ public struct TextFormatter {
         if f.contains(.cwr) { out.byte(UInt8(ascii: "W")) }
         if f.contains(.ns) { out.byte(UInt8(ascii: "e")) }
         if f.isEmpty { out.ascii("none") }
+        if self.options.color { out.ascii(Style.reset) }
         out.byte(93)
         let len = tcp.payloadLength
         // tcpdump's relative numbers (from each side's initial sequence number) unless -S.
@@ -528,11 +548,13 @@ public struct TextFormatter {
 /// Decode errors as text: `[|tcp]` for truncation (tcpdump's marker), `(invalid tcp: data offset 12
 /// at offset 46)` for malformed fields.
 enum ErrorText {
-    static func printAll(_ errors: [DecodeError], separated: Bool, _ out: inout OutputBuffer) {
+    static func printAll(_ errors: [DecodeError], separated: Bool, color: Bool = false, _ out: inout OutputBuffer) {
         var space = separated
         for e in errors {
             if space { out.byte(32) }
             space = true
+            if color { out.ascii(Style.error) }
+            defer { if color { out.ascii(Style.reset) } }
             switch e.kind {
             case .truncated:
                 out.ascii("[|"); out.ascii(e.layer.name); out.byte(93)

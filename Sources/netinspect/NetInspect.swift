@@ -21,6 +21,11 @@ struct NetInspect: ParsableCommand {
           sudo netinspect -i any -w out.pcap -c 100
           netinspect -n -r capture.pcap --json 'udp port 53'
           netinspect demo echo --inspect       (see 'netinspect demo --help')
+          netinspect -v -r captures/demo-dns.pcap -c 2    (every layer of each packet)
+          netinspect stats -r capture.pcap
+
+        More: netinspect help demo|ladder|stats, docs/ in the source tree.
+        Shell completions: netinspect --generate-completion-script bash|zsh|fish
         """
     )
 
@@ -33,6 +38,10 @@ struct NetInspect: ParsableCommand {
             DemoCommand.main(Array(args.dropFirst()))
         } else if args.first == "ladder" {
             LadderCommand.main(Array(args.dropFirst()))
+        } else if args.first == "stats" {
+            StatsCommand.main(Array(args.dropFirst()))
+        } else if args.first == "help" {
+            HelpCommand.main(Array(args.dropFirst()))
         } else {
             NetInspect.main(args)
         }
@@ -44,7 +53,11 @@ struct NetInspect: ParsableCommand {
     @OptionGroup(title: "Output")
     var output: OutputOptions
 
-    @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (e.g. 'tcp port 80').", valueName: "filter"))
+    @OptionGroup
+    var presentation: PresentationOptions
+
+    @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (e.g. 'tcp port 80').", valueName: "filter"),
+              completion: .list(PresentationOptions.firstWords))
     var filter: [String] = []
 
     func validate() throws {
@@ -53,6 +66,9 @@ struct NetInspect: ParsableCommand {
         if sources > 1 { throw ValidationError("use only one of -r, -i and -D") }
         if capture.writeFile == "-" && output.printWhileWriting {
             throw ValidationError("--print cannot share standard output with -w -")
+        }
+        if capture.writeFile != nil && !output.printWhileWriting && presentation.analysis.stats {
+            throw ValidationError("--stats with -w needs --print (or run 'netinspect stats' on the written file)")
         }
     }
 
@@ -111,7 +127,7 @@ struct NetInspect: ParsableCommand {
         if let d = capture.duration { alarm(UInt32(clamping: d)) }
 
         var run = Runner(source: source, output: output, count: capture.count, writer: writer,
-                         printing: printing, lineBuffered: lineBuffered)
+                         printing: printing, lineBuffered: lineBuffered, presentation: presentation)
         let end = run.run()
         writer?.close()
         if source.isLive {
@@ -153,7 +169,8 @@ struct NetInspect: ParsableCommand {
 }
 
 struct CaptureOptions: ParsableArguments {
-    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from a pcap or pcapng file ('-' for standard input).", valueName: "file"))
+    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from a pcap or pcapng file ('-' for standard input).", valueName: "file"),
+            completion: .file(extensions: ["pcap", "pcapng", "cap"]))
     var readFile: String?
 
     @Option(name: .customShort("i"), help: ArgumentHelp("Capture live on this interface ('any' for all; needs root or cap_net_raw,cap_net_admin).", valueName: "interface"))
@@ -225,20 +242,8 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .customLong("print"), help: "With -w, also print the packets.")
     var printWhileWriting = false
 
-    @Flag(name: .customShort("v"), help: "Verbose: TCP annotations also show both endpoints' states (client SYN_SENT, server LISTEN …).")
-    var verbose = false
-
-        @Flag(name: .customShort("S"), help: "Print TCP sequence numbers as carried, not relative to the connection's first.")
+    @Flag(name: .customShort("S"), help: "Print TCP sequence numbers as carried, not relative to the connection's first.")
     var absoluteSequence = false
-
-    @Flag(name: .long, help: "After the packets (instead of them with -q), one row per conversation: endpoints, packets, bytes, handshake RTT, Zeek conn_state and history, how it ended.")
-    var flows = false
-
-    @Option(name: .customLong("max-flows"), help: "Conversations tracked at once; beyond, closed then idle ones are finished early (bounds memory).")
-    var maxFlows: Int = 32_768
-
-    @Option(name: .customLong("dns-port"), help: ArgumentHelp("Also decode DNS on this UDP port (repeatable).", valueName: "port"))
-    var dnsPorts: [UInt16] = []
 
     var textOptions: TextOptions {
         var o = TextOptions()
@@ -247,7 +252,6 @@ struct OutputOptions: ParsableArguments {
         o.quiet = quiet
         o.nanoseconds = nano
         o.absoluteSequence = absoluteSequence
-        o.verbose = verbose
         switch timestampLevel {
         case 0: o.timestamps = .timeOfDay
         case 1: o.timestamps = .none
@@ -276,31 +280,41 @@ struct Runner {
     let writer: CaptureWriter?
     let printing: Bool
     let lineBuffered: Bool
+    let presentation: PresentationOptions
     private(set) var captured = 0
 
-    init(source: CaptureSource, output: OutputOptions, count: Int?, writer: CaptureWriter?, printing: Bool, lineBuffered: Bool) {
+    init(source: CaptureSource, output: OutputOptions, count: Int?, writer: CaptureWriter?, printing: Bool, lineBuffered: Bool,
+         presentation: PresentationOptions) {
         self.source = source
         self.output = output
         self.count = count
         self.writer = writer
         self.printing = printing
         self.lineBuffered = lineBuffered
+        self.presentation = presentation
     }
 
     mutating func run() -> ReadEnd {
         let linkType = LinkType(rawValue: source.linkType)
         let linkName = JSONFormatter.linkName(linkType, pcapName: source.linkTypeName)
-        // Checksums are only shown in JSON; the text line does not pay for them.
-        let decoder = PacketDecoder(verifyChecksums: output.json, decodeDNS: true, extraDNSPorts: output.dnsPorts)
+        // Checksums are only shown in JSON and -v; the text line does not pay for them.
+        let analysis = presentation.analysis
+        let decoder = PacketDecoder(verifyChecksums: output.json || presentation.needsChecksums, decodeDNS: true,
+                                    extraDNSPorts: analysis.dnsPorts)
         var packet = Packet()
         var notes: [Note] = []
         var out = OutputBuffer(fd: 1)
         // Flow rows leave the table while packets still stream by (evicted flows): they are spooled
         // to a temporary file and written after the packet lines, so memory stays bounded.
-        let flowSpool = FlowSpool(enabled: output.flows, json: output.json)
-        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: output.maxFlows, finished: { flowSpool.add($0) }))
-        let showPackets = !(output.flows && output.quiet)
-        var text = TextFormatter(options: output.textOptions)
+        let flowSpool = FlowSpool(enabled: analysis.flows, json: output.json)
+        let stats = analysis.stats ? CaptureStatistics() : nil
+        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); stats?.add(flow: $0) }))
+        let showPackets = !((analysis.flows || analysis.stats) && output.quiet)
+        let color = !output.json && presentation.display.color.isEnabled(fd: 1)
+        var text = TextFormatter(options: presentation.textOptions(output.textOptions, color: color))
+        let details = output.json ? nil : presentation.details(numeric: output.numeric, absoluteSequence: output.absoluteSequence, color: color)
+        let progress = ProgressMeter.make(presentation.display.progress, source: source,
+                                          packetLinesToTerminal: showPackets && isatty(1) != 0)
         let json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
         let limit = count ?? Int.max
         let jsonMode = output.json
@@ -318,6 +332,8 @@ struct Runner {
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
                 let flow = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                             bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
+                stats?.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds)
+                progress?.tick(captured)
                 guard showPackets else { continue }
                 if jsonMode {
                     json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
@@ -325,6 +341,7 @@ struct Runner {
                 } else {
                     text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
                                 notes: notes, flow: flow, linkName: source.linkTypeName, into: &out)
+                    details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow, into: &out)
                 }
                 if lineBuffered { out.flush() } else { out.flushIfNeeded() }
                 if out.failed { return .stopped }
@@ -335,15 +352,19 @@ struct Runner {
                     source.beginDrain()
                     continue
                 }
+                progress?.finish()
                 out.flush()
                 analyzer.flows.finishAll()
                 flowSpool.writeOut(&out)
+                if let stats { presentation.writeStatistics(stats, json: jsonMode, separate: showPackets, into: &out) }
                 return end
             }
         }
+        progress?.finish()
         out.flush()
         analyzer.flows.finishAll()
         flowSpool.writeOut(&out)
+        if let stats { presentation.writeStatistics(stats, json: jsonMode, separate: showPackets, into: &out) }
         return .stopped
     }
 }
