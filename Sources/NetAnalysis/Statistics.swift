@@ -4,8 +4,8 @@ import NetWire
 public enum ProtocolNode: Hashable, Sendable {
     /// The link type (a DLT value), the root of every frame's path.
     case link(Int32)
-    /// One 802.1Q / QinQ tag.
-    case vlan
+    /// One 802.1Q / 802.1ad (QinQ) tag, by the EtherType that announced it.
+    case vlan(tpid: UInt16)
     /// An IEEE 802.3 frame (a length, not an EtherType): LLC, not decoded.
     case llc
     /// The network protocol the link header announced.
@@ -194,7 +194,7 @@ public final class CaptureStatistics {
         var at = child(0, .link(p.linkType.rawValue), wire)
         if let e = p.ethernet {
             var i = 0
-            while i < e.vlans.count { at = child(at, .vlan, wire); i += 1 }
+            while i < e.vlans.count { at = child(at, .vlan(tpid: e.vlans.tpid(i)), wire); i += 1 }
             if e.isLength8023 { _ = child(at, .llc, wire); return }
         }
         guard let network = p.networkType else { return }

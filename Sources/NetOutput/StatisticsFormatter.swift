@@ -21,7 +21,7 @@ public enum StatisticsFormatter {
             case 12, 14, 101, 228, 229: return "raw"
             default: return "dlt\(dlt)"
             }
-        case .vlan: return "vlan"
+        case .vlan(let tpid): return tpid == 0x88A8 ? "ieee8021ad" : "vlan"
         case .llc: return "llc"
         case .etherType(let t):
             switch t {

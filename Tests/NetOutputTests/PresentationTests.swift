@@ -356,6 +356,58 @@ private func merged(_ r: CLI.Result) -> String {
         #expect(out.takeString().contains("counts are lower bounds"))
     }
 
+    static var tshark: String? {
+        ["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The protocol hierarchy's frames and bytes are tshark's `-z io,phs` for the protocols both
+    /// decode (tshark names every cooked capture `sll`; it dissects more payloads, which are
+    /// `data` here and left out).
+    @Test(.enabled(if: StatisticsTests.tshark != nil),
+          arguments: ["arp", "dns-udp", "icmp-ping", "ipv6-tcp", "ipv6-udp-dns", "sll2", "tcp-handshake", "vlan", "demo-udp", "demo-chat"])
+    func hierarchyAgreesWithTshark(_ name: String) throws {
+        let known: Set<String> = ["eth", "sll", "vlan", "ieee8021ad", "ip", "ipv6", "arp", "tcp", "udp", "icmp", "icmpv6", "dns"]
+        func paths(_ rows: [(depth: Int, name: String, frames: Int, bytes: Int)]) -> [String: [Int]] {
+            var stack: [String] = []
+            var out: [String: [Int]] = [:]
+            for r in rows {
+                stack = Array(stack.prefix(r.depth)) + [r.name]
+                if stack.allSatisfy(known.contains) { out[stack.joined(separator: ":")] = [r.frames, r.bytes] }
+            }
+            return out
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.tshark ?? "/usr/bin/tshark")
+        p.arguments = ["-q", "-z", "io,phs", "-r", CLI.captures.appendingPathComponent("\(name).pcap").path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let theirText = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        var theirs: [(Int, String, Int, Int)] = []
+        for line in theirText.split(separator: "\n") where line.contains("frames:") {
+            let indent = line.prefix { $0 == " " }.count
+            let fields = line.split(separator: " ")
+            guard let n = fields.first, let f = fields.first(where: { $0.hasPrefix("frames:") }),
+                  let b = fields.first(where: { $0.hasPrefix("bytes:") }) else { continue }
+            theirs.append((indent / 2, String(n), Int(f.dropFirst(7)) ?? -1, Int(b.dropFirst(6)) ?? -1))
+        }
+        let r = try CLI.run(["stats", "-r", "captures/\(name).pcap", "--json"])
+        let s = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        var ours: [(Int, String, Int, Int)] = []
+        func walk(_ nodes: [[String: Any]], _ depth: Int) {
+            for n in nodes {
+                let proto = n["protocol"] as? String ?? "?"
+                ours.append((depth, proto == "sll2" ? "sll" : proto, n["frames"] as? Int ?? -1, n["bytes"] as? Int ?? -1))
+                walk(n["children"] as? [[String: Any]] ?? [], depth + 1)
+            }
+        }
+        walk(s["hierarchy"] as? [[String: Any]] ?? [], 0)
+        #expect(!theirs.isEmpty)
+        #expect(paths(ours) == paths(theirs), "\(name)")
+    }
+
     @Test func groupedNumbers() {
         #expect(StatisticsFormatter.grouped(0) == "0")
         #expect(StatisticsFormatter.grouped(999) == "999")
