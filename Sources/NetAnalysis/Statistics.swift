@@ -18,6 +18,8 @@ public enum ProtocolNode: Hashable, Sendable {
     case dns
     /// Application bytes not decoded.
     case data
+    /// Protocols seen after the hierarchy reached its size limit (`CaptureStatistics.maxHierarchyNodes`).
+    case other
 }
 
 /// Counters over a whole capture for `--stats`: the protocol hierarchy (frames and bytes per
@@ -101,6 +103,9 @@ public final class CaptureStatistics {
     }
 
     public static let defaultTableCapacity = 16_384
+    /// Nodes of the protocol hierarchy at most (hostile traffic could name every EtherType under
+    /// every tag stack); past it, new protocols count under one `other` node per parent.
+    public static let maxHierarchyNodes = 4096
 
     public private(set) var packets = 0
     /// Bytes on the wire (original lengths), as tshark counts them.
@@ -175,15 +180,30 @@ public final class CaptureStatistics {
         }
     }
 
+    struct NodeKey: Hashable {
+        var parent: Int
+        var node: ProtocolNode
+    }
+    /// Every node by parent and protocol, for parents with many children (a few are scanned).
+    private var nodeIndex: [NodeKey: Int] = [:]
+
     private func child(_ parent: Int, _ node: ProtocolNode, _ wire: Int) -> Int {
-        for c in hierarchy[parent].children where hierarchy[c].node == node {
+        var found: Int?
+        if hierarchy[parent].children.count <= 8 {
+            for c in hierarchy[parent].children where hierarchy[c].node == node { found = c; break }
+        } else {
+            found = nodeIndex[NodeKey(parent: parent, node: node)]
+        }
+        if let c = found {
             hierarchy[c].count.frames &+= 1
             hierarchy[c].count.bytes &+= wire
             return c
         }
+        if hierarchy.count >= Self.maxHierarchyNodes && node != .other { return child(parent, .other, wire) }
         hierarchy.append(HierarchyNode(node: node, count: Counter(frames: 1, bytes: wire)))
         let c = hierarchy.count - 1
         hierarchy[parent].children.append(c)
+        nodeIndex[NodeKey(parent: parent, node: node)] = c
         return c
     }
 
@@ -191,14 +211,21 @@ public final class CaptureStatistics {
         let wire = p.wireLength
         hierarchy[0].count.frames &+= 1
         hierarchy[0].count.bytes &+= wire
+        // Below an `other` node (the hierarchy is full) nothing more is counted.
         var at = child(0, .link(p.linkType.rawValue), wire)
         if let e = p.ethernet {
             var i = 0
-            while i < e.vlans.count { at = child(at, .vlan(tpid: e.vlans.tpid(i)), wire); i += 1 }
+            while i < e.vlans.count {
+                if hierarchy[at].node == .other { return }
+                at = child(at, .vlan(tpid: e.vlans.tpid(i)), wire)
+                i += 1
+            }
+            if hierarchy[at].node == .other { return }
             if e.isLength8023 { _ = child(at, .llc, wire); return }
         }
-        guard let network = p.networkType else { return }
+        guard let network = p.networkType, hierarchy[at].node != .other else { return }
         at = child(at, .etherType(network.rawValue), wire)
+        if hierarchy[at].node == .other { return }
         let proto: IPProtocol
         if let ip = p.ipv4, ip.isComplete {
             if ip.fragmentOffset != 0 { _ = child(at, .fragment, wire); return }
@@ -210,6 +237,7 @@ public final class CaptureStatistics {
             return
         }
         at = child(at, .ipProtocol(proto.rawValue), wire)
+        if hierarchy[at].node == .other { return }
         if p.dns != nil {
             _ = child(at, .dns, wire)
         } else if (p.tcp != nil || p.udp != nil) && p.payloadEnd > p.payloadStart {

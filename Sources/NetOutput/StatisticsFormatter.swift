@@ -46,6 +46,7 @@ public enum StatisticsFormatter {
         case .fragment: return "fragment"
         case .dns: return "dns"
         case .data: return "data"
+        case .other: return "other"
         }
     }
 

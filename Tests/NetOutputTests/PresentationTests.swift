@@ -408,6 +408,31 @@ private func merged(_ r: CLI.Result) -> String {
         #expect(paths(ours) == paths(theirs), "\(name)")
     }
 
+    /// Every EtherType under every tag stack would be millions of nodes: the hierarchy stops at
+    /// its limit and counts the rest under `other`, every frame still counted once per level.
+    @Test func boundedHierarchy() {
+        let stats = CaptureStatistics()
+        let decoder = PacketDecoder()
+        var packet = Packet()
+        var total = 0
+        for tag in [nil, 0x8100, 0x88A8] as [UInt16?] {
+            for type in stride(from: 0x0600, to: 0xFFFF, by: 7) {
+                var b: [UInt8] = [0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1]
+                if let tag { b += [UInt8(tag >> 8), UInt8(tag & 0xFF), 0, 5] }
+                b += [UInt8(type >> 8), UInt8(type & 0xFF), 1, 2, 3, 4]
+                b.withUnsafeBytes { decoder.decode($0, wireLength: $0.count, linkType: .ethernet, into: &packet) }
+                stats.add(packet, notes: [], seconds: 0, nanoseconds: 0)
+                total += 1
+            }
+        }
+        #expect(stats.hierarchy.count <= CaptureStatistics.maxHierarchyNodes + 8)
+        #expect(stats.hierarchy[0].count.frames == total)
+        let eth = stats.hierarchy[stats.hierarchy[0].children[0]]
+        #expect(eth.count.frames == total)
+        #expect(eth.children.reduce(0) { $0 + stats.hierarchy[$1].count.frames } == total)
+        #expect(stats.hierarchy.contains { $0.node == .other })
+    }
+
     @Test func groupedNumbers() {
         #expect(StatisticsFormatter.grouped(0) == "0")
         #expect(StatisticsFormatter.grouped(999) == "999")
