@@ -344,7 +344,7 @@ struct Runner {
                     details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow, into: &out)
                 }
                 if lineBuffered { out.flush() } else { out.flushIfNeeded() }
-                if out.failed { return .stopped }
+                if out.failed { progress?.finish(); return .stopped }
             case .end(let end):
                 if end == .stopped && source.isLive && !drained {
                     // Stopped by a signal or --duration: print what the kernel already holds.
