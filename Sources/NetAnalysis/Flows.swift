@@ -100,6 +100,12 @@ public struct FlowSummary: Sendable {
     public var end: String
     public var states: (client: TCPState, server: TCPState)
     public var retransmissions: Int
+    /// Message framing (nil: raw, not framed): the framing used, whole messages each way,
+    /// segments with two or more whole messages, messages that arrived in several segments.
+    public var framing: String? = nil
+    public var messages: (c2s: Int, s2c: Int) = (0, 0)
+    public var stickySegments = 0
+    public var splitMessages = 0
 
     /// Last minus first packet time, never negative, saturating on absurd timestamps.
     public var durationNanoseconds: Int { max(elapsed(from: startNanoseconds, to: lastNanoseconds), 0) }

@@ -1,3 +1,5 @@
+import NetWire
+
 /// An analysis annotation on one packet. Formatters print `text` as a suffix on the line and the
 /// whole note in JSON `notes`.
 public struct Note: Sendable, Equatable {
@@ -19,6 +21,17 @@ public struct Note: Sendable, Equatable {
         case synRetransmission = "syn_retransmission"
         case dataBeforeHandshake = "data_before_handshake"
         case synFlood = "syn_flood"
+        /// Message framing (issue: sticky packets): one whole message, several (粘包), or part of one (半包).
+        case message
+        case sticky
+        case split
+        case framingLost = "framing_lost"
+        /// A retransmission whose bytes differ from the first copy (the first copy is kept).
+        case overlapDiffers = "overlap_differs"
+        /// Reassembly skipped bytes that were never captured, or dropped data at a memory cap.
+        case streamGap = "stream_gap"
+        /// The receiver's view (`--recv-size`): how a recv(N) loop would have cut the stream.
+        case recv
     }
 
     public var kind: Kind
@@ -29,6 +42,8 @@ public struct Note: Sendable, Equatable {
     public var states: (client: TCPState, server: TCPState)?
     /// Handshake round-trip time in nanoseconds (on `handshake 3/3`).
     public var rttNanoseconds: Int?
+    /// Message framing details (message / sticky / split notes).
+    public var framed: FramedDetail?
 
     public init(kind: Kind, text: String, relatedFrame: Int? = nil,
                 states: (client: TCPState, server: TCPState)? = nil, rttNanoseconds: Int? = nil) {
@@ -42,8 +57,68 @@ public struct Note: Sendable, Equatable {
     public static func == (a: Note, b: Note) -> Bool {
         a.kind == b.kind && a.text == b.text && a.relatedFrame == b.relatedFrame
             && a.states?.client == b.states?.client && a.states?.server == b.states?.server
-            && a.rttNanoseconds == b.rttNanoseconds
+            && a.rttNanoseconds == b.rttNanoseconds && a.framed == b.framed
     }
+}
+
+/// The messages one segment carries, for the notes `message`, `sticky` and `split`.
+public struct FramedDetail: Sendable, Equatable {
+    /// The pieces, in stream order.
+    public var spans: [MessageSpan]
+    /// `c2s` or `s2c` stream.
+    public var clientToServer: Bool
+    /// The framing that found them (`lp:4:be`, `line` …).
+    public var framing: String
+
+    public init(spans: [MessageSpan], clientToServer: Bool, framing: String) {
+        self.spans = spans
+        self.clientToServer = clientToServer
+        self.framing = framing
+    }
+
+    /// True while some span waits for its message's total part count or length.
+    public var isPending: Bool { spans.contains { $0.pendingID != nil } }
+}
+
+/// One message's bytes inside one segment.
+public struct MessageSpan: Sendable, Equatable {
+    /// Message number in its direction, from 1.
+    public var message: Int
+    /// Byte range of the message carried here: `from ..< to`.
+    public var from: Int
+    public var to: Int
+    /// The message's full length, when known.
+    public var length: Int?
+    /// Which part of the message this is (1-based), and of how many when known.
+    public var part: Int
+    public var parts: Int?
+    /// The message ends in this segment.
+    public var completes: Bool
+    /// On the last part of a split message: the frames that carried it.
+    public var frames: [Int]
+    /// The lpjson header of the message (on the span that completes it).
+    public var jsonHeader: String?
+    /// The DNS decode of a dns-tcp message (on the span that completes it).
+    public var dns: DNSMessage?
+    /// Set while `parts` (or `length`) is not known yet: the message's id for `resolve`.
+    public var pendingID: Int?
+
+    public init(message: Int, from: Int, to: Int, length: Int?, part: Int, parts: Int?, completes: Bool,
+                frames: [Int] = [], jsonHeader: String? = nil, dns: DNSMessage? = nil, pendingID: Int? = nil) {
+        self.message = message
+        self.from = from
+        self.to = to
+        self.length = length
+        self.part = part
+        self.parts = parts
+        self.completes = completes
+        self.frames = frames
+        self.jsonHeader = jsonHeader
+        self.dns = dns
+        self.pendingID = pendingID
+    }
+
+    public var isWhole: Bool { part == 1 && completes }
 }
 
 /// RFC 793 connection states of one endpoint, as an observer of the wire infers them.

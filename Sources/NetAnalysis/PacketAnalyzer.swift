@@ -7,9 +7,23 @@ import NetWire
 public struct PacketAnalyzer {
     public var duplicates = DuplicateFrameDetector()
     public var flows: FlowTracker
+    /// Reassembly and message framing (nil: off).
+    public let streams: StreamAnalyzer?
 
-    public init(flows: FlowTracker = FlowTracker()) {
+    /// `streams`: reassembly and framing; conversations leaving the flow table get its counters
+    /// before they reach the tracker's `finished`.
+    public init(flows: FlowTracker = FlowTracker(), streams: StreamAnalyzer? = nil) {
+        var flows = flows
+        if let streams {
+            let downstream = flows.finished
+            flows.finished = { summary in
+                var s = summary
+                streams.finish(&s)
+                downstream(s)
+            }
+        }
         self.flows = flows
+        self.streams = streams
     }
 
     /// Clears `notes`, then fills them for this packet; returns its flow, if it has one.
@@ -20,6 +34,14 @@ public struct PacketAnalyzer {
             notes.append(Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first))
             return flows.lookup(p)
         }
-        return flows.observe(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, notes: &notes)
+        let obs = flows.observe(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, notes: &notes)
+        if let streams, let obs, let t = p.tcp, t.isComplete {
+            let start = p.payloadStart, end = p.payloadEnd
+            let payload = start >= 0 && start <= end && end <= bytes.count
+                ? UnsafeRawBufferPointer(rebasing: bytes[start ..< end]) : UnsafeRawBufferPointer(rebasing: bytes[0 ..< 0])
+            streams.segment(flowID: obs.flowID, clientToServer: obs.direction == .clientToServer, tcp: t,
+                            payload: payload, frame: frame, notes: &notes)
+        }
+        return obs
     }
 }

@@ -121,15 +121,16 @@ public final class TCPConnection: @unchecked Sendable {
         return TCPConnection(fd: fd, peer: address, timeout: timeout)
     }
 
-    /// send() all of `bytes`; returns how many bytes the kernel took.
+    /// send() all of `bytes`; returns how many bytes the kernel took. `more`: MSG_MORE (Linux), the
+    /// kernel holds the bytes back to send them with what the next send() gives.
     @discardableResult
-    public func send(_ bytes: [UInt8]) throws(DemoError) -> Int {
+    public func send(_ bytes: [UInt8], more: Bool = false) throws(DemoError) -> Int {
         var off = 0
         while off < bytes.count {
             guard wait(fd, forReading: false, seconds: timeout) else { throw DemoError("send: timed out") }
             let n = bytes.withUnsafeBytes { raw -> Int in
                 guard let base = raw.baseAddress else { return 0 }
-                return Glibc.send(fd, base + off, raw.count - off, Int32(MSG_NOSIGNAL))
+                return Glibc.send(fd, base + off, raw.count - off, Int32(MSG_NOSIGNAL) | (more ? Int32(MSG_MORE) : 0))
             }
             if n < 0 {
                 if Glibc.errno == EINTR { continue }

@@ -8,10 +8,16 @@ import Darwin
 ///
 /// The client makes many small send() calls back-to-back (Nagle's algorithm on, unless
 /// `--nodelay`); the server waits a moment before its first recv() and then prints every recv()
-/// result: several messages glued together ("helloworld…") and a message cut apart at the end of
-/// the receive buffer. On the wire, with Nagle on, the small sends leave in few segments; with
+/// result: several messages glued together ("hello\nworld\n…") and a message cut apart at the end
+/// of the receive buffer. On the wire, with Nagle on, the small sends leave in few segments; with
 /// `--nodelay` each send() is its own segment — yet recv() still glues them, because the receiver
-/// reads whatever has arrived. The fix is framing (see the framed demo).
+/// reads whatever has arrived.
+///
+/// Each message ends with `\n` (line framing, so netinspect — and a careful receiver — can find the
+/// boundaries again; `--raw` leaves the newline out, the classic "helloworld"). After the small
+/// messages come three patterns that also glue and cut on the wire: five messages sent with MSG_MORE
+/// (one segment, 粘包 at the sender), a 3000-byte message written in three send()s (半包: one message,
+/// three segments), and the end of that message, a whole one and the start of another in one segment.
 public enum StickyDemo {
     public static let defaultPort: UInt16 = 9004
 
@@ -31,7 +37,22 @@ public enum StickyDemo {
         public var readDelay = 0.5
         /// The server's recv() buffer size (small, so that a message can be cut apart at its end).
         public var recvSize = 32
+        /// Messages without the `\n` (no framing at all: the boundaries cannot be found again).
+        public var raw = false
+        /// After the small messages, the sender-side patterns (burst, big message, mixed segment).
+        public var patterns = true
         public init() {}
+    }
+
+    /// One send() call of the client.
+    public struct Write: Sendable {
+        public var bytes: [UInt8]
+        /// MSG_MORE: keep it for the next send().
+        public var more = false
+        /// Set TCP_NODELAY before this send().
+        public var noDelay = false
+        /// Wait 20 ms first (so that what came before has left).
+        public var pause = false
     }
 
     public struct Result: Sendable {
@@ -42,14 +63,45 @@ public enum StickyDemo {
         public var transcript: [String] = []
     }
 
-    /// The messages the client sends for these options.
+    /// The messages the client sends for these options (each ends with `\n` unless `raw`).
     public static func messages(_ o: Options) -> [[UInt8]] {
-        (0 ..< max(0, o.count)).map { i in
+        plan(o).messages
+    }
+
+    /// The messages, and the send() calls that carry them.
+    public static func plan(_ o: Options) -> (messages: [[UInt8]], writes: [Write]) {
+        let end: [UInt8] = o.raw ? [] : [10]
+        var messages: [[UInt8]] = (0 ..< max(0, o.count)).map { i in
             if let size = o.size {
-                return [UInt8](repeating: UInt8(ascii: "a") + UInt8(i % 26), count: max(1, size))
+                return [UInt8](repeating: UInt8(ascii: "a") + UInt8(i % 26), count: max(1, size)) + end
             }
-            return Array(words[i % words.count].utf8)
+            return Array(words[i % words.count].utf8) + end
         }
+        var writes = messages.map { Write(bytes: $0) }
+        guard o.patterns && !o.raw else { return (messages, writes) }
+        // 粘包 at the sender: five messages held back with MSG_MORE leave as one segment.
+        for k in 1 ... 5 {
+            let m = Array("burst \(k)".utf8) + end
+            messages.append(m)
+            writes.append(Write(bytes: m, more: k < 5, pause: k == 1))
+        }
+        // 半包: one 3000-byte message written in three send()s (Nagle off, so each leaves at once).
+        var big = Array("big message: ".utf8)
+        while big.count < 2999 { big.append(UInt8(ascii: "a") + UInt8(big.count % 26)) }
+        big += end
+        messages.append(big)
+        writes.append(Write(bytes: Array(big[0 ..< 1000]), noDelay: true, pause: true))
+        writes.append(Write(bytes: Array(big[1000 ..< 2000])))
+        // Mixed: the big message's end, a whole message and the start of the next in one segment.
+        let whole = Array("short one".utf8) + end
+        let last = Array("the last message, cut in two".utf8) + end
+        messages.append(whole)
+        messages.append(last)
+        writes.append(Write(bytes: Array(big[2000...]), more: true))
+        writes.append(Write(bytes: whole, more: true))
+        writes.append(Write(bytes: Array(last[0 ..< 10])))
+        writes.append(Write(bytes: Array(last[10...])))
+        return (messages, writes)
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
@@ -107,10 +159,16 @@ public enum StickyDemo {
         } else {
             t.say("client", "Nagle's algorithm on (the default): small send()s wait while data is unacknowledged")
         }
-        let msgs = messages(o)
-        for m in msgs {
-            try conn.send(m)
-            t.say("client", "send() \(m.count) bytes: \(DemoTranscript.show(m))")
+        let (msgs, writes) = plan(o)
+        for w in writes {
+            if w.noDelay && !o.noDelay {
+                conn.setNoDelay(true)
+                t.say("client", "setsockopt(TCP_NODELAY): Nagle off from here on")
+            }
+            // A small pause between the patterns, so that each leaves on its own.
+            if w.pause { usleep(20_000) }
+            try conn.send(w.bytes, more: w.more)
+            t.say("client", "send(\(w.more ? "MSG_MORE" : "")) \(w.bytes.count) bytes: \(DemoTranscript.show(w.bytes))")
         }
         t.say("client", "\(msgs.count) messages, \(msgs.reduce(0) { $0 + $1.count }) bytes sent; shutdown(SHUT_WR) sends FIN")
         conn.shutdownWrite()

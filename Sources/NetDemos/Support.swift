@@ -130,6 +130,9 @@ public final class DemoCapture: @unchecked Sendable {
         do {
             var o = LiveOptions()
             o.immediate = true
+            // Immediate mode hands over each packet in its own ring block; a roomy ring keeps a burst
+            // of small segments from being dropped while this thread writes the file.
+            o.bufferKiB = 32 * 1024
             let src = try CaptureSource.open(interface: "lo", options: o)
             try src.setFilter(ports.map { "port \($0)" }.joined(separator: " or "))
             source = src
@@ -170,7 +173,6 @@ public final class DemoCapture: @unchecked Sendable {
             case .packet(_, let record):
                 packets += 1
                 writer?.write(record)
-                writer?.flush()
                 if inspect {
                     decoder.decode(record.bytes, wireLength: record.wireLength, linkType: link, into: &packet)
                     let flow = analyzer.analyze(packet, frame: packets, seconds: record.seconds, nanoseconds: record.nanoseconds,

@@ -15,7 +15,7 @@ public enum FlowFormatter {
                 nanoseconds: ((ns % 1_000_000_000) + 1_000_000_000) % 1_000_000_000, digits: 6)
     }
 
-    public static func json(_ f: FlowSummary, framing: String? = nil, into o: inout OutputBuffer) {
+    public static func json(_ f: FlowSummary, into o: inout OutputBuffer) {
         o.ascii("{\"type\":\"flow\",\"id\":"); o.decimal(f.id)
         o.ascii(f.isTCP ? ",\"proto\":\"tcp\"" : ",\"proto\":\"udp\"")
         o.ascii(",\"client\":\""); endpoint(f.client, &o)
@@ -34,7 +34,12 @@ public enum FlowFormatter {
         }
         o.ascii(",\"end\":"); o.jsonString(f.end)
         if f.midstream { o.ascii(",\"midstream\":true") }
-        if let framing { o.ascii(",\"framing\":"); o.jsonString(framing) }
+        if let framing = f.framing {
+            o.ascii(",\"framing\":"); o.jsonString(framing)
+            o.ascii(",\"messages\":{\"c2s\":"); o.decimal(f.messages.c2s); o.ascii(",\"s2c\":"); o.decimal(f.messages.s2c)
+            o.ascii("},\"sticky_segments\":"); o.decimal(f.stickySegments)
+            o.ascii(",\"split_messages\":"); o.decimal(f.splitMessages)
+        }
         o.ascii("}\n")
     }
 
@@ -54,6 +59,12 @@ public enum FlowFormatter {
             if f.retransmissions > 0 { o.ascii(" retrans "); o.decimal(f.retransmissions) }
         }
         if f.midstream { o.ascii(" midstream") }
+        if let framing = f.framing {
+            o.ascii(" framing "); o.string(framing)
+            o.ascii(" msgs "); o.decimal(f.messages.c2s); o.byte(47); o.decimal(f.messages.s2c)
+            o.ascii(" sticky "); o.decimal(f.stickySegments)
+            o.ascii(" split "); o.decimal(f.splitMessages)
+        }
         o.byte(10)
     }
 }

@@ -127,11 +127,41 @@ public struct JSONFormatter {
                     o.ascii("\",\"server\":\""); o.string(st.server.rawValue); o.ascii("\"}")
                 }
                 if let rtt = n.rttNanoseconds { o.ascii(",\"rtt\":"); FlowFormatter.seconds(rtt, &o) }
+                if let f = n.framed { framed(f, &o) }
                 o.byte(125)
             }
             o.byte(93)
         }
         o.ascii("}\n")
+    }
+
+    /// A message note's details: `"framing"`, `"dir"`, and per message carried
+    /// `{"msg", "from", "to", "len", "part", "parts", "complete", "segments", "header", "dns"}`.
+    private func framed(_ f: FramedDetail, _ o: inout OutputBuffer) {
+        o.ascii(",\"framing\":"); o.jsonString(f.framing)
+        o.ascii(f.clientToServer ? ",\"dir\":\"c2s\"" : ",\"dir\":\"s2c\"")
+        o.ascii(",\"messages\":[")
+        var first = true
+        for s in f.spans {
+            if !first { o.byte(44) }
+            first = false
+            o.ascii("{\"msg\":"); o.decimal(s.message)
+            o.ascii(",\"from\":"); o.decimal(s.from)
+            o.ascii(",\"to\":"); o.decimal(s.to)
+            if let l = s.length { o.ascii(",\"len\":"); o.decimal(l) }
+            o.ascii(",\"part\":"); o.decimal(s.part)
+            if let p = s.parts { o.ascii(",\"parts\":"); o.decimal(p) }
+            o.ascii(s.completes ? ",\"complete\":true" : ",\"complete\":false")
+            if !s.frames.isEmpty {
+                o.ascii(",\"segments\":[")
+                for (i, fr) in s.frames.enumerated() { if i > 0 { o.byte(44) }; o.decimal(fr) }
+                o.byte(93)
+            }
+            if let h = s.jsonHeader { o.ascii(",\"header\":"); o.jsonString(h) }
+            if let m = s.dns { dns(m, &o) }
+            o.byte(125)
+        }
+        o.byte(93)
     }
 
     static func layerName(_ l: Layer) -> StaticString {

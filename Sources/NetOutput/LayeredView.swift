@@ -851,6 +851,17 @@ public struct LayeredView {
 
     // MARK: -vv
 
+    /// `text` begins with the kind's words (`_` read as a space or a hyphen), case aside.
+    static func startsWithKind(_ text: String, _ kind: String) -> Bool {
+        var t = text.utf8.makeIterator()
+        for k in kind.utf8 {
+            guard let c = t.next() else { return false }
+            let lower = c >= 65 && c <= 90 ? c + 32 : c
+            if k == UInt8(ascii: "_") ? (lower != 32 && lower != 45) : lower != k { return false }
+        }
+        return true
+    }
+
     /// `Analysis: flow 3, client to server`, then each annotation as `kind: text (client …, server …)`.
     private func analysis(_ notes: [Note], _ flow: FlowObservation?, _ out: inout OutputBuffer) {
         guard flow != nil || !notes.isEmpty else { return }
@@ -866,7 +877,10 @@ public struct LayeredView {
             out.ascii("    ")
             let color = options.color ? Style.note(n.kind) : nil
             if let color { out.ascii(color) }
-            out.string(n.kind.rawValue); out.ascii(": "); out.string(n.text)
+            // The kind, unless the text already starts with it (`handshake 1/3`, `split: msg #1 …`).
+            let kind = n.kind.rawValue
+            if !Self.startsWithKind(n.text, kind) { out.string(kind); out.ascii(": ") }
+            out.string(n.text)
             if let st = n.states {
                 out.ascii(" | client "); out.string(st.client.rawValue)
                 out.ascii(", server "); out.string(st.server.rawValue)

@@ -74,7 +74,7 @@ public enum Style {
             return yellow
         case "reset", "retransmission", "out_of_order", "lost_segment", "duplicate_ack", "zero_window",
              "window_full", "keep_alive", "syn_retransmission", "data_before_handshake", "segment_after_close",
-             "syn_flood", "duplicate_frame", "framing_lost":
+             "syn_flood", "duplicate_frame", "framing_lost", "overlap_differs", "stream_gap":
             return red
         default:
             return nil

@@ -153,6 +153,9 @@ public struct TextFormatter {
                 out.ascii(" | client "); out.string(st.client.rawValue)
                 out.ascii(", server "); out.string(st.server.rawValue)
             }
+            if let f = n.framed {
+                for s in f.spans { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } }
+            }
             out.byte(93)
             if color != nil { out.ascii(Style.reset) }
         }

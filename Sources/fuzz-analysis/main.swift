@@ -8,7 +8,9 @@
 //   L bytes  the TCP header and payload (anything: the decoder judges it)
 //
 // Each segment is wrapped in an IPv4 header and decoded, then fed through the duplicate-frame
-// detector and the flow tracker (handshake/teardown/anomaly notes, states, relative numbers), and
+// detector, the flow tracker (handshake/teardown/anomaly notes, states, relative numbers) and the
+// stream reassembly + message framing (the framing chosen by the input's length, small caps so
+// they are reached; split-message notes resolved as held lines are), and
 // printed as a text line and a JSON line; at the end every flow row is printed as text and JSON.
 // Besides traps and memory errors, these are crashes: an output that is not one line of UTF-8 /
 // one valid JSON object per line, a flow id that is not positive, more flows than segments.
@@ -35,7 +37,22 @@ enum AnalysisFuzz {
         var packet = Packet()
         let decoder = PacketDecoder()
         var rows: [FlowSummary] = []
-        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: 16, finished: { rows.append($0) }))
+        let streams = StreamAnalyzer()
+        let specs: [FramingSpec] = [.lengthPrefix(width: 4, bigEndian: true, adjust: 0), .lengthPrefix(width: 2, bigEndian: false, adjust: -2),
+                                    .lengthPrefix(width: 1, bigEndian: true, adjust: 3), .lengthPrefix(width: 8, bigEndian: false, adjust: 0),
+                                    .line, .delimiter([13, 10]), .lpjson(bigEndian: false), .lpjson(bigEndian: true), .dnsTCP, .auto, .raw]
+        streams.policy.global = specs[size % specs.count]
+        streams.recvSize = size % 3 == 0 ? 7 : nil
+        streams.maxHeldSegments = 8
+        streams.maxHeldBytes = 4096
+        streams.recordResolutions = true
+        streams.followFlow = 1
+        streams.follow = { e in
+            var printer = FollowPrinter(hex: size % 2 == 0)
+            printer.event(e, into: &out)
+            out.flush()
+        }
+        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: 16, finished: { rows.append($0) }), streams: streams)
         var text = TextFormatter(options: TextOptions())
         let json = JSONFormatter(nanosecondPrecision: true)
         var notes: [Note] = []
@@ -69,6 +86,13 @@ enum AnalysisFuzz {
                 let flow = analyzer.analyze(packet, frame: segments, seconds: secs, nanoseconds: ns, bytes: bytes,
                                             wireLength: total, notes: &notes)
                 if let f = flow, f.flowID <= 0 { fatalError("flow id \(f.flowID)") }
+                for i in notes.indices where notes[i].framed != nil {
+                    guard let f = notes[i].framed else { continue }
+                    for sp in f.spans where sp.from < 0 || sp.to < sp.from || sp.part < 1 {
+                        fatalError("bad span \(sp)")
+                    }
+                    MessageNotes.resolve(&notes[i], streams.resolutions)
+                }
                 text.format(seconds: secs, nanoseconds: ns, packet: packet, notes: notes, flow: flow, linkName: "RAW", into: &out)
                 checkLines(out.bytes, json: false)
                 out.flush()

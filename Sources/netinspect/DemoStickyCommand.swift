@@ -6,8 +6,10 @@ struct StickyCommand: ParsableCommand {
         commandName: "sticky",
         abstract: "粘包: many small send()s, and the server's recv() results glue them together and cut them apart.",
         discussion: """
-        The client sends --count messages back-to-back, one send() each ("hello", "world", …; with
-        --size N each message is N copies of one letter). The server waits --read-delay seconds before
+        The client sends --count messages back-to-back, one send() each ("hello\\n", "world\\n", …;
+        with --size N each message is N copies of one letter; --raw leaves the newline out). Then five
+        messages with MSG_MORE (one segment), a 3000-byte message in three send()s, and a segment with
+        the end of one message, a whole one and the start of another (--no-patterns leaves them out). The server waits --read-delay seconds before
         its first recv(), then prints every recv() result. TCP keeps the bytes and their order, not the
         message boundaries. --nodelay turns Nagle's algorithm off: one segment per send() on the wire,
         yet recv() still glues them.
@@ -30,6 +32,12 @@ struct StickyCommand: ParsableCommand {
     @Option(name: .customLong("recv-size"), help: "The server's recv() buffer size in bytes.")
     var recvSize = 32
 
+    @Flag(help: "Send the messages without their trailing newline (no framing at all: the classic \"helloworld\").")
+    var raw = false
+
+    @Flag(name: .customLong("no-patterns"), help: "Only the small messages: no MSG_MORE burst, no big message, no mixed segment.")
+    var noPatterns = false
+
     func validate() throws {
         guard (1 ... 10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
         if let size, !(1 ... 65536).contains(size) { throw ValidationError("--size must be between 1 and 65536") }
@@ -45,6 +53,8 @@ struct StickyCommand: ParsableCommand {
         o.noDelay = nodelay
         o.readDelay = readDelay
         o.recvSize = recvSize
+        o.raw = raw
+        o.patterns = !noPatterns
         try runDemo { () throws(DemoError) in _ = try StickyDemo.run(o) }
     }
 }

@@ -20,6 +20,8 @@ struct NetInspect: ParsableCommand {
           sudo netinspect -i lo tcp port 9000
           sudo netinspect -i any -w out.pcap -c 100
           netinspect -n -r capture.pcap --json 'udp port 53'
+          netinspect -r captures/demo-sticky.pcap --flows   (messages, sticky and split segments)
+          netinspect follow -r captures/demo-framed.pcap --flow 1
           netinspect demo echo --inspect       (see 'netinspect demo --help')
           netinspect -v -r captures/demo-dns.pcap -c 2    (every layer of each packet)
           netinspect stats -r capture.pcap
@@ -38,6 +40,8 @@ struct NetInspect: ParsableCommand {
             DemoCommand.main(Array(args.dropFirst()))
         } else if args.first == "ladder" {
             LadderCommand.main(Array(args.dropFirst()))
+        } else if args.first == "follow" {
+            FollowCommand.main(Array(args.dropFirst()))
         } else if args.first == "stats" {
             StatsCommand.main(Array(args.dropFirst()))
         } else if args.first == "help" {
@@ -55,6 +59,9 @@ struct NetInspect: ParsableCommand {
 
     @OptionGroup
     var presentation: PresentationOptions
+
+    @OptionGroup(title: "Framing (messages in TCP streams)")
+    var framing: FramingOptions
 
     @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (e.g. 'tcp port 80').", valueName: "filter"),
               completion: .list(PresentationOptions.firstWords))
@@ -127,7 +134,8 @@ struct NetInspect: ParsableCommand {
         if let d = capture.duration { alarm(UInt32(clamping: d)) }
 
         var run = Runner(source: source, output: output, count: capture.count, writer: writer,
-                         printing: printing, lineBuffered: lineBuffered, presentation: presentation)
+                         printing: printing, lineBuffered: lineBuffered, streams: framing.makeAnalyzer(),
+                         presentation: presentation)
         let end = run.run()
         writer?.close()
         if source.isLive {
@@ -280,18 +288,24 @@ struct Runner {
     let writer: CaptureWriter?
     let printing: Bool
     let lineBuffered: Bool
+    let streams: StreamAnalyzer
     let presentation: PresentationOptions
+    /// What is printed under each packet line (-v, -x/-X, --hex-payload); nil by default.
+    let details: PacketDetails?
     private(set) var captured = 0
 
     init(source: CaptureSource, output: OutputOptions, count: Int?, writer: CaptureWriter?, printing: Bool, lineBuffered: Bool,
-         presentation: PresentationOptions) {
+         streams: StreamAnalyzer, presentation: PresentationOptions) {
         self.source = source
         self.output = output
         self.count = count
         self.writer = writer
         self.printing = printing
         self.lineBuffered = lineBuffered
+        self.streams = streams
         self.presentation = presentation
+        details = output.json ? nil : presentation.details(numeric: output.numeric, absoluteSequence: output.absoluteSequence,
+                                                           color: presentation.display.color.isEnabled(fd: 1))
     }
 
     mutating func run() -> ReadEnd {
@@ -308,11 +322,17 @@ struct Runner {
         // to a temporary file and written after the packet lines, so memory stays bounded.
         let flowSpool = FlowSpool(enabled: analysis.flows, json: output.json)
         let stats = analysis.stats ? CaptureStatistics() : nil
-        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); stats?.add(flow: $0) }))
+        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); stats?.add(flow: $0) }),
+                                      streams: streams)
         let showPackets = !((analysis.flows || analysis.stats) && output.quiet)
+        // Reading a file, lines whose split-message notes wait for later segments ("part 1/3") are
+        // held until those messages complete (bounded); live, lines go out at once.
+        let holding = showPackets && !source.isLive
+        streams.recordResolutions = holding
+        var hold = LineHold()
         let color = !output.json && presentation.display.color.isEnabled(fd: 1)
         var text = TextFormatter(options: presentation.textOptions(output.textOptions, color: color))
-        let details = output.json ? nil : presentation.details(numeric: output.numeric, absoluteSequence: output.absoluteSequence, color: color)
+        let details = self.details
         let progress = ProgressMeter.make(presentation.display.progress, source: source,
                                           packetLinesToTerminal: showPackets && isatty(1) != 0)
         let json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
@@ -335,6 +355,13 @@ struct Runner {
                 stats?.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds)
                 progress?.tick(captured)
                 guard showPackets else { continue }
+                if holding && hold.take(frame: frame, record: record, notes: notes, flow: flow, resolvedNow: streams.resolvedNow) {
+                    if hold.ready {
+                        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out)
+                        if out.failed { progress?.finish(); return .stopped }
+                    }
+                    continue
+                }
                 if jsonMode {
                     json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                 packet: packet, notes: notes, flow: flow, link: linkName, into: &out)
@@ -353,19 +380,92 @@ struct Runner {
                     continue
                 }
                 progress?.finish()
-                out.flush()
                 analyzer.flows.finishAll()
+                release(&hold, decoder, linkType, linkName, &packet, &text, json, &out)
+                out.flush()
                 flowSpool.writeOut(&out)
                 if let stats { presentation.writeStatistics(stats, json: jsonMode, separate: showPackets, into: &out) }
                 return end
             }
         }
         progress?.finish()
-        out.flush()
         analyzer.flows.finishAll()
+        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out)
+        out.flush()
         flowSpool.writeOut(&out)
         if let stats { presentation.writeStatistics(stats, json: jsonMode, separate: showPackets, into: &out) }
         return .stopped
+    }
+
+    /// Writes the held lines, their message notes completed with what is known now.
+    func release(_ hold: inout LineHold, _ decoder: PacketDecoder, _ linkType: LinkType, _ linkName: String,
+                 _ packet: inout Packet, _ text: inout TextFormatter, _ json: JSONFormatter, _ out: inout OutputBuffer) {
+        guard !hold.queue.isEmpty else { return }
+        let resolutions = streams.resolutions
+        for var h in hold.queue {
+            for i in h.notes.indices where h.notes[i].framed?.isPending == true {
+                MessageNotes.resolve(&h.notes[i], resolutions)
+            }
+            h.bytes.withUnsafeBytes { raw in
+                decoder.decode(raw, wireLength: h.wireLength, linkType: linkType, into: &packet)
+                if output.json {
+                    json.format(frame: h.frame, seconds: h.seconds, nanoseconds: h.nanoseconds,
+                                packet: packet, notes: h.notes, flow: h.flow, link: linkName, into: &out)
+                } else {
+                    text.format(seconds: h.seconds, nanoseconds: h.nanoseconds, packet: packet,
+                                notes: h.notes, flow: h.flow, linkName: source.linkTypeName, into: &out)
+                    details?.format(frame: h.frame, packet: packet, bytes: raw, notes: h.notes, flow: h.flow, into: &out)
+                }
+            }
+            out.flushIfNeeded()
+            if out.failed { break }
+        }
+        hold.clear()
+        streams.clearResolutions()
+    }
+}
+
+/// Packets whose lines wait until the split messages they carry are complete, so the first part can
+/// say "part 1/3"; bounded (past the bound, lines go out with what is known).
+struct LineHold {
+    struct Held {
+        var frame: Int
+        var seconds: Int
+        var nanoseconds: Int
+        var wireLength: Int
+        var bytes: [UInt8]
+        var notes: [Note]
+        var flow: FlowObservation?
+    }
+
+    static let maxPackets = 4096
+    static let maxBytes = 16 << 20
+    var queue: [Held] = []
+    var bytes = 0
+    var waiting: Set<Int> = []
+
+    /// Holds this packet if lines are being held or it starts a split message; false: print it now.
+    mutating func take(frame: Int, record: PacketRecord, notes: [Note], flow: FlowObservation?, resolvedNow: [Int]) -> Bool {
+        if !queue.isEmpty && !resolvedNow.isEmpty { waiting.subtract(resolvedNow) }
+        var pending = false
+        for n in notes {
+            guard let f = n.framed, f.isPending else { continue }
+            for s in f.spans { if let id = s.pendingID { waiting.insert(id); pending = true } }
+        }
+        guard pending || !queue.isEmpty else { return false }
+        queue.append(Held(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds, wireLength: record.wireLength,
+                          bytes: Array(record.bytes), notes: notes, flow: flow))
+        bytes += record.bytes.count
+        return true
+    }
+
+    /// Everything held can be written: nothing waits, or the bound is reached.
+    var ready: Bool { waiting.isEmpty || queue.count >= Self.maxPackets || bytes >= Self.maxBytes }
+
+    mutating func clear() {
+        queue.removeAll(keepingCapacity: queue.count <= 64)
+        bytes = 0
+        waiting.removeAll(keepingCapacity: true)
     }
 }
 

@@ -223,6 +223,9 @@ struct StatsCommand: ParsableCommand {
     @Option(name: .customLong("progress"), help: ArgumentHelp("Progress line on standard error: auto, always or never.", valueName: "when"))
     var progress: ProgressChoice = .auto
 
+    @OptionGroup(title: "Framing (messages in TCP streams)")
+    var framing: FramingOptions
+
     @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump.", valueName: "filter"))
     var filter: [String] = []
 
@@ -230,6 +233,9 @@ struct StatsCommand: ParsableCommand {
         var args = ["-r", readFile, "--stats", "-q", "--top", String(top), "--progress", progress.rawValue]
         if json { args.append("--json") }
         for p in dnsPorts { args += ["--dns-port", String(p)] }
+        for f in framing.framing { args += ["--framing", f] }
+        if framing.noDefaultFraming { args.append("--no-default-framing") }
+        if let n = framing.recvSize { args += ["--recv-size", String(n)] }
         var command = try NetInspect.parseAsRoot(args + filter)
         try command.run()
     }

@@ -87,6 +87,13 @@ enum CLI {
     static func stem(_ file: String) -> String {
         (file as NSString).deletingPathExtension
     }
+
+    /// Extra arguments for a fixture (captures/NAME.args: a framing for a crafted port, --flows).
+    static func extraArgs(_ file: String) -> [String] {
+        let url = captures.appendingPathComponent(stem(file) + ".args")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+    }
 }
 
 @Suite struct GoldenTests {
@@ -96,7 +103,7 @@ enum CLI {
 
     @Test(arguments: CLI.fixtures)
     func textOutputMatchesGolden(_ file: String) throws {
-        let r = try CLI.run(["-n", "-r", "captures/\(file)"])
+        let r = try CLI.run(["-n", "-r", "captures/\(file)"] + CLI.extraArgs(file))
         let got = r.stderr.isEmpty ? r.stdout : (r.stderr.split(separator: "\n").first.map { $0 + "\n" } ?? "") + r.stdout
             + r.stderr.split(separator: "\n").dropFirst().map { $0 + "\n" }.joined()
         let expected = try String(contentsOf: CLI.captures.appendingPathComponent("expected/\(CLI.stem(file)).txt"), encoding: .utf8)
@@ -105,7 +112,7 @@ enum CLI {
 
     @Test(arguments: CLI.fixtures)
     func jsonOutputMatchesGolden(_ file: String) throws {
-        let r = try CLI.run(["-r", "captures/\(file)", "--json"])
+        let r = try CLI.run(["-r", "captures/\(file)", "--json"] + CLI.extraArgs(file))
         let expected = try String(contentsOf: CLI.captures.appendingPathComponent("expected/\(CLI.stem(file)).jsonl"), encoding: .utf8)
         #expect(r.stdout + r.stderr + "exit \(r.status)\n" == expected)
     }
@@ -126,10 +133,20 @@ enum CLI {
 
     @Test(arguments: CLI.fixtures)
     func everyLineFollowsTheContract(_ file: String) throws {
-        let r = try CLI.run(["-r", "captures/\(file)", "--json"])
+        let r = try CLI.run(["-r", "captures/\(file)", "--json"] + CLI.extraArgs(file))
         var frames: [Int] = []
         for line in r.stdout.split(separator: "\n") {
             let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            if obj["type"] as? String == "flow" {
+                // --flows rows (after the packets): the contract's per-conversation keys.
+                for key in ["id", "proto", "client", "server", "start", "duration", "packets", "bytes", "end"] {
+                    #expect(obj[key] != nil, "\(file): flow row lacks \(key)")
+                }
+                if obj["framing"] != nil {
+                    for key in ["messages", "sticky_segments", "split_messages"] { #expect(obj[key] != nil, "\(file): \(key)") }
+                }
+                continue
+            }
             for key in ["frame", "ts", "caplen", "len", "link"] {
                 #expect(obj[key] != nil, "\(file): missing \(key)")
             }

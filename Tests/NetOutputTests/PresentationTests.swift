@@ -50,7 +50,9 @@ private func merged(_ r: CLI.Result) -> String {
     func outputMatchesGolden(_ golden: String) throws {
         let kind = try #require(Self.kinds.first { golden.hasSuffix($0.suffix) })
         let capture = try #require(Self.capture(for: golden, suffix: kind.suffix), "no capture for \(golden)")
-        let r = try CLI.run(kind.args.map { $0 == "FILE" ? "captures/\(capture)" : $0 })
+        // The capture's extra arguments (captures/NAME.args: a framing), less --flows.
+        let extra = CLI.extraArgs(capture).filter { $0 != "--flows" }
+        let r = try CLI.run(kind.args.map { $0 == "FILE" ? "captures/\(capture)" : $0 } + extra)
         let expected = try String(contentsOf: CLI.captures.appendingPathComponent("expected/\(golden)"), encoding: .utf8)
         #expect(merged(r) == expected, "\(golden): run scripts/update-goldens and review the diff")
     }
@@ -119,8 +121,11 @@ private func merged(_ r: CLI.Result) -> String {
 
     @Test func analysisWithVV() throws {
         let out = try Self.run(["-n", "-vv", "-r", "captures/tcp-rst-abort.pcap"])
-        #expect(out.contains("  Analysis: flow 1, client to server\n    handshake: handshake 1/3 | client SYN_SENT, server SYN_RCVD\n"))
-        #expect(out.contains("    reset: reset by server in ESTABLISHED | client CLOSED, server CLOSED\n"))
+        #expect(out.contains("  Analysis: flow 1, client to server\n    handshake 1/3 | client SYN_SENT, server SYN_RCVD\n"))
+        #expect(out.contains("    reset by server in ESTABLISHED | client CLOSED, server CLOSED\n"))
+        // The kind is written when the text does not start with it.
+        let mid = try Self.run(["-n", "-vv", "-r", "captures/tcp-midstream.pcap", "-c", "1"])
+        #expect(mid.contains("    midstream: mid-stream: no handshake seen"), "\(mid)")
         // -vv keeps the states on the line (what -v did before the layered view); -v does not.
         #expect(out.contains("[handshake 1/3 | client SYN_SENT, server SYN_RCVD]"))
         let v = try Self.run(["-n", "-v", "-r", "captures/tcp-rst-abort.pcap"])

@@ -1,0 +1,759 @@
+import NetWire
+
+/// Which framing a connection's payload is read with: `--framing PORT=SPEC` for a server port,
+/// then `--framing SPEC` for all TCP payload, then the defaults (DNS on 53, the demos' ports),
+/// else `raw` (no message notes).
+public struct FramingPolicy: Sendable {
+    public var global: FramingSpec?
+    public var byPort: [UInt16: FramingSpec] = [:]
+    /// The bundled demos' default ports and DNS.
+    public static let defaults: [UInt16: FramingSpec] = [
+        53: .dnsTCP,
+        9001: .line,                      // echo
+        9002: .line,                      // chat
+        9004: .line,                      // sticky
+        9005: .lpjson(bigEndian: false),  // framed
+        9008: .line,                      // backlog
+        9009: .line,                      // reset
+    ]
+    public var useDefaults = true
+
+    public init() {}
+
+    /// Adds one `--framing` argument: `SPEC` or `PORT=SPEC`. Returns a problem description.
+    public mutating func add(_ argument: String) -> String? {
+        if let eq = argument.firstIndex(of: "=") {
+            guard let port = UInt16(argument[..<eq]) else { return "'\(argument)': the part before '=' must be a port number" }
+            guard let spec = FramingSpec(parsing: String(argument[argument.index(after: eq)...])) else {
+                return "'\(argument)': unknown framing (use lp:N[:be|le][+K], line, delim:BYTES, lpjson[:be], dns-tcp, raw, auto)"
+            }
+            byPort[port] = spec
+        } else {
+            guard let spec = FramingSpec(parsing: argument) else {
+                return "'\(argument)': unknown framing (use lp:N[:be|le][+K], line, delim:BYTES, lpjson[:be], dns-tcp, raw, auto)"
+            }
+            global = spec
+        }
+        return nil
+    }
+
+    public func spec(serverPort: UInt16) -> FramingSpec {
+        if let s = byPort[serverPort] { return s }
+        if let g = global { return g }
+        if useDefaults, let d = Self.defaults[serverPort] { return d }
+        return .raw
+    }
+}
+
+/// What `follow` receives: the in-order bytes of each direction with the messages they carry, and gaps.
+public enum StreamEvent {
+    case data(frame: Int, clientToServer: Bool, offset: Int, bytes: UnsafeRawBufferPointer, spans: [MessageSpan])
+    case gap(frame: Int, clientToServer: Bool, offset: Int, count: Int)
+}
+
+/// TCP stream reassembly and message framing, per connection and direction. Fed every TCP segment
+/// of a tracked conversation (after the flow tracker); adds `message` / `sticky` / `split` notes
+/// (and reassembly notes) to the segment's line, and framing counters to the flow row.
+///
+/// Reassembly: sequence numbers are compared modulo 2^32; a segment ahead of the next expected byte
+/// is held (copied) until the gap fills — at most `maxHeldSegments` / `maxHeldBytes` per direction
+/// and `maxHeldTotal` in all, beyond which (or as soon as the peer acknowledges past the gap: the
+/// capture lost it, the receiver did not) the gap is skipped and reported. Retransmitted bytes are
+/// not framed again; the first copy wins, and a retransmission of the same range with different
+/// bytes is flagged. Only held segments and message headers are stored, never whole streams.
+public final class StreamAnalyzer {
+    public var policy: FramingPolicy
+    /// `--recv-size N`: also note how a receiver's recv(N) loop would cut the stream.
+    public var recvSize: Int?
+    public var maxHeldSegments = 256
+    public var maxHeldBytes = 1 << 20
+    public var maxHeldTotal = 64 << 20
+    /// Record when split messages complete, so held lines can say "part 1/3" (see `resolutions`).
+    public var recordResolutions = false
+    /// Receives the stream of one flow (`follow`).
+    public var followFlow: Int?
+    /// Follow the first TCP conversation seen (sets `followFlow`).
+    public var followFirst = false
+    public var follow: ((StreamEvent) -> Void)?
+
+    var conns: [Int: StreamConn] = [:]
+    var heldTotal = 0
+    var nextPendingID = 1
+    /// Pending message id → its final part count and length (nil length: it never completed).
+    public private(set) var resolutions: [Int: (parts: Int, length: Int?)] = [:]
+    /// Pending ids resolved while handling the current packet.
+    public private(set) var resolvedNow: [Int] = []
+
+    public init(policy: FramingPolicy = FramingPolicy()) {
+        self.policy = policy
+    }
+
+    public var isActive: Bool {
+        policy.global != nil || !policy.byPort.isEmpty || policy.useDefaults || recvSize != nil || follow != nil
+    }
+
+    /// Forgets resolutions (after held lines were written).
+    public func clearResolutions() {
+        resolutions.removeAll(keepingCapacity: true)
+    }
+
+    /// One TCP segment of flow `flowID`. `payload` is the captured payload; `wirePayload` its length
+    /// on the wire (more when the snapshot length cut it).
+    public func segment(flowID: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
+                        frame: Int, notes: inout [Note]) {
+        if !resolvedNow.isEmpty { resolvedNow.removeAll(keepingCapacity: true) }
+        if followFirst && followFlow == nil { followFlow = flowID }
+        let conn: StreamConn
+        if let c = conns[flowID] {
+            conn = c
+        } else {
+            let serverPort = clientToServer ? t.destinationPort : t.sourcePort
+            var spec = policy.spec(serverPort: serverPort)
+            if recvSize != nil && spec == .raw { spec = .raw }
+            conn = StreamConn(spec: spec, tracked: spec != .raw || recvSize != nil || flowID == followFlow)
+            conns[flowID] = conn
+        }
+        guard conn.tracked else { return }
+        let d = clientToServer ? conn.c2s : conn.s2c
+        let other = clientToServer ? conn.s2c : conn.c2s
+        let following = flowID == followFlow && follow != nil
+        var ctx = Context(frame: frame, clientToServer: clientToServer, framing: conn.spec, following: following)
+        // The peer acknowledges bytes this capture never saw: skip that gap in the other direction.
+        if t.flags.contains(.ack), other.started, !other.held.isEmpty,
+           Int32(bitPattern: t.acknowledgment &- other.next) > 0 {
+            skipGap(other, upTo: t.acknowledgment, &ctx, reason: "acknowledged by the receiver, never captured")
+            flush(&ctx, &notes)
+        }
+        process(d, t, payload, &ctx)
+        flush(&ctx, &notes)
+    }
+
+    struct Context {
+        var frame: Int
+        var clientToServer: Bool
+        var framing: FramingSpec
+        var following: Bool
+        var spans: [MessageSpan] = []
+        var extra: [Note] = []
+        /// Spans of the other direction (a skipped gap there delivered held segments).
+        var spansOfOther: [MessageSpan] = []
+
+        init(frame: Int, clientToServer: Bool, framing: FramingSpec, following: Bool) {
+            self.frame = frame
+            self.clientToServer = clientToServer
+            self.framing = framing
+            self.following = following
+        }
+    }
+
+    func process(_ d: DirectionStream, _ t: TCPHeader, _ payload: UnsafeRawBufferPointer, _ ctx: inout Context) {
+        let f = t.flags
+        if f.contains(.rst) {
+            end(d, &ctx, why: nil)
+            return
+        }
+        var seq = t.sequence
+        if f.contains(.syn) {
+            if !d.started || d.delivered == 0 && d.held.isEmpty {
+                d.started = true
+                d.next = seq &+ 1
+            }
+            seq = seq &+ 1
+        } else if !d.started {
+            d.started = true
+            d.next = seq
+        }
+        let wireLength = max(t.payloadLength, payload.count)
+        if wireLength > 0 && !d.ended {
+            let rel = Int32(bitPattern: seq &- d.next)
+            if rel > 0 {
+                hold(d, seq: seq, payload, missing: wireLength - payload.count, &ctx)
+            } else {
+                let overlap = Int(-Int64(rel))
+                if overlap >= wireLength {
+                    checkRetransmission(d, seq: seq, payload, complete: payload.count == wireLength, &ctx)
+                } else {
+                    // New bytes (maybe after a retransmitted head).
+                    let fresh = UnsafeRawBufferPointer(rebasing: payload[min(overlap, payload.count)...])
+                    deliver(d, fresh, missing: wireLength - max(overlap, payload.count), frame: ctx.frame, &ctx)
+                    d.remember(seq: seq, payload, complete: payload.count == wireLength)
+                    drainHeld(d, &ctx)
+                }
+            }
+        }
+        if f.contains(.fin) && !d.ended {
+            let finSeq = seq &+ UInt32(truncatingIfNeeded: wireLength)
+            if Int32(bitPattern: finSeq &- d.next) > 0 {
+                skipGap(d, upTo: finSeq, &ctx, reason: "before the FIN, never captured")
+            }
+            end(d, &ctx, why: "FIN")
+        }
+    }
+
+    // MARK: reassembly
+
+    func hold(_ d: DirectionStream, seq: UInt32, _ payload: UnsafeRawBufferPointer, missing: Int, _ ctx: inout Context) {
+        if missing > 0 || d.held.count >= maxHeldSegments || d.heldBytes + payload.count > maxHeldBytes
+            || heldTotal + payload.count > maxHeldTotal {
+            // Cannot wait: skip what is missing before this segment.
+            skipGap(d, upTo: seq, &ctx, reason: missing > 0 ? "segment cut by the snapshot length arrived early" : "reassembly cap reached")
+            let rel = Int32(bitPattern: seq &- d.next)
+            if rel == 0 {
+                deliver(d, payload, missing: missing, frame: ctx.frame, &ctx)
+                drainHeld(d, &ctx)
+            }
+            return
+        }
+        // Keep in sequence order; a second copy of a held segment is dropped (first copy wins).
+        var i = d.held.count
+        while i > 0 && Int32(bitPattern: d.held[i - 1].seq &- seq) > 0 { i -= 1 }
+        if i > 0 && d.held[i - 1].seq == seq {
+            if d.held[i - 1].bytes.count == payload.count && !d.held[i - 1].bytes.elementsEqual(payload) {
+                ctx.extra.append(Note(kind: .overlapDiffers, text: "retransmission differs from the held copy (first copy kept)"))
+            }
+            return
+        }
+        d.held.insert(HeldSegment(seq: seq, bytes: Array(payload), frame: ctx.frame), at: i)
+        d.heldBytes += payload.count
+        heldTotal += payload.count
+        ctx.extra.append(Note(kind: .streamGap, text: "held for reassembly: \(Int32(bitPattern: seq &- d.next)) bytes missing before it"))
+    }
+
+    /// Delivers held segments that now follow on.
+    func drainHeld(_ d: DirectionStream, _ ctx: inout Context) {
+        while let first = d.held.first, !d.ended {
+            let rel = Int32(bitPattern: first.seq &- d.next)
+            guard rel <= 0 else { return }
+            d.held.removeFirst()
+            d.heldBytes -= first.bytes.count
+            heldTotal -= first.bytes.count
+            let overlap = Int(-Int64(rel))
+            if overlap < first.bytes.count {
+                first.bytes.withUnsafeBytes { all in
+                    deliver(d, UnsafeRawBufferPointer(rebasing: all[overlap...]), missing: 0, frame: first.frame, &ctx)
+                }
+            }
+        }
+    }
+
+    /// Gives up waiting for the bytes before `seq`: reports the gap and goes on after it.
+    func skipGap(_ d: DirectionStream, upTo seq: UInt32, _ ctx: inout Context, reason: String) {
+        let gap = Int(Int32(bitPattern: seq &- d.next))
+        guard gap > 0 else { return }
+        let target = seq
+        // Held segments before the target are delivered in order, skipping the holes between them.
+        while !d.ended {
+            let nextHeld = d.held.first.map { Int32(bitPattern: $0.seq &- target) < 0 } ?? false
+            let upTo = nextHeld ? (d.held.first?.seq ?? target) : target
+            let hole = Int(Int32(bitPattern: upTo &- d.next))
+            if hole > 0 { skipBytes(d, hole, &ctx, reason: reason) }
+            if !nextHeld { break }
+            drainHeld(d, &ctx)
+        }
+        drainHeld(d, &ctx)
+    }
+
+    func skipBytes(_ d: DirectionStream, _ count: Int, _ ctx: inout Context, reason: String) {
+        let offset = d.delivered
+        d.next = d.next &+ UInt32(truncatingIfNeeded: count)
+        d.delivered += count
+        d.gaps += 1
+        if ctx.following { follow?(.gap(frame: ctx.frame, clientToServer: d.clientToServer, offset: offset, count: count)) }
+        // Payload cut by the snapshot length: said once per direction, not on every segment.
+        let snap = reason.hasSuffix("(snapshot length)")
+        if !snap || !d.snapNoted {
+            ctx.extra.append(Note(kind: .streamGap, text: snap ? "stream gap: \(count) bytes \(reason), skipped (and in later segments)"
+                                                               : "stream gap: \(count) bytes \(reason), skipped"))
+        }
+        if snap { d.snapNoted = true }
+        for c in d.candidates where !c.framer.isLost {
+            if !c.framer.skip(count) {
+                if c === d.chosen { framingLost(c, &ctx) } else { resolvePending(c) }
+            } else if c.framer.messageBytes > 0 {
+                c.parts += 1
+            }
+        }
+        d.recvView.skip(count)
+    }
+
+    func checkRetransmission(_ d: DirectionStream, seq: UInt32, _ payload: UnsafeRawBufferPointer, complete: Bool, _ ctx: inout Context) {
+        guard complete, !payload.isEmpty else { return }
+        let h = DirectionStream.hash(payload)
+        for r in d.recent where r.seq == seq && r.length == payload.count {
+            if r.hash != h {
+                ctx.extra.append(Note(kind: .overlapDiffers, text: "retransmission carries different bytes than the first copy (first copy kept)"))
+            }
+            return
+        }
+    }
+
+    // MARK: framing
+
+    func deliver(_ d: DirectionStream, _ bytes: UnsafeRawBufferPointer, missing: Int, frame: Int, _ ctx: inout Context) {
+        guard !bytes.isEmpty || missing > 0 else { return }
+        let offset = d.delivered
+        d.next = d.next &+ UInt32(truncatingIfNeeded: bytes.count)
+        d.delivered += bytes.count
+        var spans: [MessageSpan] = []
+        if d.candidates.count == 1 {
+            let c = d.candidates[0]
+            if !c.framer.isLost {
+                spans = frameBytes(c, bytes, frame: frame)
+                c.reported = true
+                if c.framer.isLost { framingLost(c, &ctx) }
+            }
+        } else {
+            spans = autoFrame(d, bytes, frame: frame, &ctx)
+        }
+        if let n = recvSize {
+            var calls: [Note] = []
+            d.recvView.add(bytes, n: n, message: d.chosen?.message ?? 0, spans: spans, into: &calls)
+            if calls.count > 2 {
+                // A long stretch inside one message: the first call, then how many more.
+                let first = d.recvView.calls - calls.count + 1
+                ctx.extra.append(calls[0])
+                ctx.extra.append(Note(kind: .recv, text: "recv(\(n)) #\(first + 1)–#\(d.recvView.calls) → \(calls.count - 1) more results of \(n) B"))
+            } else {
+                ctx.extra.append(contentsOf: calls)
+            }
+        }
+        if ctx.following {
+            follow?(.data(frame: frame, clientToServer: d.clientToServer, offset: offset, bytes: bytes, spans: spans))
+        }
+        if frame == ctx.frame && d.clientToServer == ctx.clientToServer {
+            ctx.spans.append(contentsOf: spans)
+        } else {
+            ctx.spansOfOther.append(contentsOf: spans)
+        }
+        if missing > 0 { skipBytes(d, missing, &ctx, reason: "not captured (snapshot length)") }
+    }
+
+    func frameBytes(_ d: FramedStream, _ bytes: UnsafeRawBufferPointer, frame: Int) -> [MessageSpan] {
+        var spans: [MessageSpan] = []
+        let before = d.framer.messageBytes
+        var first = true
+        d.framer.decode(bytes) { c in
+            let no = d.message + 1
+            let continuing = first && before > 0
+            let part = continuing ? d.parts + 1 : 1
+            var frames: [Int] = []
+            if part > 1 {
+                frames = d.frames
+                if frames.count < DirectionStream.maxFramesListed { frames.append(frame) }
+                d.splitMessages += 1
+                if let id = d.pendingID, recordResolutions, d.reported {
+                    resolutions[id] = (part, c.length)
+                    resolvedNow.append(id)
+                }
+            }
+            spans.append(MessageSpan(message: no, from: continuing ? before : 0, to: c.length, length: c.length,
+                                     part: part, parts: part, completes: true, frames: frames,
+                                     jsonHeader: c.info.jsonHeader, dns: c.info.dns))
+            d.message = no
+            d.parts = 0
+            d.frames.removeAll(keepingCapacity: true)
+            d.pendingID = nil
+            first = false
+        }
+        if d.framer.isLost { return spans }
+        let now = d.framer.messageBytes
+        if now > 0 {
+            // A message starts or continues here and goes on in later segments.
+            let continuing = first && before > 0
+            d.parts += 1
+            if d.frames.count < DirectionStream.maxFramesListed { d.frames.append(frame) }
+            if d.pendingID == nil {
+                d.pendingID = nextPendingID
+                nextPendingID &+= 1
+            }
+            spans.append(MessageSpan(message: d.message + 1, from: continuing ? before : 0, to: now,
+                                     length: d.framer.messageLength, part: d.parts, parts: nil, completes: false,
+                                     jsonHeader: d.parts == 1 ? d.framer.currentHeader : nil, pendingID: d.pendingID))
+        }
+        var whole = 0
+        for s in spans where s.isWhole { whole += 1 }
+        if whole >= 2 { d.stickySegments += 1 }
+        return spans
+    }
+
+    /// `auto`: every candidate reads the bytes; the notes come from the most specific candidate
+    /// that is still consistent and has found a message. When it fails, the next one takes over.
+    func autoFrame(_ d: DirectionStream, _ bytes: UnsafeRawBufferPointer, frame: Int, _ ctx: inout Context) -> [MessageSpan] {
+        var results: [[MessageSpan]] = []
+        results.reserveCapacity(d.candidates.count)
+        for c in d.candidates {
+            if c.framer.isLost { results.append([]); continue }
+            results.append(frameBytes(c, bytes, frame: frame))
+            if c.framer.isLost { resolvePending(c) }
+        }
+        let previous = d.chosen
+        // The most specific candidate still consistent that has found a message.
+        let pick = d.candidates.firstIndex { !$0.framer.isLost && $0.message > 0 }
+        guard let i = pick else {
+            if let p = previous, p.framer.isLost, !p.lostNoted {
+                p.lostNoted = true
+                ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(p.framer.spec.name) stopped fitting (\(p.framer.lostReason ?? "")); no other framing fits"))
+            }
+            d.chosen = nil
+            return []
+        }
+        let c = d.candidates[i]
+        if c !== previous {
+            if let p = previous, p.framer.isLost {
+                p.lostNoted = true
+                ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(p.framer.spec.name) stopped fitting (\(p.framer.lostReason ?? "")); now \(c.framer.spec.name)"))
+            } else if let p = previous {
+                ctx.extra.append(Note(kind: .message, text: "framing auto: \(c.framer.spec.name) fits too, preferred to \(p.framer.spec.name)"))
+            } else {
+                ctx.extra.append(Note(kind: .message, text: "framing auto: \(c.framer.spec.name) fits so far"))
+            }
+            d.chosen = c
+        }
+        c.reported = true
+        return results[i]
+    }
+
+    func framingLost(_ d: FramedStream, _ ctx: inout Context) {
+        guard !d.lostNoted else { return }
+        d.lostNoted = true
+        resolvePending(d)
+        let why = d.framer.lostReason ?? "unreadable"
+        ctx.extra.append(Note(kind: .framingLost, text: "framing lost (\(d.framer.spec.name): \(why)) after message #\(d.message); this direction is no longer framed"))
+    }
+
+    /// The current message will never complete: its held lines say what is known.
+    func resolvePending(_ d: FramedStream) {
+        if let id = d.pendingID, recordResolutions, d.reported {
+            resolutions[id] = (d.parts, nil)
+            resolvedNow.append(id)
+        }
+        d.pendingID = nil
+    }
+
+    func end(_ d: DirectionStream, _ ctx: inout Context, why: String?) {
+        guard !d.ended else { return }
+        if let why, let c = d.chosen, !c.framer.isLost, let (bytes, length) = c.framer.endOfStream() {
+            let of = length.map { " of \($0)" } ?? ""
+            ctx.extra.append(Note(kind: .split, text: "msg #\(c.message + 1) incomplete at the \(why): \(bytes)\(of) bytes arrived"))
+        }
+        for c in d.candidates { resolvePending(c) }
+        if why != nil, let n = recvSize, d.recvView.filled > 0 {
+            d.recvView.emit(n: n, lastMessage: d.chosen?.message ?? 0, into: &ctx.extra)
+        }
+        d.ended = true
+        heldTotal -= d.heldBytes
+        d.heldBytes = 0
+        d.held = []
+    }
+
+    /// Turns the segment's spans and reassembly events into notes.
+    func flush(_ ctx: inout Context, _ notes: inout [Note]) {
+        if !ctx.spans.isEmpty {
+            notes.append(MessageNotes.note(FramedDetail(spans: ctx.spans, clientToServer: ctx.clientToServer, framing: ctx.framing.name)))
+            ctx.spans.removeAll()
+        }
+        if !ctx.spansOfOther.isEmpty {
+            var n = MessageNotes.note(FramedDetail(spans: ctx.spansOfOther, clientToServer: !ctx.clientToServer, framing: ctx.framing.name))
+            n.text = "delivered from held segments: " + n.text
+            notes.append(n)
+            ctx.spansOfOther.removeAll()
+        }
+        if !ctx.extra.isEmpty {
+            notes.append(contentsOf: ctx.extra)
+            ctx.extra.removeAll()
+        }
+    }
+
+    // MARK: the end of a conversation
+
+    /// Adds the framing counters to a conversation leaving the flow table and forgets its streams.
+    public func finish(_ s: inout FlowSummary) {
+        guard let c = conns.removeValue(forKey: s.id) else { return }
+        var ctx = Context(frame: 0, clientToServer: true, framing: c.spec, following: false)
+        for d in [c.c2s, c.s2c] where !d.ended { end(d, &ctx, why: nil) }
+        guard c.spec != .raw else { return }
+        let a = c.c2s.chosen, b = c.s2c.chosen
+        s.messages = (a?.message ?? 0, b?.message ?? 0)
+        s.stickySegments = (a?.stickySegments ?? 0) + (b?.stickySegments ?? 0)
+        s.splitMessages = (a?.splitMessages ?? 0) + (b?.splitMessages ?? 0)
+        if c.spec == .auto {
+            // Detected: what parsed each direction's whole stream (no loss, nothing left over).
+            func detected(_ d: DirectionStream) -> String? {
+                guard let x = d.chosen, !x.framer.isLost, x.message > 0, x.framer.endOfStream() == nil else { return nil }
+                return x.framer.spec.name
+            }
+            let names = [detected(c.c2s), detected(c.s2c)]
+            let found = Set(names.compactMap { $0 })
+            s.framing = found.isEmpty ? "auto: none detected"
+                : found.count == 1 ? "auto: " + (found.first ?? "") + (names.contains(nil) && (c.c2s.delivered > 0 && c.s2c.delivered > 0) ? " (one direction)" : "")
+                : "auto: \(names[0] ?? "none") / \(names[1] ?? "none")"
+        } else {
+            s.framing = c.spec.name
+            let lost = [a, b].filter { $0?.lostNoted ?? false }.count
+            if lost > 0 { s.framing = c.spec.name + " (lost in \(lost == 2 ? "both directions" : "one direction"))" }
+        }
+    }
+}
+
+final class StreamConn {
+    let spec: FramingSpec
+    let tracked: Bool
+    let c2s: DirectionStream
+    let s2c: DirectionStream
+
+    init(spec: FramingSpec, tracked: Bool) {
+        self.spec = spec
+        self.tracked = tracked
+        c2s = DirectionStream(spec, clientToServer: true)
+        s2c = DirectionStream(spec, clientToServer: false)
+    }
+}
+
+/// One framing's view of a direction: its framer and the messages it found.
+final class FramedStream {
+    var framer: Framer
+    /// Messages completed; the current one's parts so far, their frames, its pending id.
+    var message = 0
+    var parts = 0
+    var frames: [Int] = []
+    var pendingID: Int?
+    var stickySegments = 0
+    var splitMessages = 0
+    var lostNoted = false
+    /// Its spans have been shown (so its pending ids matter).
+    var reported = false
+
+    init(_ framer: Framer) {
+        self.framer = framer
+    }
+}
+
+struct HeldSegment {
+    var seq: UInt32
+    var bytes: [UInt8]
+    var frame: Int
+}
+
+final class DirectionStream {
+    static let maxFramesListed = 64
+    let clientToServer: Bool
+    var started = false
+    /// Next expected sequence number, and how many stream bytes came before it.
+    var next: UInt32 = 0
+    var delivered = 0
+    var held: [HeldSegment] = []
+    var heldBytes = 0
+    /// The last segments delivered (sequence, length, hash), to tell a retransmission with
+    /// different bytes.
+    var recent: [(seq: UInt32, length: Int, hash: UInt64)] = []
+    var recentNext = 0
+    /// The framer (or, for `auto`, the candidates in order of preference) with their message state.
+    var candidates: [FramedStream]
+    /// The framing whose notes are shown.
+    var chosen: FramedStream?
+    var ended = false
+    var gaps = 0
+    var snapNoted = false
+    var recvView = RecvView()
+
+    /// `auto` tries these, most specific first.
+    static let autoCandidates: [FramingSpec] = [
+        .lpjson(bigEndian: false), .lpjson(bigEndian: true),
+        .lengthPrefix(width: 4, bigEndian: true, adjust: 0), .lengthPrefix(width: 4, bigEndian: false, adjust: 0),
+        .lengthPrefix(width: 2, bigEndian: true, adjust: 0), .lengthPrefix(width: 2, bigEndian: false, adjust: 0),
+        .line,
+    ]
+
+    init(_ spec: FramingSpec, clientToServer: Bool) {
+        self.clientToServer = clientToServer
+        if spec == .auto {
+            candidates = Self.autoCandidates.map {
+                var f = Framer($0)
+                f.rejectEmpty = true
+                return FramedStream(f)
+            }
+            chosen = nil
+        } else {
+            let c = FramedStream(Framer(spec))
+            candidates = [c]
+            chosen = c
+        }
+    }
+
+    func remember(seq: UInt32, _ payload: UnsafeRawBufferPointer, complete: Bool) {
+        guard complete, !payload.isEmpty else { return }
+        let entry = (seq: seq, length: payload.count, hash: Self.hash(payload))
+        if recent.count < 8 { recent.append(entry) } else { recent[recentNext] = entry }
+        recentNext = (recentNext + 1) & 7
+    }
+
+    /// FNV-1a over the bytes.
+    static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
+        return h
+    }
+}
+
+/// `--recv-size N`: a receiver that reads only after data has piled up (the course's
+/// sleep-then-recv server) gets consecutive N-byte pieces of the stream, whatever the messages.
+struct RecvView {
+    var calls = 0
+    /// Bytes in the current recv() result so far, a preview of them, and the message boundaries in it.
+    var filled = 0
+    var preview: [UInt8] = []
+    var boundaries = 0
+    var firstMessage = 0
+    var startsMidMessage = false
+
+    mutating func add(_ bytes: UnsafeRawBufferPointer, n: Int, message: Int, spans: [MessageSpan], into notes: inout [Note]) {
+        // Message ends inside these bytes, as offsets from their start.
+        var ends: [Int] = []
+        var pos = 0
+        for s in spans {
+            pos += s.to - s.from
+            if s.completes { ends.append(pos) }
+        }
+        var i = 0
+        var e = 0
+        var completedBefore = message - ends.count
+        while i < bytes.count {
+            if filled == 0 {
+                firstMessage = completedBefore + 1
+                boundaries = 0
+                preview.removeAll(keepingCapacity: true)
+            }
+            let take = min(n - filled, bytes.count - i)
+            if preview.count < 40 { preview.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + min(take, 40 - preview.count)])) }
+            while e < ends.count && ends[e] <= i + take {
+                if ends[e] < i + take || i + take == bytes.count { boundaries += 1 }
+                completedBefore += 1
+                e += 1
+            }
+            filled += take
+            i += take
+            if filled == n { emit(n: n, lastMessage: completedBefore, into: &notes) }
+        }
+    }
+
+    mutating func skip(_ count: Int) {
+        filled = 0
+        preview.removeAll(keepingCapacity: true)
+    }
+
+    mutating func emit(n: Int, lastMessage: Int, into notes: inout [Note]) {
+        calls += 1
+        var text = "recv(\(n)) #\(calls) → \(filled) B \""
+        for b in preview {
+            switch b {
+            case 10: text += "\\n"
+            case 13: text += "\\r"
+            case 0x20 ..< 0x7F where b != 34 && b != 92: text.unicodeScalars.append(UnicodeScalar(b))
+            default: text += "."
+            }
+        }
+        if filled > preview.count { text += "…" }
+        text += "\""
+        let touched = max(lastMessage - firstMessage + 1, 1)
+        if touched > 1 || boundaries > 1 {
+            text += " (\(touched) messages glued: #\(firstMessage)–#\(firstMessage + touched - 1))"
+        }
+        notes.append(Note(kind: .recv, text: text))
+        filled = 0
+    }
+}
+
+/// Message note texts (analysis decides what a segment carries; this says it in words).
+public enum MessageNotes {
+    public static func note(_ d: FramedDetail) -> Note {
+        var whole = 0
+        for s in d.spans where s.isWhole { whole += 1 }
+        let kind: Note.Kind = whole >= 2 ? .sticky : (d.spans.count == 1 && whole == 1 ? .message : .split)
+        var n = Note(kind: kind, text: text(d))
+        n.framed = d
+        return n
+    }
+
+    /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.
+    public static func resolve(_ n: inout Note, _ resolutions: [Int: (parts: Int, length: Int?)]) {
+        guard var d = n.framed, d.isPending else { return }
+        for i in d.spans.indices {
+            guard let id = d.spans[i].pendingID else { continue }
+            if let r = resolutions[id] {
+                d.spans[i].parts = r.length == nil ? nil : r.parts
+                if d.spans[i].length == nil { d.spans[i].length = r.length }
+            }
+            d.spans[i].pendingID = nil
+        }
+        let prefix = n.text.hasPrefix("delivered from held segments: ") ? "delivered from held segments: " : ""
+        n.framed = d
+        n.text = prefix + text(d)
+    }
+
+    static func range(_ s: MessageSpan) -> String {
+        var t = "bytes \(s.from)–\(max(s.to - 1, s.from))"
+        if let l = s.length { t += " of \(l)" }
+        t += " (part \(s.part)"
+        if let p = s.parts { t += "/\(p)" }
+        return t + ")"
+    }
+
+    static func extras(_ s: MessageSpan) -> String {
+        var t = ""
+        if let h = s.jsonHeader { t += " header " + h }
+        return t
+    }
+
+    public static func text(_ d: FramedDetail) -> String {
+        let spans = d.spans
+        guard let first = spans.first, let last = spans.last else { return "" }
+        if spans.count == 1 {
+            if first.isWhole { return "msg #\(first.message) (\(first.to) B)" + extras(first) }
+            var t = "split: msg #\(first.message) " + range(first)
+            if !first.completes { t += extras(first) }
+            if first.completes && first.part > 1 {
+                t += ", msg #\(first.message) complete in segments " + first.frames.map(String.init).joined(separator: ",")
+                if first.frames.count >= DirectionStream.maxFramesListed { t += ",…" }
+                t += extras(first)
+            }
+            return t
+        }
+        let allWhole = spans.allSatisfy(\.isWhole)
+        if allWhole {
+            var t = "sticky: \(spans.count) messages (#\(first.message)–#\(last.message))"
+            if spans.count <= 4 {
+                t += ": " + spans.map { "#\($0.message) \($0.to) B" + extras($0) }.joined(separator: ", ")
+            }
+            return t
+        }
+        var pieces: [String] = []
+        var wholeRun: (Int, Int)?
+        func closeRun() {
+            if let (a, b) = wholeRun { pieces.append(a == b ? "#\(a)" : "#\(a)–#\(b)") }
+            wholeRun = nil
+        }
+        var tails: [String] = []
+        for s in spans {
+            if s.isWhole {
+                if let (a, _) = wholeRun { wholeRun = (a, s.message) } else { wholeRun = (s.message, s.message) }
+                continue
+            }
+            closeRun()
+            if s.completes {
+                pieces.append("end of #\(s.message)")
+                tails.append("#\(s.message) complete in segments " + s.frames.map(String.init).joined(separator: ","))
+            } else if s.from == 0 {
+                pieces.append("start of #\(s.message)")
+                tails.append("#\(s.message) " + range(s))
+            } else {
+                pieces.append("part of #\(s.message)")
+                tails.append("#\(s.message) " + range(s))
+            }
+        }
+        closeRun()
+        var whole = 0
+        for s in spans where s.isWhole { whole += 1 }
+        return (whole >= 2 ? "sticky: " : "split: ") + pieces.joined(separator: " + ")
+            + (tails.isEmpty ? "" : " (" + tails.joined(separator: "; ") + ")")
+    }
+}
