@@ -77,9 +77,6 @@ public struct FlowObservation: Sendable {
     /// Subtract from seq / ack for tcpdump-style relative numbers (nil: print as carried).
     public var seqBase: UInt32?
     public var ackBase: UInt32?
-    /// TCP: the window scale shift (RFC 7323) that applies to this segment's window field, when
-    /// both SYNs announced one (nil: not negotiated, not known, or a SYN, whose window is unscaled).
-    public var windowShift: UInt8? = nil
 }
 
 /// A finished (or, at the end, still open) conversation, as `--flows` prints it.
@@ -283,7 +280,6 @@ public struct FlowTracker {
                 releaseHalfOpen(conns[s].server)
             }
             if !firstOfFlow { Self.relativeBases(conns[s].base, t, dir, &obs) }
-            obs.windowShift = Self.windowShift(conns[s].windowScale, t, dir)
         }
         return obs
     }
@@ -311,15 +307,25 @@ public struct FlowTracker {
         let dir: FlowDirection = src == conns[s].client ? .clientToServer : .serverToClient
         var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil)
         Self.relativeBases(conns[s].base, t, dir, &obs)
-        obs.windowShift = Self.windowShift(conns[s].windowScale, t, dir)
         return obs
     }
 
-    /// The shift the sender's window field is scaled by: its own announced scale, once both SYNs
-    /// carried the option (a SYN's window is never scaled).
-    static func windowShift(_ scales: (UInt8?, UInt8?), _ t: TCPHeader, _ dir: FlowDirection) -> UInt8? {
-        guard !t.flags.contains(.syn), let c = scales.0, let s = scales.1 else { return nil }
-        return dir == .clientToServer ? c : s
+    /// The window scale shift (RFC 7323) that applies to a TCP segment's window field: the
+    /// sender's own announced scale, once both SYNs of its tracked connection carried the option
+    /// (nil: not negotiated, not known, not tracked, or a SYN, whose window is never scaled).
+    /// A lookup, for the `-v` view: the per-packet path does not pay for it.
+    public func windowShift(of p: Packet) -> UInt8? {
+        guard let t = p.tcp, t.isComplete, !t.flags.contains(.syn) else { return nil }
+        let src: FlowEndpoint, dst: FlowEndpoint
+        if let ip = p.ipv4, ip.isComplete {
+            src = FlowEndpoint(ipv4: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv4: ip.destination, port: t.destinationPort)
+        } else if let ip = p.ipv6, ip.isComplete {
+            src = FlowEndpoint(ipv6: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv6: ip.destination, port: t.destinationPort)
+        } else {
+            return nil
+        }
+        guard let s = index[FlowKey(src, dst, proto: 6)], let c = conns[s].windowScale.0, let v = conns[s].windowScale.1 else { return nil }
+        return src == conns[s].client ? c : v
     }
 
     // MARK: the TCP life cycle

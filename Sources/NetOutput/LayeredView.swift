@@ -41,8 +41,9 @@ public struct LayeredView {
     }
 
     /// Appends the blocks for one packet (each line ends in a newline).
+    /// `windowShift`: the window scale that applies to a TCP segment (`FlowTracker.windowShift(of:)`).
     public func format(frame: Int, packet p: Packet, bytes: UnsafeRawBufferPointer, notes: [Note] = [],
-                       flow: FlowObservation? = nil, into out: inout OutputBuffer) {
+                       flow: FlowObservation? = nil, windowShift: UInt8? = nil, into out: inout OutputBuffer) {
         physical(frame, p, &out)
         link(p, &out)
         if p.linkSupported {
@@ -51,7 +52,7 @@ public struct LayeredView {
             if p.ipv6 != nil || has(p, .ipv6) { ipv6(p, &out) }
             if p.icmp != nil || has(p, .icmp) { icmp(p, &out) }
             if p.icmpv6 != nil || has(p, .icmpv6) { icmpv6(p, &out) }
-            if p.tcp != nil || has(p, .tcp) { tcp(p, flow, &out) }
+            if p.tcp != nil || has(p, .tcp) { tcp(p, flow, windowShift, &out) }
             if p.udp != nil || has(p, .udp) { udp(p, &out) }
             if p.dns != nil || has(p, .dns) {
                 dns(p, bytes, &out)
@@ -595,7 +596,7 @@ public struct LayeredView {
 
     // MARK: transport
 
-    private func tcp(_ p: Packet, _ flow: FlowObservation?, _ out: inout OutputBuffer) {
+    private func tcp(_ p: Packet, _ flow: FlowObservation?, _ windowShift: UInt8?, _ out: inout OutputBuffer) {
         header("Transport", "TCP", &out)
         guard let t = p.tcp else { end(&out); errors(p, .tcp, &out); return }
         out.ascii(", "); out.decimal(t.sourcePort); out.ascii(" > "); out.decimal(t.destinationPort)
@@ -646,7 +647,7 @@ public struct LayeredView {
         field("window", &out); out.decimal(t.window)
         if f.contains(.syn) {
             out.ascii(" (a SYN's window is never scaled)")
-        } else if let shift = flow?.windowShift {
+        } else if let shift = windowShift {
             let scaled = UInt64(t.window) << UInt64(min(shift, 14))
             out.ascii(" (scaled ×"); out.decimal(UInt64(1) << UInt64(min(shift, 14)))
             out.ascii(" = "); out.decimal(scaled); out.byte(41)

@@ -38,8 +38,6 @@ public struct TextOptions: Sendable {
     public var absoluteSequence = false
     /// `-vv`: annotations also show both endpoints' TCP states.
     public var verbose = false
-    /// `--color`: ANSI colors for addresses, TCP flags, annotations and errors (see `Style`).
-    public var color = false
 
     public init() {}
 }
@@ -50,6 +48,10 @@ public struct TextFormatter {
     // Local-time conversion is done once per second, not per packet.
     private var cachedSecond = Int.min
     private var cachedTime: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
+    /// `--color`: ANSI colors for addresses, TCP flags, annotations and errors (see `Style`). Kept
+    /// here, in the padding after `cachedTime`, so the formatter does not grow: it is copied per
+    /// call into the line's parts, which costs more once it no longer fits in 128 bytes.
+    public var color = false
     private var cachedDate: (Int, Int, Int) = (0, 0, 0)
     private var previous: (Int, Int)?
     /// The current packet's flow, for relative sequence numbers.
@@ -143,11 +145,11 @@ public struct TextFormatter {
         }
         link(p, &out)
         network(p, &out)
-        ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, color: options.color, &out)
+        ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, color: color, &out)
         for n in notes {
             out.byte(32)
-            let color = options.color ? Style.note(n.kind) : nil
-            if let color { out.ascii(color) }
+            let noteColor = color ? Style.note(n.kind) : nil
+            if let noteColor { out.ascii(noteColor) }
             out.byte(91); out.string(n.text)
             if options.verbose, let st = n.states {
                 out.ascii(" | client "); out.string(st.client.rawValue)
@@ -157,7 +159,7 @@ public struct TextFormatter {
                 for s in f.spans { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } }
             }
             out.byte(93)
-            if color != nil { out.ascii(Style.reset) }
+            if noteColor != nil { out.ascii(Style.reset) }
         }
         out.byte(10)
     }
@@ -282,7 +284,7 @@ public struct TextFormatter {
     private func transport(_ p: Packet, src: (inout OutputBuffer) -> Void, dst: (inout OutputBuffer) -> Void,
                            payloadLength: Int, proto: IPProtocol, _ out: inout OutputBuffer) {
         let isUDP = proto == .udp
-        let color = options.color
+        let color = self.color
         if let ports = p.partialPorts, proto == .tcp || isUDP {
             if color { out.ascii(Style.address) }
             src(&out); out.byte(46); port(ports.0, udp: isUDP, &out)
@@ -332,7 +334,7 @@ public struct TextFormatter {
         }
         out.ascii("Flags [")
         let f = tcp.flags
-        if self.options.color { out.ascii(Style.tcpFlags(f)) }
+        if color { out.ascii(Style.tcpFlags(f)) }
         if f.contains(.fin) { out.byte(UInt8(ascii: "F")) }
         if f.contains(.syn) { out.byte(UInt8(ascii: "S")) }
         if f.contains(.rst) { out.byte(UInt8(ascii: "R")) }
@@ -343,7 +345,7 @@ public struct TextFormatter {
         if f.contains(.cwr) { out.byte(UInt8(ascii: "W")) }
         if f.contains(.ns) { out.byte(UInt8(ascii: "e")) }
         if f.isEmpty { out.ascii("none") }
-        if self.options.color { out.ascii(Style.reset) }
+        if color { out.ascii(Style.reset) }
         out.byte(93)
         let len = tcp.payloadLength
         // tcpdump's relative numbers (from each side's initial sequence number) unless -S.

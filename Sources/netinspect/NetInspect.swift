@@ -331,8 +331,9 @@ struct Runner {
         streams.recordResolutions = holding
         var hold = LineHold()
         let color = !output.json && presentation.display.color.isEnabled(fd: 1)
-        var text = TextFormatter(options: presentation.textOptions(output.textOptions, color: color))
+        var text = presentation.textFormatter(output.textOptions, color: color)
         let details = self.details
+        var heldShifts: [Int: UInt8] = [:]
         let progress = ProgressMeter.make(presentation.display.progress, source: source,
                                           packetLinesToTerminal: showPackets && isatty(1) != 0)
         let json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
@@ -356,8 +357,11 @@ struct Runner {
                 progress?.tick(captured)
                 guard showPackets else { continue }
                 if holding && hold.take(frame: frame, record: record, notes: notes, flow: flow, resolvedNow: streams.resolvedNow) {
+                    // -v: the window scale as it is now (the table may have let the flow go by the time
+                    // the line is written).
+                    if details != nil, let shift = analyzer.flows.windowShift(of: packet) { heldShifts[frame] = shift }
                     if hold.ready {
-                        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out)
+                        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out, shifts: &heldShifts)
                         if out.failed { progress?.finish(); return .stopped }
                     }
                     continue
@@ -368,7 +372,9 @@ struct Runner {
                 } else {
                     text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
                                 notes: notes, flow: flow, linkName: source.linkTypeName, into: &out)
-                    details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow, into: &out)
+                    // (With no details, optional chaining skips the arguments: no window lookup.)
+                    details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow,
+                                    windowShift: analyzer.flows.windowShift(of: packet), into: &out)
                 }
                 if lineBuffered { out.flush() } else { out.flushIfNeeded() }
                 if out.failed { progress?.finish(); return .stopped }
@@ -381,7 +387,7 @@ struct Runner {
                 }
                 progress?.finish()
                 analyzer.flows.finishAll()
-                release(&hold, decoder, linkType, linkName, &packet, &text, json, &out)
+                release(&hold, decoder, linkType, linkName, &packet, &text, json, &out, shifts: &heldShifts)
                 out.flush()
                 flowSpool.writeOut(&out)
                 if let stats { presentation.writeStatistics(stats, json: jsonMode, separate: showPackets, into: &out) }
@@ -390,7 +396,7 @@ struct Runner {
         }
         progress?.finish()
         analyzer.flows.finishAll()
-        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out)
+        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out, shifts: &heldShifts)
         out.flush()
         flowSpool.writeOut(&out)
         if let stats { presentation.writeStatistics(stats, json: jsonMode, separate: showPackets, into: &out) }
@@ -399,7 +405,8 @@ struct Runner {
 
     /// Writes the held lines, their message notes completed with what is known now.
     func release(_ hold: inout LineHold, _ decoder: PacketDecoder, _ linkType: LinkType, _ linkName: String,
-                 _ packet: inout Packet, _ text: inout TextFormatter, _ json: JSONFormatter, _ out: inout OutputBuffer) {
+                 _ packet: inout Packet, _ text: inout TextFormatter, _ json: JSONFormatter, _ out: inout OutputBuffer,
+                 shifts: inout [Int: UInt8]) {
         guard !hold.queue.isEmpty else { return }
         let resolutions = streams.resolutions
         for var h in hold.queue {
@@ -414,7 +421,8 @@ struct Runner {
                 } else {
                     text.format(seconds: h.seconds, nanoseconds: h.nanoseconds, packet: packet,
                                 notes: h.notes, flow: h.flow, linkName: source.linkTypeName, into: &out)
-                    details?.format(frame: h.frame, packet: packet, bytes: raw, notes: h.notes, flow: h.flow, into: &out)
+                    details?.format(frame: h.frame, packet: packet, bytes: raw, notes: h.notes, flow: h.flow,
+                                    windowShift: shifts[h.frame], into: &out)
                 }
             }
             out.flushIfNeeded()
@@ -422,6 +430,7 @@ struct Runner {
         }
         hold.clear()
         streams.clearResolutions()
+        shifts.removeAll(keepingCapacity: true)
     }
 }
 

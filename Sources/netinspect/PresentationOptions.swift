@@ -89,12 +89,13 @@ struct PresentationOptions: ParsableArguments {
     static let firstWords = ["demo", "ladder", "stats", "help", "tcp", "udp", "icmp", "icmp6", "arp", "ip", "ip6",
                              "host", "net", "port", "portrange", "src", "dst", "not", "vlan"]
 
-    /// The text line's options with `-vv`'s states and `--color` applied.
-    func textOptions(_ base: TextOptions, color: Bool) -> TextOptions {
+    /// The text line's formatter with `-vv`'s states and `--color` applied.
+    func textFormatter(_ base: TextOptions, color: Bool) -> TextFormatter {
         var o = base
         o.verbose = display.verbosity >= 2
-        o.color = color
-        return o
+        var f = TextFormatter(options: o)
+        f.color = color
+        return f
     }
 
     /// What is printed under each packet line (nil: nothing, the default).
