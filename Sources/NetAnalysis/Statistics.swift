@@ -1,5 +1,10 @@
 import NetWire
 
+/// What a bounded statistics table ranks its entries by.
+public protocol StatisticsWeighted {
+    var weight: Int { get }
+}
+
 /// One node of the protocol hierarchy: what a frame carried at one level.
 public enum ProtocolNode: Hashable, Sendable {
     /// The link type (a DLT value), the root of every frame's path.
@@ -29,7 +34,12 @@ public enum ProtocolNode: Hashable, Sendable {
 /// Memory is bounded on any capture: the tables of addresses and DNS names hold at most
 /// `tableCapacity` entries; when one fills up, its less busy half is dropped (the counts shown are
 /// then lower bounds, and `approximate` says so).
-public final class CaptureStatistics {
+///
+/// A value: the per-packet counting mutates it in place without the dynamic exclusivity checks a
+/// class's properties would cost on every access. Conversations arrive through the flow table's
+/// callback, which needs a reference: they are counted by a `ConversationCounter` and handed over
+/// at the end (`flows`).
+public struct CaptureStatistics {
     public struct Counter: Sendable {
         public var frames = 0
         public var bytes = 0
@@ -54,51 +64,90 @@ public final class CaptureStatistics {
             if a.isIPv6 != b.isIPv6 { return !a.isIPv6 }
             return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo
         }
+        /// One word into the hasher (two lookups per packet).
+        public func hash(into h: inout Hasher) {
+            h.combine(lo ^ (hi &* 0x9E37_79B9_7F4A_7C15) ^ (isIPv6 ? 0xC2B2_AE3D_27D4_EB4F : 0))
+        }
         public var ipv4: IPv4Address { IPv4Address(raw: UInt32(truncatingIfNeeded: lo)) }
         public var ipv6: IPv6Address { IPv6Address(hi: hi, lo: lo) }
     }
 
-    public struct Talker: Sendable {
+    public struct Talker: Sendable, StatisticsWeighted {
         public var sentPackets = 0
         public var sentBytes = 0
         public var receivedPackets = 0
         public var receivedBytes = 0
         public var packets: Int { sentPackets &+ receivedPackets }
         public var bytes: Int { sentBytes &+ receivedBytes }
+        public var weight: Int { bytes }
+    }
+
+    /// How often a DNS name was asked for.
+    public struct NameCount: Sendable, StatisticsWeighted {
+        public var count = 0
+        public var weight: Int { count }
     }
 
     /// A table of at most `capacity` keys; adding a key to a full table first drops the half with
     /// the smallest weights.
-    public struct BoundedTable<Key: Hashable, Value> {
+    public struct BoundedTable<Key: Hashable, Value: StatisticsWeighted> {
         public private(set) var entries: [Key: Value] = [:]
         public let capacity: Int
         /// Entries were dropped: counts are lower bounds, and keys that lost out are missing.
         public private(set) var pruned = false
-        let weight: (Value) -> Int
 
-        init(capacity: Int, weight: @escaping (Value) -> Int) {
+        init(capacity: Int) {
             self.capacity = max(capacity, 2)
-            self.weight = weight
         }
 
         mutating func update(_ key: Key, default value: @autoclosure () -> Value, _ body: (inout Value) -> Void) {
-            if entries[key] == nil && entries.count >= capacity { prune() }
+            if entries.count >= capacity && entries[key] == nil { prune() }
             body(&entries[key, default: value()])
         }
 
+        /// Keeps the `capacity / 2` heaviest entries: one sort of the weights finds the cut, one
+        /// pass keeps what is above it (and as many at it as fit).
         private mutating func prune() {
-            let keep = entries.sorted { weight($0.value) > weight($1.value) }.prefix(capacity / 2)
-            entries = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+            let keep = capacity / 2
+            var weights = [Int]()
+            weights.reserveCapacity(entries.count)
+            for v in entries.values { weights.append(v.weight) }
+            weights.sort(by: >)
+            let cut = weights[min(keep, weights.count) - 1]
+            var atCut = keep - weights.prefix(keep).reduce(0) { $0 + ($1 > cut ? 1 : 0) }
+            var kept: [Key: Value] = [:]
+            kept.reserveCapacity(capacity)
+            for (k, v) in entries {
+                let w = v.weight
+                if w > cut {
+                    kept[k] = v
+                } else if w == cut && atCut > 0 {
+                    atCut -= 1
+                    kept[k] = v
+                }
+            }
+            entries = kept
             pruned = true
         }
 
         /// The `n` heaviest entries, heaviest first; equal weights in the order `before` gives their
-        /// keys (so the result does not depend on hashing).
+        /// keys (so the result does not depend on hashing). One pass, keeping the best `n`.
         public func top(_ n: Int, before: (Key, Key) -> Bool) -> [(key: Key, value: Value)] {
-            Array(entries.sorted {
-                let a = weight($0.value), b = weight($1.value)
-                return a != b ? a > b : before($0.key, $1.key)
-            }.prefix(n))
+            guard n > 0 else { return [] }
+            func heavier(_ a: (key: Key, value: Value), _ b: (key: Key, value: Value)) -> Bool {
+                let x = a.value.weight, y = b.value.weight
+                return x != y ? x > y : before(a.key, b.key)
+            }
+            var best: [(key: Key, value: Value)] = []
+            best.reserveCapacity(n + 1)
+            for e in entries {
+                if best.count == n, let last = best.last, !heavier(e, last) { continue }
+                var i = best.count
+                while i > 0 && heavier(e, best[i - 1]) { i -= 1 }
+                best.insert(e, at: i)
+                if best.count > n { best.removeLast() }
+            }
+            return best
         }
     }
 
@@ -120,23 +169,25 @@ public final class CaptureStatistics {
     public private(set) var malformedPackets = 0
 
     public private(set) var talkers: BoundedTable<Host, Talker>
-    /// The busiest conversations by bytes (both directions), at most `topConversations`.
-    public private(set) var conversations: [FlowSummary] = []
-    public let topConversations: Int
-    public private(set) var tcpConnections = 0
-    public private(set) var udpConversations = 0
+    /// The conversations, as they left the flow table.
+    public var flows: Conversations
+
+    /// The busiest conversations by bytes (both directions), at most `Conversations.top`.
+    public var conversations: [FlowSummary] { flows.busiest }
+    public var tcpConnections: Int { flows.tcpConnections }
+    public var udpConversations: Int { flows.udpConversations }
     /// TCP connections by Zeek conn_state.
-    public private(set) var connStates: [String: Int] = [:]
+    public var connStates: [String: Int] { flows.connStates }
     /// TCP connections by how they ended (`fin by client`, `rst by server`, `open` …).
-    public private(set) var endings: [String: Int] = [:]
-    public private(set) var handshakeRTT: (count: Int, min: Int, max: Int, total: Int) = (0, Int.max, 0, 0)
+    public var endings: [String: Int] { flows.endings }
+    public var handshakeRTT: (count: Int, min: Int, max: Int, total: Int) { flows.handshakeRTT }
 
     public private(set) var dnsQueries = 0
     public private(set) var dnsResponses = 0
     /// Responses by RCODE (the 4-bit header value).
     public private(set) var dnsRcodes = [Int](repeating: 0, count: 16)
     /// Queried names (the first question of each query), lower-cased.
-    public private(set) var dnsNames: BoundedTable<String, Int>
+    public private(set) var dnsNames: BoundedTable<String, NameCount>
 
     /// Annotations by kind: works for every kind, including ones added after this was written.
     public private(set) var notes: [Note.Kind: Int] = [:]
@@ -144,9 +195,9 @@ public final class CaptureStatistics {
     public private(set) var handshakesCompleted = 0
 
     public init(tableCapacity: Int = CaptureStatistics.defaultTableCapacity, topConversations: Int = 10) {
-        talkers = BoundedTable(capacity: tableCapacity) { $0.bytes }
-        dnsNames = BoundedTable(capacity: tableCapacity) { $0 }
-        self.topConversations = max(topConversations, 0)
+        talkers = BoundedTable(capacity: tableCapacity)
+        dnsNames = BoundedTable(capacity: tableCapacity)
+        flows = Conversations(top: topConversations)
     }
 
     /// The count of annotations of the kind named `kind` (0 for a kind this build does not have).
@@ -159,7 +210,7 @@ public final class CaptureStatistics {
     // MARK: per packet
 
     /// Counts one decoded packet and its annotations.
-    public func add(_ p: Packet, notes packetNotes: [Note], seconds: Int, nanoseconds: Int) {
+    public mutating func add(_ p: Packet, notes packetNotes: [Note], seconds: Int, nanoseconds: Int) {
         packets &+= 1
         bytes &+= p.wireLength
         capturedBytes &+= p.capturedLength
@@ -187,7 +238,7 @@ public final class CaptureStatistics {
     /// Every node by parent and protocol, for parents with many children (a few are scanned).
     private var nodeIndex: [NodeKey: Int] = [:]
 
-    private func child(_ parent: Int, _ node: ProtocolNode, _ wire: Int) -> Int {
+    private mutating func child(_ parent: Int, _ node: ProtocolNode, _ wire: Int) -> Int {
         var found: Int?
         if hierarchy[parent].children.count <= 8 {
             for c in hierarchy[parent].children where hierarchy[c].node == node { found = c; break }
@@ -207,7 +258,7 @@ public final class CaptureStatistics {
         return c
     }
 
-    private func countHierarchy(_ p: Packet) {
+    private mutating func countHierarchy(_ p: Packet) {
         let wire = p.wireLength
         hierarchy[0].count.frames &+= 1
         hierarchy[0].count.bytes &+= wire
@@ -245,7 +296,7 @@ public final class CaptureStatistics {
         }
     }
 
-    private func countTalkers(_ p: Packet) {
+    private mutating func countTalkers(_ p: Packet) {
         let src: Host, dst: Host
         if let ip = p.ipv4, ip.isComplete {
             src = Host(hi: 0, lo: UInt64(ip.source.raw), isIPv6: false)
@@ -261,49 +312,22 @@ public final class CaptureStatistics {
         talkers.update(dst, default: Talker()) { $0.receivedPackets &+= 1; $0.receivedBytes &+= wire }
     }
 
-    private func countDNS(_ m: DNSMessage) {
+    private mutating func countDNS(_ m: DNSMessage) {
         if m.isResponse {
             dnsResponses &+= 1
             dnsRcodes[Int(m.rcode & 0xF)] &+= 1
         } else {
             dnsQueries &+= 1
             if let q = m.questions.first {
-                dnsNames.update(q.name.lowercased(), default: 0) { $0 &+= 1 }
+                dnsNames.update(q.name.lowercased(), default: NameCount()) { $0.count &+= 1 }
             }
         }
     }
 
     // MARK: per conversation
 
-    /// Counts one conversation as it leaves the flow table (hand this to `FlowTracker.finished`).
-    public func add(flow f: FlowSummary) {
-        if f.isTCP {
-            tcpConnections &+= 1
-            connStates[f.connState, default: 0] &+= 1
-            endings[f.end, default: 0] &+= 1
-            if let rtt = f.handshakeRTTNanoseconds {
-                handshakeRTT.count &+= 1
-                handshakeRTT.min = min(handshakeRTT.min, rtt)
-                handshakeRTT.max = max(handshakeRTT.max, rtt)
-                handshakeRTT.total = handshakeRTT.total.addingReportingOverflow(max(rtt, 0)).partialValue
-            }
-        } else {
-            udpConversations &+= 1
-        }
-        guard topConversations > 0 else { return }
-        let weight = f.bytes.c2s &+ f.bytes.s2c
-        if conversations.count == topConversations,
-           let last = conversations.last, last.bytes.c2s &+ last.bytes.s2c >= weight {
-            return
-        }
-        // Sorted by bytes (descending), then by flow id: a stable order for equal weights.
-        let at = conversations.firstIndex { c in
-            let w = c.bytes.c2s &+ c.bytes.s2c
-            return w < weight || (w == weight && c.id > f.id)
-        } ?? conversations.count
-        conversations.insert(f, at: at)
-        if conversations.count > topConversations { conversations.removeLast() }
-    }
+    /// Counts one conversation as it leaves the flow table.
+    public mutating func add(flow f: FlowSummary) { flows.add(f) }
 
     // MARK: derived
 
@@ -320,4 +344,61 @@ public final class CaptureStatistics {
         let (d, overflow) = b.subtractingReportingOverflow(a)
         return overflow ? Int.max : max(d, 0)
     }
+}
+
+/// Conversations counted as they leave the flow table: TCP outcomes by conn_state and ending, the
+/// handshake RTTs, the busiest conversations.
+public struct Conversations: Sendable {
+    public let top: Int
+    /// The busiest conversations by payload bytes (both directions), at most `top`, busiest first.
+    public private(set) var busiest: [FlowSummary] = []
+    public private(set) var tcpConnections = 0
+    public private(set) var udpConversations = 0
+    public private(set) var connStates: [String: Int] = [:]
+    public private(set) var endings: [String: Int] = [:]
+    public private(set) var handshakeRTT: (count: Int, min: Int, max: Int, total: Int) = (0, Int.max, 0, 0)
+
+    public init(top: Int) {
+        self.top = max(top, 0)
+    }
+
+    public mutating func add(_ f: FlowSummary) {
+        if f.isTCP {
+            tcpConnections &+= 1
+            connStates[f.connState, default: 0] &+= 1
+            endings[f.end, default: 0] &+= 1
+            if let rtt = f.handshakeRTTNanoseconds {
+                handshakeRTT.count &+= 1
+                handshakeRTT.min = min(handshakeRTT.min, rtt)
+                handshakeRTT.max = max(handshakeRTT.max, rtt)
+                handshakeRTT.total = handshakeRTT.total.addingReportingOverflow(max(rtt, 0)).partialValue
+            }
+        } else {
+            udpConversations &+= 1
+        }
+        guard top > 0 else { return }
+        let weight = f.bytes.c2s &+ f.bytes.s2c
+        if busiest.count == top, let last = busiest.last, last.bytes.c2s &+ last.bytes.s2c >= weight {
+            return
+        }
+        // Sorted by bytes (descending), then by flow id: a stable order for equal weights.
+        let at = busiest.firstIndex { c in
+            let w = c.bytes.c2s &+ c.bytes.s2c
+            return w < weight || (w == weight && c.id > f.id)
+        } ?? busiest.count
+        busiest.insert(f, at: at)
+        if busiest.count > top { busiest.removeLast() }
+    }
+}
+
+/// Receives conversations from the flow table's callback (which needs a reference) for
+/// `CaptureStatistics.flows`.
+public final class ConversationCounter {
+    public private(set) var value: Conversations
+
+    public init(top: Int = 10) {
+        value = Conversations(top: top)
+    }
+
+    public func add(_ f: FlowSummary) { value.add(f) }
 }

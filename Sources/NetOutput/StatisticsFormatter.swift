@@ -225,7 +225,7 @@ public enum StatisticsFormatter {
             if !rcodes.isEmpty { line("  rcodes: " + rcodes.joined(separator: ", ")) }
             let names = s.dnsNames.top(top, before: <)
             if !names.isEmpty {
-                line("  top names: " + names.map { "\($0.key) \(grouped($0.value))" }.joined(separator: ", ")
+                line("  top names: " + names.map { "\($0.key) \(grouped($0.value.count))" }.joined(separator: ", ")
                      + (s.dnsNames.pruned ? " (lower bounds)" : ""))
             }
         }
@@ -312,7 +312,7 @@ public enum StatisticsFormatter {
         o.ascii("},\"top_names\":[")
         for (i, e) in s.dnsNames.top(top, before: <).enumerated() {
             if i > 0 { o.byte(44) }
-            o.ascii("{\"name\":"); o.jsonString(e.key); o.ascii(",\"count\":"); o.decimal(e.value); o.byte(125)
+            o.ascii("{\"name\":"); o.jsonString(e.key); o.ascii(",\"count\":"); o.decimal(e.value.count); o.byte(125)
         }
         o.ascii("]},\"analysis\":{\"handshakes\":"); o.decimal(s.handshakesCompleted)
         o.ascii(",\"teardowns\":"); o.decimal(s.teardowns)

@@ -321,8 +321,9 @@ struct Runner {
         // Flow rows leave the table while packets still stream by (evicted flows): they are spooled
         // to a temporary file and written after the packet lines, so memory stays bounded.
         let flowSpool = FlowSpool(enabled: analysis.flows, json: output.json)
-        let stats = analysis.stats ? CaptureStatistics() : nil
-        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); stats?.add(flow: $0) }),
+        var stats = analysis.stats ? CaptureStatistics() : nil
+        let flowCounts = analysis.stats ? ConversationCounter() : nil
+        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); flowCounts?.add($0) }),
                                       streams: streams)
         let showPackets = !((analysis.flows || analysis.stats) && output.quiet)
         // Reading a file, lines whose split-message notes wait for later segments ("part 1/3") are
@@ -390,7 +391,7 @@ struct Runner {
                 release(&hold, decoder, linkType, linkName, &packet, &text, json, &out, shifts: &heldShifts)
                 out.flush()
                 flowSpool.writeOut(&out)
-                if let stats { presentation.writeStatistics(stats, json: jsonMode, separate: showPackets, into: &out) }
+                if let stats { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
                 return end
             }
         }
@@ -399,7 +400,7 @@ struct Runner {
         release(&hold, decoder, linkType, linkName, &packet, &text, json, &out, shifts: &heldShifts)
         out.flush()
         flowSpool.writeOut(&out)
-        if let stats { presentation.writeStatistics(stats, json: jsonMode, separate: showPackets, into: &out) }
+        if let stats { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
         return .stopped
     }
 

@@ -118,7 +118,10 @@ struct PresentationOptions: ParsableArguments {
     /// not pay for them.
     var needsChecksums: Bool { display.verbosity > 0 }
 
-    func writeStatistics(_ s: CaptureStatistics, json: Bool, separate: Bool, into out: inout OutputBuffer) {
+    func writeStatistics(_ packets: CaptureStatistics, flows: ConversationCounter?, json: Bool, separate: Bool,
+                         into out: inout OutputBuffer) {
+        var s = packets
+        if let flows { s.flows = flows.value }
         if json {
             StatisticsFormatter.json(s, top: analysis.top, into: &out)
         } else {

@@ -333,7 +333,7 @@ private func merged(_ r: CLI.Result) -> String {
 
     /// The address and name tables stay bounded: a full table drops its quieter half, and says so.
     @Test func boundedTables() {
-        let stats = CaptureStatistics(tableCapacity: 8)
+        var stats = CaptureStatistics(tableCapacity: 8)
         let decoder = PacketDecoder()
         var packet = Packet()
         func frame(_ src: UInt8, _ dst: UInt8) -> [UInt8] {
@@ -416,7 +416,7 @@ private func merged(_ r: CLI.Result) -> String {
     /// Every EtherType under every tag stack would be millions of nodes: the hierarchy stops at
     /// its limit and counts the rest under `other`, every frame still counted once per level.
     @Test func boundedHierarchy() {
-        let stats = CaptureStatistics()
+        var stats = CaptureStatistics()
         let decoder = PacketDecoder()
         var packet = Packet()
         var total = 0
