@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "fuzz-analysis", dependencies: ["NetWire", "NetAnalysis", "NetOutput", "CFuzzerDriver"]),
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
         .testTarget(name: "NetAnalysisTests", dependencies: ["NetAnalysis", "NetWire"]),
-        .testTarget(name: "NetDemosTests", dependencies: ["NetDemos", "NetCapture"]),
+        .testTarget(name: "NetDemosTests", dependencies: ["NetDemos", "NetCapture", "NetWire", "NetAnalysis"]),
         // Formatter unit tests, plus end-to-end golden tests that run the built `netinspect`.
         .testTarget(name: "NetOutputTests", dependencies: ["NetWire", "NetOutput", "netinspect"]),
     ]

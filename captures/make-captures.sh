@@ -68,6 +68,9 @@ do_live() {
     # 14. TCP over ::1 port 9001
     live ipv6-tcp.pcap "-i lo ip6 and tcp port 9001" \
         $PY traffic tcp6
+    # ping -6 -c 3 ::1
+    live icmp6-ping.pcap "-i lo icmp6" \
+        ping -6 -c 3 ::1
 }
 
 do_derived() {

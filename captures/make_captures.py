@@ -527,6 +527,145 @@ def build_raw_ip():
     write_pcap("raw-ip.pcap", LINKTYPE_RAW, timed(frames))
 
 
+# ---------------------------------------------------------------------------
+# IPv6: ICMPv6 (errors, neighbour discovery, MLD), extension headers, IPv6 on every link type
+# ---------------------------------------------------------------------------
+
+V6_CLIENT, V6_SERVER, V6_ROUTER = "2001:db8::10", "2001:db8::53", "2001:db8::1"
+LL_CLIENT, LL_ROUTER = "fe80::a", "fe80::1"
+
+
+def build_icmpv6():
+    s = _scapy()
+    from scapy.layers import inet6 as i6
+    E = lambda src=MAC_CLIENT, dst=MAC_SERVER: s.Ether(src=src, dst=dst)
+    # the datagrams the errors quote
+    udp_probe = i6.IPv6(src=V6_CLIENT, dst=V6_SERVER, hlim=64) / s.UDP(sport=40123, dport=33434) / \
+        s.Raw(b"probe-data-0123456789")
+    tcp_big = i6.IPv6(src=V6_CLIENT, dst="2001:db8::80", hlim=64) / \
+        s.TCP(sport=40124, dport=443, seq=1000, ack=2000, flags="PA") / s.Raw(b"x" * 1400)
+    ttl_probe = i6.IPv6(src=V6_CLIENT, dst="2001:db8:ffff::9", hlim=1) / i6.IPv6ExtHdrDestOpt() / \
+        s.UDP(sport=40125, dport=33435) / s.Raw(b"traceroute-probe")
+    frames = [
+        # 1-2: ping6
+        E() / i6.IPv6(src=V6_CLIENT, dst=V6_SERVER, hlim=64) / i6.ICMPv6EchoRequest(id=0x0abc, seq=1, data=b"ping6 " * 8),
+        E(MAC_SERVER, MAC_CLIENT) / i6.IPv6(src=V6_SERVER, dst=V6_CLIENT, hlim=64) /
+        i6.ICMPv6EchoReply(id=0x0abc, seq=1, data=b"ping6 " * 8),
+        # 3-4: address resolution, IPv6's ARP: who has fe80::1 (to its solicited-node group), and the answer
+        s.Ether(src=MAC_CLIENT, dst="33:33:ff:00:00:01") /
+        i6.IPv6(src=LL_CLIENT, dst="ff02::1:ff00:1", hlim=255) / i6.ICMPv6ND_NS(tgt=LL_ROUTER) /
+        i6.ICMPv6NDOptSrcLLAddr(lladdr=MAC_CLIENT),
+        E(MAC_ROUTER, MAC_CLIENT) / i6.IPv6(src=LL_ROUTER, dst=LL_CLIENT, hlim=255) /
+        i6.ICMPv6ND_NA(tgt=LL_ROUTER, R=1, S=1, O=1) / i6.ICMPv6NDOptDstLLAddr(lladdr=MAC_ROUTER),
+        # 5-6: router discovery
+        s.Ether(src=MAC_CLIENT, dst="33:33:00:00:00:02") / i6.IPv6(src=LL_CLIENT, dst="ff02::2", hlim=255) /
+        i6.ICMPv6ND_RS() / i6.ICMPv6NDOptSrcLLAddr(lladdr=MAC_CLIENT),
+        s.Ether(src=MAC_ROUTER, dst="33:33:00:00:00:01") / i6.IPv6(src=LL_ROUTER, dst="ff02::1", hlim=255) /
+        i6.ICMPv6ND_RA(chlim=64, M=0, O=1, routerlifetime=1800, reachabletime=30000, retranstimer=1000) /
+        i6.ICMPv6NDOptSrcLLAddr(lladdr=MAC_ROUTER) / i6.ICMPv6NDOptMTU(mtu=1500) /
+        i6.ICMPv6NDOptPrefixInfo(prefix="2001:db8::", prefixlen=64, L=1, A=1, validlifetime=86400,
+                                 preferredlifetime=14400),
+        # 7: redirect: for 2001:db8:1::99 use the neighbour fe80::2 directly
+        E(MAC_ROUTER, MAC_CLIENT) / i6.IPv6(src=LL_ROUTER, dst=LL_CLIENT, hlim=255) /
+        i6.ICMPv6ND_Redirect(tgt="fe80::2", dst="2001:db8:1::99") / i6.ICMPv6NDOptDstLLAddr(lladdr="02:00:00:00:00:02"),
+        # 8-9: the UDP probe, and the port unreachable that quotes it
+        E() / udp_probe,
+        E(MAC_SERVER, MAC_CLIENT) / i6.IPv6(src=V6_SERVER, dst=V6_CLIENT, hlim=64) /
+        i6.ICMPv6DestUnreach(code=4) / udp_probe,
+        # 10: no route to the destination
+        E(MAC_ROUTER, MAC_CLIENT) / i6.IPv6(src=V6_ROUTER, dst=V6_CLIENT, hlim=64) /
+        i6.ICMPv6DestUnreach(code=0) / udp_probe,
+        # 11: packet too big (path MTU 1280) quoting the start of a 1460-byte TCP segment
+        E(MAC_ROUTER, MAC_CLIENT) / i6.IPv6(src=V6_ROUTER, dst=V6_CLIENT, hlim=64) /
+        i6.ICMPv6PacketTooBig(mtu=1280) / s.Raw(bytes(tcp_big)[:1232]),
+        # 12: hop limit exceeded in transit, quoting a probe with a destination-options header
+        E(MAC_ROUTER, MAC_CLIENT) / i6.IPv6(src=V6_ROUTER, dst=V6_CLIENT, hlim=64) /
+        i6.ICMPv6TimeExceeded(code=0) / ttl_probe,
+        # 13: parameter problem, pointer 6 (the quoted next header)
+        E(MAC_SERVER, MAC_CLIENT) / i6.IPv6(src=V6_SERVER, dst=V6_CLIENT, hlim=64) /
+        i6.ICMPv6ParamProblem(code=1, ptr=6) / udp_probe,
+        # 14: MLDv2 report (behind a hop-by-hop header with router alert), joining ff02::fb
+        s.Ether(src=MAC_CLIENT, dst="33:33:00:00:00:16") /
+        i6.IPv6(src=LL_CLIENT, dst="ff02::16", hlim=1) / i6.IPv6ExtHdrHopByHop(options=[i6.RouterAlert()]) /
+        i6.ICMPv6MLReport2(records=[i6.ICMPv6MLDMultAddrRec(rtype=4, dst="ff02::fb")]),
+        # 15: MLDv1 general query
+        s.Ether(src=MAC_ROUTER, dst="33:33:00:00:00:01") /
+        i6.IPv6(src=LL_ROUTER, dst="ff02::1", hlim=1) / i6.IPv6ExtHdrHopByHop(options=[i6.RouterAlert()]) /
+        i6.ICMPv6MLQuery(mrd=10000, mladdr="::"),
+    ]
+    write_pcap("icmpv6.pcap", LINKTYPE_ETHERNET, timed(frames))
+
+
+def build_ipv6_extensions():
+    s = _scapy()
+    from scapy.layers import inet6 as i6
+    E = lambda: s.Ether(src=MAC_CLIENT, dst=MAC_SERVER)
+    ip = lambda **kw: i6.IPv6(src=V6_CLIENT, dst=V6_SERVER, hlim=64, **kw)
+    u = lambda sport: s.UDP(sport=sport, dport=9) / s.Raw(b"ext-%d" % sport)
+    big = bytes(s.UDP(sport=41000, dport=9) / s.Raw(bytes(range(256)) * 6))  # 1544 bytes, sent in 2 fragments
+    frames = [
+        E() / ip(tc=0xb8, fl=0x12345) / u(41001),                                # 1 traffic class + flow label
+        E() / ip() / i6.IPv6ExtHdrHopByHop(options=[i6.RouterAlert()]) / u(41002),  # 2 HBH
+        E() / ip() / i6.IPv6ExtHdrDestOpt() / u(41003),                             # 3 DSTOPT
+        E() / ip() / i6.IPv6ExtHdrRouting(type=0, addresses=["2001:db8::77", "2001:db8::78"], segleft=2) / u(41004),
+        E() / ip() / i6.IPv6ExtHdrRouting(type=2, addresses=["2001:db8:0:1::10"], segleft=1) / u(41005),
+        E() / ip() / i6.IPv6ExtHdrSegmentRouting(addresses=["2001:db8::91", "2001:db8::90"], segleft=1) / u(41006),
+        E() / ip() / i6.IPv6ExtHdrHopByHop() / i6.IPv6ExtHdrDestOpt() / u(41007),   # 7 a chain of two
+        E() / ip() / i6.IPv6ExtHdrFragment(id=0x0f0f0f0f, offset=0, m=1, nh=17) / s.Raw(big[:1232]),   # 8 first fragment
+        E() / ip() / i6.IPv6ExtHdrFragment(id=0x0f0f0f0f, offset=154, m=0, nh=17) / s.Raw(big[1232:]),  # 9 last fragment
+        E() / ip() / i6.IPv6ExtHdrFragment(id=0x1234, offset=0, m=0) / u(41010),   # 10 atomic fragment
+        E() / ip(nh=59),                                                           # 11 no next header
+        E() / i6.IPv6(src="::ffff:192.0.2.10", dst="::192.0.2.53", hlim=64) / u(41012),  # 12 IPv4-mapped / -compatible
+        E() / i6.IPv6(src="2001:db8:0:1:0:0:1:0", dst="2001:0:0:1::1", hlim=64) / u(41013),  # 13 RFC 5952 :: choice
+    ]
+    write_pcap("ipv6-extensions.pcap", LINKTYPE_ETHERNET, timed(frames))
+
+
+def _ipv6_link_payloads():
+    """The IPv6 packets every ipv6-<link>.pcap carries: a DNS AAAA query and its answer, a TCP SYN and
+    SYN-ACK, an ICMPv6 echo request and a neighbour solicitation."""
+    s = _scapy()
+    from scapy.layers import inet6 as i6
+    qd = s.DNSQR(qname="www.example.com", qtype="AAAA")
+    return [
+        bytes(i6.IPv6(src=V6_CLIENT, dst=V6_SERVER, hlim=64) / s.UDP(sport=50001, dport=53) /
+              s.DNS(id=0x6601, rd=1, qd=qd)),
+        bytes(i6.IPv6(src=V6_SERVER, dst=V6_CLIENT, hlim=64) / s.UDP(sport=53, dport=50001) /
+              s.DNS(id=0x6601, qr=1, aa=1, rd=1, ra=1, qd=qd,
+                    an=s.DNSRR(rrname="www.example.com", type="AAAA", ttl=300, rdata="2001:db8::80")).compress()),
+        bytes(i6.IPv6(src=V6_CLIENT, dst="2001:db8::80", hlim=64) /
+              s.TCP(sport=50002, dport=443, seq=100, flags="S", window=64800, options=[("MSS", 1440)])),
+        bytes(i6.IPv6(src="2001:db8::80", dst=V6_CLIENT, hlim=64) /
+              s.TCP(sport=443, dport=50002, seq=900, ack=101, flags="SA", window=65160, options=[("MSS", 1440)])),
+        bytes(i6.IPv6(src=V6_CLIENT, dst=V6_SERVER, hlim=64) / i6.ICMPv6EchoRequest(id=7, seq=1, data=b"link")),
+        bytes(i6.IPv6(src=LL_CLIENT, dst="ff02::1:ff00:53", hlim=255) / i6.ICMPv6ND_NS(tgt="fe80::53") /
+              i6.ICMPv6NDOptSrcLLAddr(lladdr=MAC_CLIENT)),
+    ]
+
+
+LINKTYPE_LOOP = 108
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_IPV6 = 229
+LINKTYPE_LINUX_SLL2 = 276
+
+
+def build_ipv6_links():
+    pkts = _ipv6_link_payloads()
+    mac = bytes.fromhex(MAC_CLIENT.replace(":", ""))
+    # LINKTYPE_IPV6: the packet and nothing else
+    write_pcap("ipv6-dlt-ipv6.pcap", LINKTYPE_IPV6, timed(pkts))
+    # LINKTYPE_RAW with IPv6 only (the version nibble says so)
+    write_pcap("ipv6-raw.pcap", LINKTYPE_RAW, timed(pkts))
+    # Linux cooked v1: outgoing (4), ARPHRD_ETHER, 6-byte address + 2 bytes padding, ETH_P_IPV6
+    sll = lambda p: struct.pack("!HHH", 4, 1, 6) + mac + b"\x00\x00" + struct.pack("!H", 0x86DD) + p
+    write_pcap("ipv6-sll.pcap", LINKTYPE_LINUX_SLL, timed([sll(p) for p in pkts]))
+    # Linux cooked v2: protocol, reserved, ifindex 2, ARPHRD_ETHER, to us (0), address length 6
+    sll2 = lambda p: struct.pack("!HHIHBB", 0x86DD, 0, 2, 1, 0, 6) + mac + b"\x00\x00" + p
+    write_pcap("ipv6-sll2.pcap", LINKTYPE_LINUX_SLL2, timed([sll2(p) for p in pkts]))
+    # DLT_LOOP (OpenBSD): the address family in network byte order, AF_INET6 = 24
+    write_pcap("ipv6-loop.pcap", LINKTYPE_LOOP, timed([struct.pack("!I", 24) + p for p in pkts]))
+
+
 def build_unknown_dlt():
     frames = [
         b"\x00",
@@ -752,6 +891,9 @@ CRAFTED = {
     "null-loopback.pcap": build_null_loopback,
     "raw-ip.pcap": build_raw_ip,
     "unknown-dlt.pcap": build_unknown_dlt,
+    "icmpv6.pcap": build_icmpv6,
+    "ipv6-extensions.pcap": build_ipv6_extensions,
+    "ipv6-links": build_ipv6_links,  # ipv6-dlt-ipv6, ipv6-raw, ipv6-sll, ipv6-sll2, ipv6-loop .pcap
     "tcp-three-way-close.pcap": build_tcp_three_way_close,
     "tcp-four-way-close.pcap": build_tcp_four_way_close,
     "tcp-simultaneous-close.pcap": build_tcp_simultaneous_close,

@@ -35,7 +35,17 @@ public struct Note: Sendable, Equatable {
     }
 
     public var kind: Kind
-    public var text: String
+    /// The annotation in words. Message notes (`framed`) build it on demand (formatters write
+    /// them straight from `framed`, without building strings).
+    public var text: String {
+        get { if let f = framed, storedText.isEmpty { return prefix + MessageNotes.text(f) } else { return storedText } }
+        set { storedText = newValue }
+    }
+    var storedText: String
+    /// The words come from `framed` (write them with `MessageNotes.write`).
+    public var wordsFromFramed: Bool { framed != nil && storedText.isEmpty }
+    /// Words before a message note's text ("delivered from held segments: ").
+    public var prefix: String = ""
     /// The frame this note refers to (for a duplicate: the first copy).
     public var relatedFrame: Int?
     /// Endpoint states after this segment, as an observer infers them (TCP notes).
@@ -48,7 +58,7 @@ public struct Note: Sendable, Equatable {
     public init(kind: Kind, text: String, relatedFrame: Int? = nil,
                 states: (client: TCPState, server: TCPState)? = nil, rttNanoseconds: Int? = nil) {
         self.kind = kind
-        self.text = text
+        self.storedText = text
         self.relatedFrame = relatedFrame
         self.states = states
         self.rttNanoseconds = rttNanoseconds
@@ -98,8 +108,10 @@ public struct MessageSpan: Sendable, Equatable {
     public var frames: [Int]
     /// The lpjson header of the message (on the span that completes it).
     public var jsonHeader: String?
-    /// The DNS decode of a dns-tcp message (on the span that completes it).
-    public var dns: DNSMessage?
+    /// The DNS decode of a dns-tcp message (on the span that completes it), boxed so that spans
+    /// stay small.
+    public var dnsBox: DNSBox?
+    public var dns: DNSMessage? { dnsBox?.message }
     /// Set while `parts` (or `length`) is not known yet: the message's id for `resolve`.
     public var pendingID: Int?
 
@@ -114,11 +126,17 @@ public struct MessageSpan: Sendable, Equatable {
         self.completes = completes
         self.frames = frames
         self.jsonHeader = jsonHeader
-        self.dns = dns
+        self.dnsBox = dns.map(DNSBox.init)
         self.pendingID = pendingID
     }
 
     public var isWhole: Bool { part == 1 && completes }
+}
+
+public final class DNSBox: Sendable, Equatable {
+    public let message: DNSMessage
+    public init(_ m: DNSMessage) { message = m }
+    public static func == (a: DNSBox, b: DNSBox) -> Bool { a.message == b.message }
 }
 
 /// RFC 793 connection states of one endpoint, as an observer of the wire infers them.

@@ -76,13 +76,13 @@ public final class StreamAnalyzer {
     public var followFirst = false
     public var follow: ((StreamEvent) -> Void)?
 
-    var conns: [Int: StreamConn] = [:]
-    var heldTotal = 0
-    var nextPendingID = 1
+    @exclusivity(unchecked) var conns: [Int: StreamConn] = [:]
+    @exclusivity(unchecked) var heldTotal = 0
+    @exclusivity(unchecked) var nextPendingID = 1
     /// Pending message id → its final part count and length (nil length: it never completed).
-    public private(set) var resolutions: [Int: (parts: Int, length: Int?)] = [:]
+    @exclusivity(unchecked) public private(set) var resolutions: [Int: (parts: Int, length: Int?)] = [:]
     /// Pending ids resolved while handling the current packet.
-    public private(set) var resolvedNow: [Int] = []
+    @exclusivity(unchecked) public private(set) var resolvedNow: [Int] = []
 
     public init(policy: FramingPolicy = FramingPolicy()) {
         self.policy = policy
@@ -95,6 +95,11 @@ public final class StreamAnalyzer {
     /// Forgets resolutions (after held lines were written).
     public func clearResolutions() {
         resolutions.removeAll(keepingCapacity: true)
+    }
+
+    /// Forgets one message's resolution (its last waiting line was written).
+    public func forget(_ id: Int) {
+        resolutions[id] = nil
     }
 
     /// One TCP segment of flow `flowID`. `payload` is the captured payload; `wirePayload` its length
@@ -117,7 +122,7 @@ public final class StreamAnalyzer {
         let d = clientToServer ? conn.c2s : conn.s2c
         let other = clientToServer ? conn.s2c : conn.c2s
         let following = flowID == followFlow && follow != nil
-        var ctx = Context(frame: frame, clientToServer: clientToServer, framing: conn.spec, following: following)
+        var ctx = Context(frame: frame, clientToServer: clientToServer, framing: conn.name, following: following)
         // The peer acknowledges bytes this capture never saw: skip that gap in the other direction.
         if t.flags.contains(.ack), other.started, !other.held.isEmpty,
            Int32(bitPattern: t.acknowledgment &- other.next) > 0 {
@@ -131,14 +136,14 @@ public final class StreamAnalyzer {
     struct Context {
         var frame: Int
         var clientToServer: Bool
-        var framing: FramingSpec
+        var framing: String
         var following: Bool
         var spans: [MessageSpan] = []
         var extra: [Note] = []
         /// Spans of the other direction (a skipped gap there delivered held segments).
         var spansOfOther: [MessageSpan] = []
 
-        init(frame: Int, clientToServer: Bool, framing: FramingSpec, following: Bool) {
+        init(frame: Int, clientToServer: Bool, framing: String, following: Bool) {
             self.frame = frame
             self.clientToServer = clientToServer
             self.framing = framing
@@ -295,12 +300,23 @@ public final class StreamAnalyzer {
         d.next = d.next &+ UInt32(truncatingIfNeeded: bytes.count)
         d.delivered += bytes.count
         var spans: [MessageSpan] = []
+        let own = frame == ctx.frame && d.clientToServer == ctx.clientToServer
+        let simple = d.candidates.count == 1 && own && recvSize == nil && !ctx.following
         if d.candidates.count == 1 {
             let c = d.candidates[0]
             if !c.framer.isLost {
-                spans = frameBytes(c, bytes, frame: frame)
+                if simple {
+                    // The common case: straight into this packet's spans.
+                    frameBytes(c, bytes, frame: frame, into: &ctx.spans)
+                } else {
+                    frameBytes(c, bytes, frame: frame, into: &spans)
+                }
                 c.reported = true
                 if c.framer.isLost { framingLost(c, &ctx) }
+            }
+            if simple {
+                if missing > 0 { skipBytes(d, missing, &ctx, reason: "not captured (snapshot length)") }
+                return
             }
         } else {
             spans = autoFrame(d, bytes, frame: frame, &ctx)
@@ -330,6 +346,12 @@ public final class StreamAnalyzer {
 
     func frameBytes(_ d: FramedStream, _ bytes: UnsafeRawBufferPointer, frame: Int) -> [MessageSpan] {
         var spans: [MessageSpan] = []
+        frameBytes(d, bytes, frame: frame, into: &spans)
+        return spans
+    }
+
+    func frameBytes(_ d: FramedStream, _ bytes: UnsafeRawBufferPointer, frame: Int, into spans: inout [MessageSpan]) {
+        let firstSpan = spans.count
         let before = d.framer.messageBytes
         var first = true
         d.framer.decode(bytes) { c in
@@ -355,7 +377,7 @@ public final class StreamAnalyzer {
             d.pendingID = nil
             first = false
         }
-        if d.framer.isLost { return spans }
+        if d.framer.isLost { return }
         let now = d.framer.messageBytes
         if now > 0 {
             // A message starts or continues here and goes on in later segments.
@@ -371,9 +393,8 @@ public final class StreamAnalyzer {
                                      jsonHeader: d.parts == 1 ? d.framer.currentHeader : nil, pendingID: d.pendingID))
         }
         var whole = 0
-        for s in spans where s.isWhole { whole += 1 }
+        for s in spans[firstSpan...] where s.isWhole { whole += 1 }
         if whole >= 2 { d.stickySegments += 1 }
-        return spans
     }
 
     /// `auto`: every candidate reads the bytes; the notes come from the most specific candidate
@@ -449,12 +470,12 @@ public final class StreamAnalyzer {
     /// Turns the segment's spans and reassembly events into notes.
     func flush(_ ctx: inout Context, _ notes: inout [Note]) {
         if !ctx.spans.isEmpty {
-            notes.append(MessageNotes.note(FramedDetail(spans: ctx.spans, clientToServer: ctx.clientToServer, framing: ctx.framing.name)))
-            ctx.spans.removeAll()
+            notes.append(MessageNotes.note(FramedDetail(spans: ctx.spans, clientToServer: ctx.clientToServer, framing: ctx.framing)))
+            ctx.spans = []
         }
         if !ctx.spansOfOther.isEmpty {
-            var n = MessageNotes.note(FramedDetail(spans: ctx.spansOfOther, clientToServer: !ctx.clientToServer, framing: ctx.framing.name))
-            n.text = "delivered from held segments: " + n.text
+            var n = MessageNotes.note(FramedDetail(spans: ctx.spansOfOther, clientToServer: !ctx.clientToServer, framing: ctx.framing))
+            n.prefix = "delivered from held segments: "
             notes.append(n)
             ctx.spansOfOther.removeAll()
         }
@@ -469,7 +490,7 @@ public final class StreamAnalyzer {
     /// Adds the framing counters to a conversation leaving the flow table and forgets its streams.
     public func finish(_ s: inout FlowSummary) {
         guard let c = conns.removeValue(forKey: s.id) else { return }
-        var ctx = Context(frame: 0, clientToServer: true, framing: c.spec, following: false)
+        var ctx = Context(frame: 0, clientToServer: true, framing: c.name, following: false)
         for d in [c.c2s, c.s2c] where !d.ended { end(d, &ctx, why: nil) }
         guard c.spec != .raw else { return }
         let a = c.c2s.chosen, b = c.s2c.chosen
@@ -497,12 +518,14 @@ public final class StreamAnalyzer {
 
 final class StreamConn {
     let spec: FramingSpec
+    let name: String
     let tracked: Bool
     let c2s: DirectionStream
     let s2c: DirectionStream
 
     init(spec: FramingSpec, tracked: Bool) {
         self.spec = spec
+        name = spec.name
         self.tracked = tracked
         c2s = DirectionStream(spec, clientToServer: true)
         s2c = DirectionStream(spec, clientToServer: false)
@@ -511,17 +534,17 @@ final class StreamConn {
 
 /// One framing's view of a direction: its framer and the messages it found.
 final class FramedStream {
-    var framer: Framer
+    @exclusivity(unchecked) var framer: Framer
     /// Messages completed; the current one's parts so far, their frames, its pending id.
-    var message = 0
-    var parts = 0
-    var frames: [Int] = []
-    var pendingID: Int?
-    var stickySegments = 0
-    var splitMessages = 0
-    var lostNoted = false
+    @exclusivity(unchecked) var message = 0
+    @exclusivity(unchecked) var parts = 0
+    @exclusivity(unchecked) var frames: [Int] = []
+    @exclusivity(unchecked) var pendingID: Int?
+    @exclusivity(unchecked) var stickySegments = 0
+    @exclusivity(unchecked) var splitMessages = 0
+    @exclusivity(unchecked) var lostNoted = false
     /// Its spans have been shown (so its pending ids matter).
-    var reported = false
+    @exclusivity(unchecked) var reported = false
 
     init(_ framer: Framer) {
         self.framer = framer
@@ -537,24 +560,24 @@ struct HeldSegment {
 final class DirectionStream {
     static let maxFramesListed = 64
     let clientToServer: Bool
-    var started = false
+    @exclusivity(unchecked) var started = false
     /// Next expected sequence number, and how many stream bytes came before it.
-    var next: UInt32 = 0
-    var delivered = 0
-    var held: [HeldSegment] = []
-    var heldBytes = 0
+    @exclusivity(unchecked) var next: UInt32 = 0
+    @exclusivity(unchecked) var delivered = 0
+    @exclusivity(unchecked) var held: [HeldSegment] = []
+    @exclusivity(unchecked) var heldBytes = 0
     /// The last segments delivered (sequence, length, hash), to tell a retransmission with
     /// different bytes.
-    var recent: [(seq: UInt32, length: Int, hash: UInt64)] = []
-    var recentNext = 0
+    @exclusivity(unchecked) var recent: [(seq: UInt32, length: Int, hash: UInt64)] = []
+    @exclusivity(unchecked) var recentNext = 0
     /// The framer (or, for `auto`, the candidates in order of preference) with their message state.
-    var candidates: [FramedStream]
+    @exclusivity(unchecked) var candidates: [FramedStream]
     /// The framing whose notes are shown.
-    var chosen: FramedStream?
-    var ended = false
-    var gaps = 0
-    var snapNoted = false
-    var recvView = RecvView()
+    @exclusivity(unchecked) var chosen: FramedStream?
+    @exclusivity(unchecked) var ended = false
+    @exclusivity(unchecked) var gaps = 0
+    @exclusivity(unchecked) var snapNoted = false
+    @exclusivity(unchecked) var recvView = RecvView()
 
     /// `auto` tries these, most specific first.
     static let autoCandidates: [FramingSpec] = [
@@ -587,10 +610,31 @@ final class DirectionStream {
         recentNext = (recentNext + 1) & 7
     }
 
-    /// FNV-1a over the bytes.
+    /// A 64-bit fingerprint of a segment's bytes: its length and its first and last 64 bytes,
+    /// eight at a time (cheap enough for every segment; a retransmission that differs only in
+    /// the middle of a large segment goes unnoticed).
     static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(b.count)
+        guard let base = b.baseAddress else { return h }
+        let n = b.count
+        @inline(__always) func mix(_ from: Int, _ to: Int) {
+            var i = from
+            while i &+ 8 <= to {
+                h = (h ^ (base + i).loadUnaligned(as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+                h ^= h >> 29
+                i &+= 8
+            }
+            while i < to {
+                h = (h ^ UInt64((base + i).load(as: UInt8.self))) &* 0x100_0000_01b3
+                i &+= 1
+            }
+        }
+        if n <= 128 {
+            mix(0, n)
+        } else {
+            mix(0, 64)
+            mix(n - 64, n)
+        }
         return h
     }
 }
@@ -669,7 +713,7 @@ public enum MessageNotes {
         var whole = 0
         for s in d.spans where s.isWhole { whole += 1 }
         let kind: Note.Kind = whole >= 2 ? .sticky : (d.spans.count == 1 && whole == 1 ? .message : .split)
-        var n = Note(kind: kind, text: text(d))
+        var n = Note(kind: kind, text: "")
         n.framed = d
         return n
     }
@@ -685,75 +729,132 @@ public enum MessageNotes {
             }
             d.spans[i].pendingID = nil
         }
-        let prefix = n.text.hasPrefix("delivered from held segments: ") ? "delivered from held segments: " : ""
         n.framed = d
-        n.text = prefix + text(d)
     }
 
-    static func range(_ s: MessageSpan) -> String {
-        var t = "bytes \(s.from)–\(max(s.to - 1, s.from))"
-        if let l = s.length { t += " of \(l)" }
-        t += " (part \(s.part)"
-        if let p = s.parts { t += "/\(p)" }
-        return t + ")"
-    }
-
-    static func extras(_ s: MessageSpan) -> String {
-        var t = ""
-        if let h = s.jsonHeader { t += " header " + h }
-        return t
-    }
-
+    /// The note in words (as a String; formatters use `write` into their buffers).
     public static func text(_ d: FramedDetail) -> String {
+        var sink = StringSink()
+        write(d, to: &sink)
+        return sink.value
+    }
+
+    @inlinable
+    static func range<S: NoteTextSink>(_ s: MessageSpan, _ o: inout S) {
+        o.lit("bytes "); o.num(s.from); o.lit("–"); o.num(max(s.to - 1, s.from))
+        if let l = s.length { o.lit(" of "); o.num(l) } else if let id = s.pendingID { o.pending(id, .length) }
+        o.lit(" (part "); o.num(s.part)
+        if let p = s.parts { o.lit("/"); o.num(p) } else if let id = s.pendingID { o.pending(id, .parts) }
+        o.lit(")")
+    }
+
+    @inlinable
+    static func frames<S: NoteTextSink>(_ s: MessageSpan, _ o: inout S) {
+        var first = true
+        for f in s.frames {
+            if !first { o.lit(",") }
+            first = false
+            o.num(f)
+        }
+        if s.frames.count >= 64 { o.lit(",…") }
+    }
+
+    @inlinable
+    static func extras<S: NoteTextSink>(_ s: MessageSpan, _ o: inout S) {
+        if let h = s.jsonHeader { o.lit(" header "); o.str(h) }
+    }
+
+    /// Writes the note's words: `msg #4 (23 B)`, `sticky: 3 messages (#4–#6)`,
+    /// `split: msg #7 bytes 0–1447 of 3000 (part 1/3)`, `split: end of #3 + #4 + start of #5 (…)`.
+    @inlinable
+    public static func write<S: NoteTextSink>(_ d: FramedDetail, to o: inout S) {
         let spans = d.spans
-        guard let first = spans.first, let last = spans.last else { return "" }
+        guard let first = spans.first, let last = spans.last else { return }
         if spans.count == 1 {
-            if first.isWhole { return "msg #\(first.message) (\(first.to) B)" + extras(first) }
-            var t = "split: msg #\(first.message) " + range(first)
-            if !first.completes { t += extras(first) }
+            if first.isWhole {
+                o.lit("msg #"); o.num(first.message); o.lit(" ("); o.num(first.to); o.lit(" B)")
+                extras(first, &o)
+                return
+            }
+            o.lit("split: msg #"); o.num(first.message); o.lit(" "); range(first, &o)
+            if !first.completes { extras(first, &o) }
             if first.completes && first.part > 1 {
-                t += ", msg #\(first.message) complete in segments " + first.frames.map(String.init).joined(separator: ",")
-                if first.frames.count >= DirectionStream.maxFramesListed { t += ",…" }
-                t += extras(first)
+                o.lit(", msg #"); o.num(first.message); o.lit(" complete in segments "); frames(first, &o)
+                extras(first, &o)
             }
-            return t
+            return
         }
-        let allWhole = spans.allSatisfy(\.isWhole)
-        if allWhole {
-            var t = "sticky: \(spans.count) messages (#\(first.message)–#\(last.message))"
-            if spans.count <= 4 {
-                t += ": " + spans.map { "#\($0.message) \($0.to) B" + extras($0) }.joined(separator: ", ")
-            }
-            return t
-        }
-        var pieces: [String] = []
-        var wholeRun: (Int, Int)?
-        func closeRun() {
-            if let (a, b) = wholeRun { pieces.append(a == b ? "#\(a)" : "#\(a)–#\(b)") }
-            wholeRun = nil
-        }
-        var tails: [String] = []
-        for s in spans {
-            if s.isWhole {
-                if let (a, _) = wholeRun { wholeRun = (a, s.message) } else { wholeRun = (s.message, s.message) }
-                continue
-            }
-            closeRun()
-            if s.completes {
-                pieces.append("end of #\(s.message)")
-                tails.append("#\(s.message) complete in segments " + s.frames.map(String.init).joined(separator: ","))
-            } else if s.from == 0 {
-                pieces.append("start of #\(s.message)")
-                tails.append("#\(s.message) " + range(s))
-            } else {
-                pieces.append("part of #\(s.message)")
-                tails.append("#\(s.message) " + range(s))
-            }
-        }
-        closeRun()
         var whole = 0
         for s in spans where s.isWhole { whole += 1 }
-        return (whole >= 2 ? "sticky: " : "split: ") + pieces.joined(separator: " + ")
-            + (tails.isEmpty ? "" : " (" + tails.joined(separator: "; ") + ")")
+        if whole == spans.count {
+            o.lit("sticky: "); o.num(spans.count); o.lit(" messages (#"); o.num(first.message); o.lit("–#"); o.num(last.message); o.lit(")")
+            if spans.count <= 4 {
+                o.lit(": ")
+                for (i, s) in spans.enumerated() {
+                    if i > 0 { o.lit(", ") }
+                    o.lit("#"); o.num(s.message); o.lit(" "); o.num(s.to); o.lit(" B")
+                    extras(s, &o)
+                }
+            }
+            return
+        }
+        if whole >= 2 { o.lit("sticky: ") } else { o.lit("split: ") }
+        var runStart = 0, runEnd = 0
+        var inRun = false
+        var firstPiece = true
+        func sep(_ o: inout S) { if !firstPiece { o.lit(" + ") }; firstPiece = false }
+        func closeRun(_ o: inout S) {
+            guard inRun else { return }
+            sep(&o)
+            o.lit("#"); o.num(runStart)
+            if runEnd != runStart { o.lit("–#"); o.num(runEnd) }
+            inRun = false
+        }
+        for s in spans {
+            if s.isWhole {
+                if inRun { runEnd = s.message } else { runStart = s.message; runEnd = s.message; inRun = true }
+                continue
+            }
+            closeRun(&o)
+            sep(&o)
+            if s.completes { o.lit("end of #") } else if s.from == 0 { o.lit("start of #") } else { o.lit("part of #") }
+            o.num(s.message)
+        }
+        closeRun(&o)
+        var tails = false
+        for s in spans where !s.isWhole {
+            if tails { o.lit("; ") } else { o.lit(" (") }
+            tails = true
+            o.lit("#"); o.num(s.message)
+            if s.completes {
+                o.lit(" complete in segments "); frames(s, &o)
+            } else {
+                o.lit(" "); range(s, &o)
+            }
+        }
+        if tails { o.lit(")") }
     }
+}
+
+/// What a split message's first parts do not know yet: how many parts, and (line framing) its length.
+public enum PendingField: Sendable {
+    case parts, length
+}
+
+/// Where a message note's words go: a String, or a formatter's byte buffer. `pending` marks where
+/// a value known only later belongs (a buffer can fill it in before writing the line out).
+public protocol NoteTextSink {
+    mutating func lit(_ s: StaticString)
+    mutating func str(_ s: String)
+    mutating func num(_ n: Int)
+    mutating func pending(_ id: Int, _ field: PendingField)
+}
+
+public struct StringSink: NoteTextSink {
+    public var value = ""
+    public init() {}
+    public mutating func pending(_ id: Int, _ field: PendingField) {}
+    public mutating func lit(_ s: StaticString) { value += s.description }
+    public mutating func str(_ s: String) { value += s }
+    public mutating func num(_ n: Int) { value += String(n) }
 }

@@ -3,6 +3,8 @@ import NetWire
 
 /// JSON Lines output, exactly as shared/contract/json-lines.md fixes the names and value forms.
 public struct JSONFormatter {
+    /// Where split-message notes leave their part counts to be filled in (nil: written as known).
+    public var pendingMarks: PendingMarks?
     public var nanosecondPrecision: Bool
 
     public init(nanosecondPrecision: Bool) {
@@ -120,7 +122,15 @@ public struct JSONFormatter {
                 if !first { o.byte(44) }
                 first = false
                 o.ascii("{\"kind\":"); o.jsonString(n.kind.rawValue)
-                o.ascii(",\"text\":"); o.jsonString(n.text)
+                o.ascii(",\"text\":")
+                if let f = n.framed, n.wordsFromFramed {
+                    o.byte(34)
+                    if !n.prefix.isEmpty { var p = n.prefix; p.withUTF8 { o.jsonEscaped($0) } }
+                    BufferSink.write(f, into: &o, json: true, marks: pendingMarks)
+                    o.byte(34)
+                } else {
+                    o.jsonString(n.text)
+                }
                 if let f = n.relatedFrame { o.ascii(",\"of\":"); o.decimal(f) }
                 if let st = n.states {
                     o.ascii(",\"states\":{\"client\":\""); o.string(st.client.rawValue)
@@ -148,9 +158,17 @@ public struct JSONFormatter {
             o.ascii("{\"msg\":"); o.decimal(s.message)
             o.ascii(",\"from\":"); o.decimal(s.from)
             o.ascii(",\"to\":"); o.decimal(s.to)
-            if let l = s.length { o.ascii(",\"len\":"); o.decimal(l) }
+            if let l = s.length {
+                o.ascii(",\"len\":"); o.decimal(l)
+            } else if let id = s.pendingID, let m = pendingMarks {
+                m.add(offset: o.count, id: id, field: .length, json: true)
+            }
             o.ascii(",\"part\":"); o.decimal(s.part)
-            if let p = s.parts { o.ascii(",\"parts\":"); o.decimal(p) }
+            if let p = s.parts {
+                o.ascii(",\"parts\":"); o.decimal(p)
+            } else if let id = s.pendingID, let m = pendingMarks {
+                m.add(offset: o.count, id: id, field: .parts, json: true)
+            }
             o.ascii(s.completes ? ",\"complete\":true" : ",\"complete\":false")
             if !s.frames.isEmpty {
                 o.ascii(",\"segments\":[")
@@ -261,7 +279,7 @@ public struct JSONFormatter {
         o.byte(125)
     }
 
-    private func ipv6(_ ip: IPv6Header, _ ext: [IPProtocol], _ o: inout OutputBuffer) {
+    private func ipv6(_ ip: IPv6Header, _ ext: [IPv6Extension], _ o: inout OutputBuffer) {
         guard ip.isComplete else {
             o.ascii(",\"ipv6\":{\"tclass\":"); o.decimal(ip.trafficClass)
             o.ascii(",\"flow_label\":"); o.decimal(ip.flowLabel)
@@ -284,9 +302,10 @@ public struct JSONFormatter {
         for e in ext {
             if !first { o.byte(44) }
             first = false
-            o.decimal(e.rawValue)
+            o.decimal(e.kind.rawValue)
         }
         o.byte(93)
+        if let j = ip.jumboPayloadLength { o.ascii(",\"jumbo\":"); o.decimal(j) }
         if ip.isFragment {
             o.ascii(",\"frag_offset\":"); o.decimal(Int(ip.fragmentOffset) * 8)
             o.ascii(ip.moreFragments ? ",\"mf\":true" : ",\"mf\":false")
@@ -321,11 +340,50 @@ public struct JSONFormatter {
     private func icmpv6(_ m: ICMPv6Message, _ o: inout OutputBuffer) {
         o.ascii(",\"icmpv6\":{\"type\":"); o.decimal(m.type)
         o.ascii(",\"code\":"); o.decimal(m.code)
-        if m.type == 128 || m.type == 129 {
-            o.ascii(",\"id\":"); o.decimal(m.restOfHeader >> 16)
-            o.ascii(",\"seq\":"); o.decimal(m.restOfHeader & 0xFFFF)
+        if let n = ICMPv6Names.type(m.type) { o.ascii(",\"name\":\""); o.ascii(n); o.byte(34) }
+        switch m.type {
+        case ICMPv6Message.echoRequest, ICMPv6Message.echoReply:
+            o.ascii(",\"id\":"); o.decimal(m.identifier)
+            o.ascii(",\"seq\":"); o.decimal(m.sequence)
+        case ICMPv6Message.packetTooBig:
+            o.ascii(",\"mtu\":"); o.decimal(m.restOfHeader)
+        case ICMPv6Message.parameterProblem:
+            o.ascii(",\"pointer\":"); o.decimal(m.restOfHeader)
+        case ICMPv6Message.neighborAdvertisement:
+            o.ascii(",\"flags\":[")
+            var first = true
+            func flag(_ bit: UInt32, _ name: StaticString) {
+                guard m.restOfHeader & bit != 0 else { return }
+                if !first { o.byte(44) }
+                first = false
+                o.byte(34); o.ascii(name); o.byte(34)
+            }
+            flag(ICMPv6Message.flagRouter, "router"); flag(ICMPv6Message.flagSolicited, "solicited")
+            flag(ICMPv6Message.flagOverride, "override")
+            o.byte(93)
+        case ICMPv6Message.routerAdvertisement:
+            o.ascii(",\"hop_limit\":"); o.decimal(m.restOfHeader >> 24)
+            o.ascii(",\"router_lifetime\":"); o.decimal(m.restOfHeader & 0xFFFF)
+        default:
+            break
         }
         if let t = m.target { o.ascii(",\"target\":\""); o.ipv6(t); o.byte(34) }
+        if let d = m.redirectDestination { o.ascii(",\"destination\":\""); o.ipv6(d); o.byte(34) }
+        if let g = m.multicastAddress { o.ascii(",\"group\":\""); o.ipv6(g); o.byte(34) }
+        if let n = m.mldSourceCount { o.ascii(",\"sources\":"); o.decimal(n) }
+        if let mac = m.linkAddress { o.ascii(",\"lladdr\":\""); o.mac(mac); o.byte(34) }
+        if let mtu = m.mtuOption { o.ascii(",\"mtu\":"); o.decimal(mtu) }
+        if let pfx = m.prefix {
+            o.ascii(",\"prefix\":\""); o.ipv6(pfx); o.byte(47); o.decimal(m.prefixLength); o.byte(34)
+        }
+        if let q = m.quoted {
+            o.ascii(",\"quoted\":{\"src\":\""); o.ipv6(q.source)
+            o.ascii("\",\"dst\":\""); o.ipv6(q.destination)
+            o.ascii("\",\"proto\":"); o.decimal(q.proto.rawValue)
+            if let s = q.sourcePort { o.ascii(",\"sport\":"); o.decimal(s) }
+            if let d = q.destinationPort { o.ascii(",\"dport\":"); o.decimal(d) }
+            o.byte(125)
+        }
         o.ascii(",\"checksum\":"); checksum(m.checksumStatus, &o)
         o.byte(125)
     }

@@ -42,8 +42,10 @@ public struct LayeredView {
 
     /// Appends the blocks for one packet (each line ends in a newline).
     /// `windowShift`: the window scale that applies to a TCP segment (`FlowTracker.windowShift(of:)`).
+    /// `marks`: where the part counts of split messages go once known (as in the packet line).
     public func format(frame: Int, packet p: Packet, bytes: UnsafeRawBufferPointer, notes: [Note] = [],
-                       flow: FlowObservation? = nil, windowShift: UInt8? = nil, into out: inout OutputBuffer) {
+                       flow: FlowObservation? = nil, windowShift: UInt8? = nil, marks: PendingMarks? = nil,
+                       into out: inout OutputBuffer) {
         physical(frame, p, &out)
         link(p, &out)
         if p.linkSupported {
@@ -60,7 +62,7 @@ public struct LayeredView {
                 data(p, bytes, &out)
             }
         }
-        if options.analysis { analysis(notes, flow, &out) }
+        if options.analysis { analysis(notes, flow, marks, &out) }
     }
 
     // MARK: writing
@@ -463,25 +465,50 @@ public struct LayeredView {
         field("traffic class", &out); out.hexPadded(UInt64(ip.trafficClass), digits: 2)
         out.ascii(" (DSCP "); out.decimal(ip.trafficClass >> 2); out.ascii(", ECN "); out.decimal(ip.trafficClass & 3); out.ascii(")\n")
         field("flow label", &out); out.hexPadded(UInt64(ip.flowLabel), digits: 5); out.byte(10)
-        if ip.has(through: 6) { field("payload length", &out); out.decimal(ip.payloadLength); out.byte(10) }
+        if ip.has(through: 6) {
+            field("payload length", &out); out.decimal(ip.payloadLength)
+            if ip.payloadLength == 0, let jumbo = ip.jumboPayloadLength {
+                out.ascii(" (jumbogram: "); out.decimal(jumbo); out.ascii(" bytes, from the hop-by-hop Jumbo Payload option)")
+            }
+            out.byte(10)
+        }
         if ip.has(through: 7) { field("next header", &out); protocolName(ip.nextHeader, &out); out.byte(10) }
         if ip.has(through: 8) { field("hop limit", &out); out.decimal(ip.hopLimit); out.ascii(" (hops left)\n") }
         if ip.has(through: 24) { field("source", &out); address(&out) { $0.ipv6(ip.source) }; out.byte(10) }
         if ip.has(through: 40) { field("destination", &out); address(&out) { $0.ipv6(ip.destination) }; out.byte(10) }
         if !p.ipv6Extensions.isEmpty {
             field("extension headers", &out); out.decimal(p.ipv6Extensions.count); out.byte(10)
-            for e in p.ipv6Extensions {
-                item(&out); protocolName(e, &out); out.byte(10)
-            }
-            if ip.isFragment {
-                field("fragment", &out)
-                out.ascii("offset "); out.decimal(Int(ip.fragmentOffset) * 8)
-                out.ascii(ip.moreFragments ? " bytes, more fragments follow" : " bytes, last fragment")
-                out.ascii(", id "); out.hexPadded(UInt64(ip.fragmentIdentification), digits: 8); out.byte(10)
-            }
+            for e in p.ipv6Extensions { ipv6Extension(e, p, &out) }
             field("upper-layer protocol", &out); protocolName(ip.upperProtocol, &out); out.byte(10)
         }
         errors(p, .ipv6, &out)
+    }
+
+    /// One extension header: its kind and length, then what it carries.
+    private func ipv6Extension(_ e: IPv6Extension, _ p: Packet, _ out: inout OutputBuffer) {
+        item(&out); protocolName(e.kind, &out); out.ascii(", "); Self.bytes(e.length, &out)
+        switch e.kind {
+        case .routing:
+            out.ascii(", type "); out.decimal(e.routingType)
+            out.ascii(", segments left "); out.decimal(e.segmentsLeft)
+            out.byte(10)
+            var i = 0
+            while i < e.addressCount {
+                let k = e.addressStart + i
+                guard k >= 0, k < p.ipv6RoutingAddresses.count else { break }
+                out.ascii("        address: "); address(&out) { $0.ipv6(p.ipv6RoutingAddresses[k]) }; out.byte(10)
+                i += 1
+            }
+        case .fragment:
+            out.ascii(": offset "); out.decimal(Int(e.fragmentOffset) * 8)
+            out.ascii(e.moreFragments ? " bytes, more fragments follow" : " bytes, last fragment")
+            out.ascii(", id "); out.hexPadded(UInt64(e.identification), digits: 8); out.byte(10)
+        case .ah:
+            out.ascii(": SPI "); out.hexPadded(UInt64(e.spi), digits: 8)
+            out.ascii(", sequence "); out.decimal(e.sequence); out.byte(10)
+        default:
+            out.byte(10)
+        }
     }
 
     private static func icmpTypeName(_ t: UInt8) -> StaticString? {
@@ -549,47 +576,54 @@ public struct LayeredView {
         errors(p, .icmp, &out)
     }
 
-    private static func icmpv6TypeName(_ t: UInt8) -> StaticString? {
-        switch t {
-        case 1: "destination unreachable"
-        case 2: "packet too big"
-        case 3: "time exceeded"
-        case 4: "parameter problem"
-        case 128: "echo request"
-        case 129: "echo reply"
-        case 130: "multicast listener query"
-        case 131: "multicast listener report"
-        case 132: "multicast listener done"
-        case 133: "router solicitation"
-        case 134: "router advertisement"
-        case 135: "neighbor solicitation"
-        case 136: "neighbor advertisement"
-        case 137: "redirect"
-        case 143: "multicast listener report v2"
-        default: nil
-        }
-    }
-
     private func icmpv6(_ p: Packet, _ out: inout OutputBuffer) {
         header("Network", "ICMPv6", &out)
         guard let m = p.icmpv6 else { end(&out); errors(p, .icmpv6, &out); return }
-        if let n = Self.icmpv6TypeName(m.type) { out.ascii(", "); out.ascii(n) }
+        if let n = ICMPv6Names.type(m.type) { out.ascii(", "); out.ascii(n) }
         end(&out)
         field("type", &out); out.decimal(m.type)
-        if let n = Self.icmpv6TypeName(m.type) { out.ascii(" ("); out.ascii(n); out.byte(41) }
+        if let n = ICMPv6Names.type(m.type) { out.ascii(" ("); out.ascii(n); out.byte(41) }
+        out.ascii(m.isError ? ", an error message\n" : ", an informational message\n")
+        field("code", &out); out.decimal(m.code)
+        if m.type == ICMPv6Message.destinationUnreachable, let n = ICMPv6Names.unreachable(m.code) {
+            out.ascii(" ("); out.string(String(describing: n).trimmingLeadingSpace); out.byte(41)
+        } else if m.type == ICMPv6Message.timeExceeded {
+            out.ascii(m.code == 0 ? " (hop limit reached 0 in transit)" : m.code == 1 ? " (fragment reassembly time exceeded)" : "")
+        }
         out.byte(10)
-        field("code", &out); out.decimal(m.code); out.byte(10)
-        checksum(m.checksum, m.checksumStatus, why: unverifiedTransport(p, udpZero: false), &out)
+        checksum(m.checksum, m.checksumStatus, why: "not all bytes were captured", &out)
         switch m.type {
-        case 128, 129:
-            field("identifier", &out); out.decimal(m.restOfHeader >> 16); out.byte(10)
-            field("sequence", &out); out.decimal(m.restOfHeader & 0xFFFF); out.byte(10)
-        case 2:
-            field("MTU", &out); out.decimal(m.restOfHeader); out.byte(10)
+        case ICMPv6Message.echoRequest, ICMPv6Message.echoReply:
+            field("identifier", &out); out.decimal(m.identifier); out.byte(10)
+            field("sequence", &out); out.decimal(m.sequence); out.byte(10)
+        case ICMPv6Message.packetTooBig:
+            field("MTU", &out); out.decimal(m.restOfHeader); out.ascii(" (of the next link)\n")
+        case ICMPv6Message.parameterProblem:
+            field("pointer", &out); out.decimal(m.restOfHeader); out.ascii(" (the octet in error)\n")
         default:
             break
         }
         if let t = m.target { field("target", &out); address(&out) { $0.ipv6(t) }; out.byte(10) }
+        if let d = m.redirectDestination { field("redirected destination", &out); address(&out) { $0.ipv6(d) }; out.byte(10) }
+        if let a = m.multicastAddress { field("multicast address", &out); address(&out) { $0.ipv6(a) }; out.byte(10) }
+        if let n = m.mldSourceCount { field("sources", &out); out.decimal(n); out.byte(10) }
+        if let mac = m.sourceLinkAddress { field("source link-layer address", &out); address(&out) { $0.mac(mac) }; out.byte(10) }
+        if let mac = m.targetLinkAddress { field("target link-layer address", &out); address(&out) { $0.mac(mac) }; out.byte(10) }
+        if let mtu = m.mtuOption { field("MTU option", &out); out.decimal(mtu); out.byte(10) }
+        if let prefix = m.prefix {
+            field("prefix", &out); address(&out) { $0.ipv6(prefix) }; out.byte(47); out.decimal(m.prefixLength); out.byte(10)
+        }
+        if m.optionCount > 0 { field("options", &out); out.decimal(m.optionCount); out.ascii(" (neighbor discovery)\n") }
+        if let q = m.quoted {
+            field("original datagram", &out)
+            address(&out) { $0.ipv6(q.source) }
+            out.ascii(" > "); address(&out) { $0.ipv6(q.destination) }
+            out.ascii(", protocol "); protocolName(q.proto, &out)
+            if let s = q.sourcePort, let d = q.destinationPort {
+                out.ascii(", ports "); out.decimal(s); out.ascii(" > "); out.decimal(d)
+            }
+            out.byte(10)
+        }
         field("data", &out); Self.bytes(m.dataLength, &out); out.ascii(" after the 8-byte header\n")
         errors(p, .icmpv6, &out)
     }
@@ -864,7 +898,7 @@ public struct LayeredView {
     }
 
     /// `Analysis: flow 3, client to server`, then each annotation as `kind: text (client …, server …)`.
-    private func analysis(_ notes: [Note], _ flow: FlowObservation?, _ out: inout OutputBuffer) {
+    private func analysis(_ notes: [Note], _ flow: FlowObservation?, _ marks: PendingMarks?, _ out: inout OutputBuffer) {
         guard flow != nil || !notes.isEmpty else { return }
         header("Analysis", "", &out)
         if let flow {
@@ -881,7 +915,13 @@ public struct LayeredView {
             // The kind, unless the text already starts with it (`handshake 1/3`, `split: msg #1 …`).
             let kind = n.kind.rawValue
             if !Self.startsWithKind(n.text, kind) { out.string(kind); out.ascii(": ") }
-            out.string(n.text)
+            if let f = n.framed, n.wordsFromFramed {
+                // Message notes are written as the packet line writes them (part counts filled in later).
+                if !n.prefix.isEmpty { out.string(n.prefix) }
+                BufferSink.write(f, into: &out, json: false, marks: marks)
+            } else {
+                out.string(n.text)
+            }
             if let st = n.states {
                 out.ascii(" | client "); out.string(st.client.rawValue)
                 out.ascii(", server "); out.string(st.server.rawValue)
@@ -890,4 +930,9 @@ public struct LayeredView {
             out.byte(10)
         }
     }
+}
+
+private extension String {
+    /// Without the leading spaces (tcpdump's names keep an odd one).
+    var trimmingLeadingSpace: String { String(drop { $0 == " " }) }
 }

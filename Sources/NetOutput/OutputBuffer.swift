@@ -75,6 +75,19 @@ public struct OutputBuffer {
         count = 0
     }
 
+    /// The bytes not yet written, without copying.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// Drops the first `n` bytes (they were written elsewhere); the rest moves to the front.
+    public mutating func removeFirst(_ n: Int) {
+        let n = min(max(n, 0), count)
+        guard n > 0 else { return }
+        if n < count { UnsafeMutableRawPointer(base).copyMemory(from: base + n, byteCount: count - n) }
+        count -= n
+    }
+
     /// Returns the contents as a String and empties the buffer (for tests and small outputs).
     public mutating func takeString() -> String {
         let s = String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
@@ -238,10 +251,17 @@ public struct OutputBuffer {
     }
 
     /// RFC 5952 text form: lower-case, leading zeros dropped, the longest run (≥ 2) of zero groups
-    /// as `::` (the first such run on a tie), and IPv4-mapped addresses as `::ffff:a.b.c.d`.
+    /// as `::` (the first such run on a tie), and IPv4-mapped addresses as `::ffff:a.b.c.d`. Like
+    /// tcpdump and tshark (BSD inet_ntop), a deprecated IPv4-compatible address (96 zero bits, then
+    /// a non-zero seventh group) is written `::a.b.c.d`; `::1` and `::2` stay as they are.
     public mutating func ipv6(_ a: IPv6Address) {
         if a.hi == 0 && (a.lo >> 32) == 0xFFFF {
             ascii("::ffff:")
+            ipv4(IPv4Address(raw: UInt32(truncatingIfNeeded: a.lo)))
+            return
+        }
+        if a.hi == 0 && (a.lo >> 32) == 0 && (a.lo >> 16) & 0xFFFF != 0 {
+            ascii("::")
             ipv4(IPv4Address(raw: UInt32(truncatingIfNeeded: a.lo)))
             return
         }

@@ -24,9 +24,11 @@ public struct PacketDetails {
     /// Appends the lines under one packet's summary line. `windowShift`: the window scale of a TCP
     /// segment's connection (`FlowTracker.windowShift(of:)`), for the `-v` view.
     public func format(frame: Int, packet p: Packet, bytes: UnsafeRawBufferPointer, notes: [Note],
-                       flow: FlowObservation?, windowShift: UInt8? = nil, into out: inout OutputBuffer) {
+                       flow: FlowObservation?, windowShift: UInt8? = nil, marks: PendingMarks? = nil,
+                       into out: inout OutputBuffer) {
         if let layered {
-            layered.format(frame: frame, packet: p, bytes: bytes, notes: notes, flow: flow, windowShift: windowShift, into: &out)
+            layered.format(frame: frame, packet: p, bytes: bytes, notes: notes, flow: flow, windowShift: windowShift,
+                           marks: marks, into: &out)
         } else if hexPayload {
             let payload = Self.payload(p, bytes)
             if payload.count > 0 { HexDump.lines(payload, ascii: true, into: &out) }

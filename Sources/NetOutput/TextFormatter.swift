@@ -45,6 +45,8 @@ public struct TextOptions: Sendable {
 /// Formats the one-line summary of a packet, tcpdump style, into an `OutputBuffer`.
 public struct TextFormatter {
     public var options: TextOptions
+    /// Where split-message notes leave their part counts to be filled in (nil: written as known).
+    public var pendingMarks: PendingMarks?
     // Local-time conversion is done once per second, not per packet.
     private var cachedSecond = Int.min
     private var cachedTime: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
@@ -150,7 +152,13 @@ public struct TextFormatter {
             out.byte(32)
             let noteColor = color ? Style.note(n.kind) : nil
             if let noteColor { out.ascii(noteColor) }
-            out.byte(91); out.string(n.text)
+            out.byte(91)
+            if let f = n.framed, n.wordsFromFramed {
+                if !n.prefix.isEmpty { out.string(n.prefix) }
+                BufferSink.write(f, into: &out, json: false, marks: pendingMarks)
+            } else {
+                out.string(n.text)
+            }
             if options.verbose, let st = n.states {
                 out.ascii(" | client "); out.string(st.client.rawValue)
                 out.ascii(", server "); out.string(st.server.rawValue)
@@ -247,15 +255,7 @@ public struct TextFormatter {
             return
         }
         if let ip = p.ipv6 {
-            out.ascii("IP6 ")
-            guard ip.isComplete else { return }
-            if ip.isFragment && ip.fragmentOffset != 0 {
-                out.ipv6(ip.source); out.ascii(" > "); out.ipv6(ip.destination); out.ascii(": frag ")
-                out.decimal(ip.fragmentIdentification); out.byte(58); out.decimal(Int(ip.fragmentOffset) * 8)
-                return
-            }
-            transport(p, src: { $0.ipv6(ip.source) }, dst: { $0.ipv6(ip.destination) },
-                      payloadLength: Int(ip.payloadLength), proto: ip.upperProtocol, &out)
+            ipv6Line(ip, p, &out)
             return
         }
         if let t = p.networkType, p.ethernet == nil {
@@ -372,10 +372,12 @@ public struct TextFormatter {
                 case .sackPermitted: out.ascii("sackOK")
                 case .sack(let b):
                     out.ascii("sack "); out.decimal(b.count); out.byte(32)
+                    // SACK blocks are in the acknowledged sequence space: relative like the ack (tcpdump).
+                    let base = relative?.ackBase ?? 0
                     var i = 0
                     while i < b.count {
                         let blk = b.block(i)
-                        out.byte(123); out.decimal(blk.left); out.byte(58); out.decimal(blk.right); out.byte(125)
+                        out.byte(123); out.decimal(blk.left &- base); out.byte(58); out.decimal(blk.right &- base); out.byte(125)
                         i += 1
                     }
                 case .timestamps(let v, let e):
@@ -499,27 +501,185 @@ public struct TextFormatter {
         out.ascii(", length "); out.decimal(m.dataLength + 8)
     }
 
+    // MARK: IPv6 (tcpdump's ip6_print: the addresses carry the ports only when TCP or UDP directly
+    // follows the fixed header; otherwise `a > b: ` comes first, then the extension headers, then the
+    // upper layer with bare ports)
+
+    private func ipv6Line(_ ip: IPv6Header, _ p: Packet, _ out: inout OutputBuffer) {
+        out.ascii("IP6 ")
+        guard ip.isComplete else { return }  // cut or bad header: the error marker says which
+        let proto = ip.upperProtocol
+        let payloadLength = Int(ip.jumboPayloadLength ?? UInt32(ip.payloadLength))
+        if p.ipv6Extensions.isEmpty && (proto == .tcp || proto == .udp) {
+            transport(p, src: { $0.ipv6(ip.source) }, dst: { $0.ipv6(ip.destination) },
+                      payloadLength: payloadLength, proto: proto, &out)
+            return
+        }
+        out.ipv6(ip.source); out.ascii(" > "); out.ipv6(ip.destination); out.ascii(": ")
+        var upperLength = payloadLength
+        for e in p.ipv6Extensions {
+            upperLength -= e.length
+            switch e.kind {
+            case .hopByHop: out.ascii("HBH ")
+            case .destinationOptions: out.ascii("DSTOPT ")
+            case .routing: routingHeader(e, p, &out)
+            case .ah:
+                out.ascii("AH(spi="); out.hexPadded(UInt64(e.spi), digits: 8)
+                out.ascii(",seq=0x"); out.hex(UInt64(e.sequence)); out.ascii("): ")
+            case .fragment:
+                // tcpdump: the fragment's byte offset and the bytes after the fragment header.
+                out.ascii("frag ("); out.decimal(Int(e.fragmentOffset) * 8); out.byte(124)
+                out.decimal(max(payloadLength - (e.offset - ip.offset - 40) - 8, 0)); out.byte(41)
+                if e.fragmentOffset != 0 { return }  // only the first fragment holds the upper layer
+                out.byte(32)
+            default:
+                break
+            }
+        }
+        // The walk stopped inside the chain (the error marker follows).
+        if proto.isIPv6ExtensionHeader { return }
+        switch proto {
+        case .tcp, .udp:
+            guard let ports = p.partialPorts else { return }
+            let isUDP = proto == .udp
+            port(ports.0, udp: isUDP, &out); out.ascii(" > "); port(ports.1, udp: isUDP, &out); out.ascii(": ")
+            if let tcp = p.tcp, tcp.isComplete {
+                tcpLine(tcp, p.tcpOptions, &out)
+            } else if let udp = p.udp, udp.isComplete {
+                if let dns = p.dns, !options.quiet {
+                    dnsLine(dns, &out)
+                } else {
+                    out.ascii("UDP, length "); out.decimal(max(Int(udp.length) - 8, 0))
+                }
+            }
+        case .icmpv6:
+            if let m = p.icmpv6 { icmp6Line(m, &out) }
+        case .noNext:
+            out.ascii("no next header")
+        default:
+            protoName(proto, &out)
+            out.byte(32); out.decimal(max(upperLength, 0))
+        }
+    }
+
+    /// `RT6 (len=2, type=0 [Deprecated], segleft=1, [0]2001:db8::1) `, as tcpdump's rt6_print.
+    private func routingHeader(_ e: IPv6Extension, _ p: Packet, _ out: inout OutputBuffer) {
+        out.ascii("RT6 (len="); out.decimal(e.lengthField)
+        out.ascii(", type="); out.decimal(e.routingType)
+        if e.routingType == 0 { out.ascii(" [Deprecated]") }
+        out.ascii(", segleft="); out.decimal(e.segmentsLeft)
+        switch e.routingType {
+        case 0, 2:
+            if e.routingData != 0 { out.ascii(", rsv=0x"); out.hex(UInt64(e.routingData)) }
+        case 4:
+            out.ascii(", last-entry="); out.decimal(e.routingData >> 24)
+            let flags = (e.routingData >> 16) & 0xFF
+            if flags != 0 { out.ascii(", flags=0x"); out.hex(UInt64(flags)) }
+            out.ascii(", tag="); out.hex(UInt64(e.routingData & 0xFFFF))
+        default:
+            break
+        }
+        var i = 0
+        while i < e.addressCount {
+            let k = e.addressStart + i
+            guard k < p.ipv6RoutingAddresses.count else { break }
+            out.ascii(", ["); out.decimal(i); out.byte(93); out.ipv6(p.ipv6RoutingAddresses[k])
+            i += 1
+        }
+        out.ascii(") ")
+    }
+
+    /// tcpdump's icmp6_print without -v: the type's name, what the message is about, its length.
     private func icmp6Line(_ m: ICMPv6Message, _ out: inout OutputBuffer) {
         out.ascii("ICMP6, ")
-        switch m.type {
-        case 1: out.ascii("destination unreachable")
-        case 2: out.ascii("packet too big, mtu "); out.decimal(m.restOfHeader)
-        case 3: out.ascii("time exceeded in-transit")
-        case 4: out.ascii("parameter problem")
-        case 128, 129:
-            out.ascii(m.type == 128 ? "echo request" : "echo reply")
-            out.ascii(", id "); out.decimal(m.restOfHeader >> 16); out.ascii(", seq "); out.decimal(m.restOfHeader & 0xFFFF)
-        case 133: out.ascii("router solicitation")
-        case 134: out.ascii("router advertisement")
-        case 135:
-            out.ascii("neighbor solicitation")
-            if let t = m.target { out.ascii(", who has "); out.ipv6(t) }
-        case 136:
-            out.ascii("neighbor advertisement")
-            if let t = m.target { out.ascii(", tgt is "); out.ipv6(t) }
-        default: out.ascii("type "); out.decimal(m.type)
+        let length = m.dataLength + 8
+        if let name = ICMPv6Names.type(m.type) { out.ascii(name) } else {
+            out.ascii("unknown icmp6 type ("); out.decimal(m.type); out.byte(41)
         }
-        out.ascii(", length "); out.decimal(m.dataLength + 8)
+        switch m.type {
+        case ICMPv6Message.destinationUnreachable:
+            out.ascii(", ")
+            guard let n = ICMPv6Names.unreachable(m.code) else {
+                // tcpdump follows an unknown code with a hex dump instead of the length.
+                out.ascii("unknown unreach code ("); out.decimal(m.code); out.byte(41)
+                return
+            }
+            out.ascii(n)
+            guard let q = m.quoted else { break }
+            switch m.code {
+            case 0, 1, 3:
+                out.byte(32); out.ipv6(q.destination)
+            case 2:
+                out.byte(32); out.ipv6(q.destination); out.ascii(", source address "); out.ipv6(q.source)
+            case 4:
+                out.ascii(", "); out.ipv6(q.destination)
+                if let dp = q.destinationPort, q.proto == .tcp || q.proto == .udp {
+                    out.ascii(q.proto == .tcp ? " tcp port " : " udp port ")
+                    port(dp, udp: q.proto == .udp, &out)
+                } else {
+                    out.ascii(" protocol "); out.decimal(q.proto.rawValue)
+                }
+            default:
+                break
+            }
+        case ICMPv6Message.packetTooBig:
+            out.ascii(", mtu "); out.decimal(m.restOfHeader)
+        case ICMPv6Message.timeExceeded:
+            switch m.code {
+            case 0: if let q = m.quoted { out.ascii(" for "); out.ipv6(q.destination) }
+            case 1: out.ascii(" (reassembly)")
+            default: out.ascii(", unknown code ("); out.decimal(m.code); out.byte(41)
+            }
+        case ICMPv6Message.parameterProblem:
+            switch m.code {
+            case 0: out.ascii(", erroneous - octet ")
+            case 1: out.ascii(", next header - octet ")
+            case 2: out.ascii(", option - octet ")
+            case 3: out.ascii(", incomplete header chain - octet ")
+            default: out.ascii(", code-#"); out.decimal(m.code)
+            }
+            if m.code <= 3 { out.decimal(m.restOfHeader) }
+        case ICMPv6Message.echoRequest, ICMPv6Message.echoReply:
+            out.ascii(", id "); out.decimal(m.identifier); out.ascii(", seq "); out.decimal(m.sequence)
+        case ICMPv6Message.mldQuery:
+            if length == 24, let a = m.multicastAddress {
+                mldAddress(m, a, &out)
+            } else if length >= 28, let a = m.multicastAddress {
+                out.ascii(" v2 [gaddr "); out.ipv6(a)
+                if let n = m.mldSourceCount, n > 0 {
+                    if length < 28 + Int(n) * 16 { out.ascii(" [invalid number of sources]") } else {
+                        out.ascii(", "); out.decimal(n); out.ascii(" source(s)")
+                    }
+                }
+                out.byte(93)
+            } else {
+                out.ascii(" unknown-version (len "); out.decimal(length); out.ascii(") ")
+            }
+        case ICMPv6Message.mldReport, ICMPv6Message.mldDone:
+            if let a = m.multicastAddress { mldAddress(m, a, &out) }
+        case ICMPv6Message.mldv2Report:
+            if length < 8 { out.ascii(" [invalid len "); out.decimal(length); out.byte(93) } else {
+                out.ascii(", "); out.decimal(m.sequence); out.ascii(" group record(s)")
+            }
+        case ICMPv6Message.neighborSolicitation:
+            if let t = m.target { out.ascii(", who has "); out.ipv6(t) }
+        case ICMPv6Message.neighborAdvertisement:
+            if let t = m.target { out.ascii(", tgt is "); out.ipv6(t) }
+        case ICMPv6Message.redirect:
+            if let d = m.redirectDestination, let t = m.target {
+                out.ascii(", "); out.ipv6(d); out.ascii(" to "); out.ipv6(t)
+            }
+        case 144, 146:  // home agent discovery request, mobile prefix solicitation
+            out.ascii(", id "); out.hexPadded(UInt64(m.identifier), digits: 4)
+        default:
+            break
+        }
+        out.ascii(", length "); out.decimal(length)
+    }
+
+    /// tcpdump's mld6_print (no separator before it, as tcpdump prints it).
+    private func mldAddress(_ m: ICMPv6Message, _ a: IPv6Address, _ out: inout OutputBuffer) {
+        out.ascii("max resp delay: "); out.decimal(m.identifier); out.ascii(" addr: "); out.ipv6(a)
     }
 
     private func arpLine(_ a: ARPPacket, _ p: Packet, _ out: inout OutputBuffer) {

@@ -159,7 +159,7 @@ public struct IPv6Header: Sendable {
     public var destination: IPv6Address
     /// The upper-layer protocol after the extension header chain.
     public var upperProtocol: IPProtocol
-    /// Number of extension headers walked (kinds are in `Packet.ipv6Extensions`).
+    /// Number of extension headers walked (they are in `Packet.ipv6Extensions`).
     public var extensionCount: Int
     /// Fragment header fields when one was present.
     public var isFragment: Bool
@@ -167,6 +167,42 @@ public struct IPv6Header: Sendable {
     public var moreFragments: Bool
     public var fragmentIdentification: UInt32
     public var offset: Int
+    /// RFC 2675: the Jumbo Payload option's length, when the payload length is 0 and a hop-by-hop
+    /// header carries one (it then stands for the payload length).
+    public var jumboPayloadLength: UInt32? = nil
+}
+
+/// One IPv6 extension header as it was walked, with the fields the text line shows.
+public struct IPv6Extension: Sendable, Equatable {
+    /// The header's protocol number: hop-by-hop (0), routing (43), fragment (44), destination
+    /// options (60), authentication (51).
+    public var kind: IPProtocol
+    /// Absolute offset in the packet and length in bytes.
+    public var offset: Int
+    public var length: Int
+    /// Routing: the Hdr Ext Len byte, routing type and segments left.
+    public var lengthField: UInt8 = 0
+    public var routingType: UInt8 = 0
+    public var segmentsLeft: UInt8 = 0
+    /// Routing: the 4 bytes after segments left (type 0/2: reserved; type 4: last entry, flags, tag).
+    public var routingData: UInt32 = 0
+    /// Routing types 0, 2 and 4: the addresses are `Packet.ipv6RoutingAddresses[addressStart ..<
+    /// addressStart + addressCount]`.
+    public var addressStart: Int = 0
+    public var addressCount: Int = 0
+    /// Fragment: offset in 8-byte units, M flag, identification.
+    public var fragmentOffset: UInt16 = 0
+    public var moreFragments: Bool = false
+    public var identification: UInt32 = 0
+    /// Authentication header: security parameters index and sequence number.
+    public var spi: UInt32 = 0
+    public var sequence: UInt32 = 0
+
+    public init(kind: IPProtocol, offset: Int, length: Int) {
+        self.kind = kind
+        self.offset = offset
+        self.length = length
+    }
 }
 
 /// The original datagram's header quoted inside an ICMP error.
@@ -202,17 +238,6 @@ public struct ICMPMessage: Sendable {
     public static let parameterProblem: UInt8 = 12
     public static let timestampRequest: UInt8 = 13
     public static let timestampReply: UInt8 = 14
-}
-
-public struct ICMPv6Message: Sendable {
-    public var type: UInt8
-    public var code: UInt8
-    public var checksum: UInt16
-    public var checksumStatus: ChecksumStatus
-    public var restOfHeader: UInt32
-    /// Target address for neighbour solicitation/advertisement.
-    public var target: IPv6Address?
-    public var dataLength: Int
 }
 
 /// TCP header flags, the 9 bits of the header (NS/AE is bit 8).

@@ -118,6 +118,10 @@ enum IPv4Decoder {
 enum IPv6Decoder {
     /// Most extension headers walked; a longer chain is malformed.
     static let maxExtensionHeaders = 8
+    /// RFC 2675 Jumbo Payload option type (in a hop-by-hop header).
+    static let jumboOption: UInt8 = 0xC2
+
+    static func isExtension(_ p: IPProtocol) -> Bool { p.isIPv6ExtensionHeader }
 
     static func decode(_ r: ByteReader, _ p: inout Packet) throws(DecodeError) -> UpperLayer? {
         var h = r.rest(layer: .ipv6)
@@ -139,73 +143,112 @@ enum IPv6Decoder {
         ip.validBytes = f.available
         if f.available >= 4 { p.ipv6 = ip }
         try h.skip(40)
+        // The payload length, or for a jumbogram (payload length 0, RFC 2675) the Jumbo Payload option's.
+        var payloadLength = Int(plen)
         let available = r.upper - start - 40
-        if Int(plen) > available && !r.clampedByCapture {
-            p.errors.append(DecodeError(layer: .ipv6, kind: .malformed, offset: start + 4,
-                                        detail: .badValue(field: "payload length exceeds frame", value: Int(plen))))
+        if plen == 0 && next == .hopByHop {
+            let jumbo = try jumboLength(h)
+            if jumbo > 0xFFFF {
+                ip.jumboPayloadLength = jumbo
+                p.ipv6 = ip
+                payloadLength = Int(jumbo)
+            } else {
+                // No (valid) jumbogram: reported, and the chain is walked over what the frame holds.
+                p.errors.append(DecodeError.malformed(.ipv6, at: start + 4,
+                                                      field: jumbo == 0 ? "payload length 0 without jumbo option" : "jumbo payload length",
+                                                      value: Int(jumbo)))
+                payloadLength = max(available, 0)
+            }
         }
-        var body = h.sub(declared: Int(plen), layer: .ipv6)
+        if payloadLength > available && !r.clampedByCapture {
+            p.errors.append(DecodeError(layer: .ipv6, kind: .malformed, offset: start + 4,
+                                        detail: .badValue(field: "payload length exceeds frame", value: payloadLength)))
+        }
+        var body = h.sub(declared: payloadLength, layer: .ipv6)
         var proto = next
         var consumed = 0
         var finalDestination = dst
-        walk: while true {
-            switch proto {
-            case .hopByHop, .routing, .destinationOptions, .fragment, .ah:
-                guard ip.extensionCount < maxExtensionHeaders else {
-                    throw DecodeError.malformed(.ipv6, at: body.offset, field: "extension header chain length", value: ip.extensionCount + 1)
-                }
-                let at = body.offset
-                let nh = IPProtocol(rawValue: try body.readUInt8())
-                let lenByte = Int(try body.readUInt8())
-                let len: Int
-                if proto == .fragment {
-                    len = 8
-                    let offFlags = try body.readUInt16()
-                    let ident = try body.readUInt32()
-                    ip.isFragment = true
-                    ip.fragmentOffset = offFlags >> 3
-                    ip.moreFragments = offFlags & 1 != 0
-                    ip.fragmentIdentification = ident
-                } else if proto == .routing {
-                    len = (lenByte + 1) * 8
-                    try body.require(len - 2)
-                    let routingType = try body.readUInt8()
-                    let segmentsLeft = try body.readUInt8()
-                    // The upper-layer checksum covers the final destination (RFC 8200 §8.1).
-                    if segmentsLeft > 0 {
-                        let addresses = (len - 8) / 16
-                        switch routingType {
-                        case 0 where addresses >= 1, 2 where addresses >= 1:  // type 0: the last address; type 2: the home address
-                            var a = body
-                            try a.skip(4 + (routingType == 0 ? (addresses - 1) * 16 : 0))
-                            finalDestination = try a.readIPv6()
-                        case 4 where addresses >= 1:  // segment routing: segment list[0] is the final one
-                            var a = body
-                            try a.skip(4)
-                            finalDestination = try a.readIPv6()
-                        default:
-                            break
-                        }
-                    }
-                    try body.skip(len - 4)
-                } else {
-                    len = proto == .ah ? (lenByte + 2) * 4 : (lenByte + 1) * 8
-                    try body.skip(len - 2)
-                }
-                consumed += len
-                p.ipv6Extensions.append(proto)
-                ip.extensionCount += 1
-                proto = nh
-                ip.upperProtocol = nh
-                p.ipv6 = ip
-                _ = at
-            default:
-                break walk
+        while isExtension(proto) {
+            guard ip.extensionCount < maxExtensionHeaders else {
+                throw DecodeError.malformed(.ipv6, at: body.offset, field: "extension header chain length", value: ip.extensionCount + 1)
             }
+            let at = body.offset
+            let nh = IPProtocol(rawValue: try body.readUInt8())
+            let lenByte = try body.readUInt8()
+            var e = IPv6Extension(kind: proto, offset: at, length: 0)
+            e.lengthField = lenByte
+            switch proto {
+            case .fragment:
+                e.length = 8
+                let offsetFlags = try body.readUInt16()
+                e.identification = try body.readUInt32()
+                e.fragmentOffset = offsetFlags >> 3
+                e.moreFragments = offsetFlags & 1 != 0
+                ip.isFragment = true
+                ip.fragmentOffset = e.fragmentOffset
+                ip.moreFragments = e.moreFragments
+                ip.fragmentIdentification = e.identification
+            case .routing:
+                e.length = (Int(lenByte) + 1) * 8
+                try body.require(e.length - 2)
+                e.routingType = try body.readUInt8()
+                e.segmentsLeft = try body.readUInt8()
+                e.routingData = try body.readUInt32()
+                // Types 0 and 2 hold Hdr Ext Len / 2 addresses; type 4 (segment routing) holds
+                // last entry + 1 of them, as far as the header reaches.
+                let room = (e.length - 8) / 16
+                let count: Int
+                switch e.routingType {
+                case 0, 2: count = room
+                case 4: count = min(Int(e.routingData >> 24) + 1, room)
+                default: count = 0
+                }
+                e.addressStart = p.ipv6RoutingAddresses.count
+                var i = 0
+                while i < count {
+                    p.ipv6RoutingAddresses.append(try body.readIPv6())
+                    i += 1
+                }
+                e.addressCount = count
+                // The upper-layer checksum covers the final destination (RFC 8200 §8.1): for type 0
+                // the last address, type 2 the home address, type 4 segment list[0], type 3 (RPL) the
+                // last, compressed address.
+                if e.segmentsLeft > 0 && count > 0 {
+                    switch e.routingType {
+                    case 0: finalDestination = p.ipv6RoutingAddresses[e.addressStart + count - 1]
+                    case 2, 4: finalDestination = p.ipv6RoutingAddresses[e.addressStart]
+                    default: break
+                    }
+                }
+                if e.segmentsLeft > 0 && e.routingType == 3,
+                   let last = try rplLastAddress(body, header: at, length: e.length, data: e.routingData, destination: dst) {
+                    finalDestination = last
+                }
+                try body.seek(to: at + e.length, lowerBound: at)
+            case .ah:
+                e.length = (Int(lenByte) + 2) * 4
+                try body.require(e.length - 2)
+                try body.skip(2)  // reserved
+                e.spi = try body.readUInt32()
+                e.sequence = try body.readUInt32()
+                try body.seek(to: at + e.length, lowerBound: at)
+            default:  // hop-by-hop and destination options
+                e.length = (Int(lenByte) + 1) * 8
+                try body.require(e.length - 2)
+                // An option running past its header is reported; the datagram behind is still decoded.
+                if let problem = optionProblem(body.sub(declared: e.length - 2, layer: .ipv6)) { p.errors.append(problem) }
+                try body.skip(e.length - 2)
+            }
+            consumed += e.length
+            p.ipv6Extensions.append(e)
+            ip.extensionCount += 1
+            proto = nh
+            ip.upperProtocol = nh
+            p.ipv6 = ip
         }
-        let declared = Int(plen) - consumed
+        let declared = payloadLength - consumed
         guard declared >= 0 else {
-            throw DecodeError.malformed(.ipv6, at: start + 4, field: "payload length", value: Int(plen))
+            throw DecodeError.malformed(.ipv6, at: start + 4, field: "payload length", value: payloadLength)
         }
         // An atomic fragment (offset 0, no more fragments) holds the whole datagram.
         let fragmented = ip.isFragment && (ip.moreFragments || ip.fragmentOffset != 0)
@@ -215,5 +258,70 @@ enum IPv6Decoder {
                           complete: rest.remaining == declared,
                           pseudoHeader: InternetChecksum.pseudoHeaderIPv6(source: src, destination: finalDestination, proto: proto.rawValue, length: declared),
                           fragmented: fragmented, firstFragment: ip.fragmentOffset == 0, isIPv6: true, finalDestination: finalDestination)
+    }
+
+    /// The options of a hop-by-hop or destination-options header (`o` covers them): Pad1 is one byte,
+    /// every other option type-length-value. Returns the error for an option that runs past the header.
+    static func optionProblem(_ o: ByteReader) -> DecodeError? {
+        var o = o
+        while !o.isAtEnd {
+            let at = o.offset
+            guard let type = try? o.readUInt8() else { return nil }
+            if type == 0 { continue }  // Pad1
+            guard let len = try? o.readUInt8(), Int(len) <= o.remaining else {
+                return DecodeError.malformed(.ipv6, at: at + 1, field: "option length", value: Int((try? o.byte(at: at + 1, lowerBound: at)) ?? 0))
+            }
+            try? o.skip(Int(len))
+        }
+        return nil
+    }
+
+    /// RFC 6554 (RPL source routing, type 3): the last address of the vector, `16 − CmprE` bytes
+    /// after the first `CmprE` bytes of the IPv6 destination; nil when the vector holds none.
+    static func rplLastAddress(_ r: ByteReader, header at: Int, length: Int, data: UInt32,
+                               destination: IPv6Address) throws(DecodeError) -> IPv6Address? {
+        let cmprI = Int(data >> 28), cmprE = Int((data >> 24) & 0xF), pad = Int((data >> 20) & 0xF)
+        let vector = length - 8 - pad
+        guard vector >= 16 - cmprE else { return nil }
+        let n = (vector - (16 - cmprE)) / (16 - cmprI) + 1
+        let lastAt = at + 8 + (n - 1) * (16 - cmprI)
+        var hi = destination.hi, lo = destination.lo
+        var i = cmprE
+        while i < 16 {
+            let b = UInt64(try r.byte(at: lastAt + i - cmprE, lowerBound: at))
+            let shift = UInt64((7 - (i & 7)) * 8)
+            if i < 8 { hi = hi & ~(0xFF << shift) | b << shift } else { lo = lo & ~(0xFF << shift) | b << shift }
+            i += 1
+        }
+        return IPv6Address(hi: hi, lo: lo)
+    }
+
+    /// The Jumbo Payload option of the hop-by-hop header at `r` (0 when it has none): its options are
+    /// walked (Pad1 is one byte, every other option type-length-value) inside the header's length.
+    static func jumboLength(_ r: ByteReader) throws(DecodeError) -> UInt32 {
+        var h = r.rest(layer: .ipv6)
+        try h.skip(1)
+        let length = (Int(try h.readUInt8()) + 1) * 8
+        try h.require(length - 2)
+        var o = h.sub(declared: length - 2, layer: .ipv6)
+        while !o.isAtEnd {
+            let type = try o.readUInt8()
+            if type == 0 { continue }  // Pad1
+            let len = Int(try o.readUInt8())
+            if type == jumboOption && len == 4 { return try o.readUInt32() }
+            guard len <= o.remaining else {
+                throw DecodeError.malformed(.ipv6, at: o.offset - 1, field: "hop-by-hop option length", value: len)
+            }
+            try o.skip(len)
+        }
+        return 0
+    }
+}
+
+extension IPProtocol {
+    /// An IPv6 extension header the decoder walks: hop-by-hop, routing, fragment, destination
+    /// options, authentication.
+    public var isIPv6ExtensionHeader: Bool {
+        self == .hopByHop || self == .routing || self == .destinationOptions || self == .fragment || self == .ah
     }
 }

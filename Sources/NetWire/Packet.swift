@@ -13,8 +13,10 @@ public struct Packet: Sendable {
     public var ipv4: IPv4Header?
     public var ipv4Options: [IPv4Option] = []
     public var ipv6: IPv6Header?
-    /// Next-header values of the IPv6 extension headers walked, in order.
-    public var ipv6Extensions: [IPProtocol] = []
+    /// The IPv6 extension headers walked, in order.
+    public var ipv6Extensions: [IPv6Extension] = []
+    /// The addresses of IPv6 routing headers (see `IPv6Extension.addressStart`).
+    public var ipv6RoutingAddresses: [IPv6Address] = []
     public var icmp: ICMPMessage?
     public var icmpv6: ICMPv6Message?
     public var tcp: TCPHeader?
@@ -43,6 +45,7 @@ public struct Packet: Sendable {
         ipv4 = nil; ipv6 = nil; icmp = nil; icmpv6 = nil; tcp = nil; udp = nil; dns = nil
         if !ipv4Options.isEmpty { ipv4Options.removeAll(keepingCapacity: true) }
         if !ipv6Extensions.isEmpty { ipv6Extensions.removeAll(keepingCapacity: true) }
+        if !ipv6RoutingAddresses.isEmpty { ipv6RoutingAddresses.removeAll(keepingCapacity: true) }
         if !tcpOptions.isEmpty { tcpOptions.removeAll(keepingCapacity: true) }
         if !errors.isEmpty { errors.removeAll(keepingCapacity: true) }
         partialPorts = nil

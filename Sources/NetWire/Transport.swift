@@ -1,4 +1,4 @@
-// Transport decoders: TCP, UDP, ICMP, ICMPv6.
+// Transport decoders: TCP, UDP, ICMP (ICMPv6 is in ICMPv6.swift).
 
 enum TCPDecoder {
     static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool) throws(DecodeError) {
@@ -228,27 +228,6 @@ enum ICMPDecoder {
             }
         default:
             break
-        }
-    }
-}
-
-enum ICMPv6Decoder {
-    static func decode(_ u: UpperLayer, _ p: inout Packet, verifyChecksums: Bool) throws(DecodeError) {
-        var r = u.reader.rest(layer: .icmpv6)
-        let start = r.offset
-        let type = try r.readUInt8()
-        let code = try r.readUInt8()
-        let checksum = try r.readUInt16()
-        let rest = try r.readUInt32()
-        var m = ICMPv6Message(type: type, code: code, checksum: checksum, checksumStatus: .unverified,
-                              restOfHeader: rest, target: nil, dataLength: max(u.declaredLength - 8, 0))
-        if verifyChecksums && u.complete && !u.fragmented {
-            m.checksumStatus = InternetChecksum.transportVerdict(
-                segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
-        }
-        p.icmpv6 = m
-        if type == 135 || type == 136 || type == 137 {
-            p.icmpv6?.target = try r.readIPv6()
         }
     }
 }

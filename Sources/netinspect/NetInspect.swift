@@ -326,18 +326,18 @@ struct Runner {
         var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); flowCounts?.add($0) }),
                                       streams: streams)
         let showPackets = !((analysis.flows || analysis.stats) && output.quiet)
-        // Reading a file, lines whose split-message notes wait for later segments ("part 1/3") are
-        // held until those messages complete (bounded); live, lines go out at once.
+        // Reading a file, lines whose split-message notes wait for later segments ("part 1/3") stay
+        // in the output buffer until those messages complete (bounded); live, lines go out at once.
         let holding = showPackets && !source.isLive
         streams.recordResolutions = holding
-        var hold = LineHold()
+        let marks: PendingMarks? = holding ? PendingMarks() : nil
+        var nextCheck = 0
         let color = !output.json && presentation.display.color.isEnabled(fd: 1)
         var text = presentation.textFormatter(output.textOptions, color: color)
         let details = self.details
-        var heldShifts: [Int: UInt8] = [:]
         let progress = ProgressMeter.make(presentation.display.progress, source: source,
                                           packetLinesToTerminal: showPackets && isatty(1) != 0)
-        let json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
+        var json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
         let limit = count ?? Int.max
         let jsonMode = output.json
         var drained = false
@@ -357,16 +357,8 @@ struct Runner {
                 stats?.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds)
                 progress?.tick(captured)
                 guard showPackets else { continue }
-                if holding && hold.take(frame: frame, record: record, notes: notes, flow: flow, resolvedNow: streams.resolvedNow) {
-                    // -v: the window scale as it is now (the table may have let the flow go by the time
-                    // the line is written).
-                    if details != nil, let shift = analyzer.flows.windowShift(of: packet) { heldShifts[frame] = shift }
-                    if hold.ready {
-                        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out, shifts: &heldShifts)
-                        if out.failed { progress?.finish(); return .stopped }
-                    }
-                    continue
-                }
+                text.pendingMarks = marks
+                json.pendingMarks = marks
                 if jsonMode {
                     json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                 packet: packet, notes: notes, flow: flow, link: linkName, into: &out)
@@ -375,9 +367,19 @@ struct Runner {
                                 notes: notes, flow: flow, linkName: source.linkTypeName, into: &out)
                     // (With no details, optional chaining skips the arguments: no window lookup.)
                     details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow,
-                                    windowShift: analyzer.flows.windowShift(of: packet), into: &out)
+                                    windowShift: analyzer.flows.windowShift(of: packet), marks: marks, into: &out)
                 }
-                if lineBuffered { out.flush() } else { out.flushIfNeeded() }
+                if let marks, !marks.list.isEmpty {
+                    if out.count >= nextCheck || lineBuffered {
+                        // Write what no longer waits; check again when the buffer has doubled.
+                        writeResolved(marks, &out, force: out.count > Self.maxWaiting)
+                        nextCheck = max(out.count * 2, out.flushThreshold)
+                    }
+                } else if lineBuffered {
+                    out.flush()
+                } else {
+                    out.flushIfNeeded()
+                }
                 if out.failed { progress?.finish(); return .stopped }
             case .end(let end):
                 if end == .stopped && source.isLive && !drained {
@@ -388,7 +390,7 @@ struct Runner {
                 }
                 progress?.finish()
                 analyzer.flows.finishAll()
-                release(&hold, decoder, linkType, linkName, &packet, &text, json, &out, shifts: &heldShifts)
+                if let marks { writeResolved(marks, &out, force: true) }
                 out.flush()
                 flowSpool.writeOut(&out)
                 if let stats { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
@@ -397,85 +399,58 @@ struct Runner {
         }
         progress?.finish()
         analyzer.flows.finishAll()
-        release(&hold, decoder, linkType, linkName, &packet, &text, json, &out, shifts: &heldShifts)
+        if let marks { writeResolved(marks, &out, force: true) }
         out.flush()
         flowSpool.writeOut(&out)
         if let stats { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
         return .stopped
     }
 
-    /// Writes the held lines, their message notes completed with what is known now.
-    func release(_ hold: inout LineHold, _ decoder: PacketDecoder, _ linkType: LinkType, _ linkName: String,
-                 _ packet: inout Packet, _ text: inout TextFormatter, _ json: JSONFormatter, _ out: inout OutputBuffer,
-                 shifts: inout [Int: UInt8]) {
-        guard !hold.queue.isEmpty else { return }
+    /// Output held back for split-message part counts, at most (then written with what is known).
+    static let maxWaiting = 4 << 20
+
+    /// Writes the formatted output up to the first mark whose message has not completed, filling in
+    /// the part counts of the marks before it; `force`: the oldest marks go out unfilled until the
+    /// buffer is below the bound. The rest stays in `out`.
+    func writeResolved(_ marks: PendingMarks, _ out: inout OutputBuffer, force: Bool) {
+        var done = OutputBuffer(fd: out.fd, capacity: 1 << 18)
         let resolutions = streams.resolutions
-        for var h in hold.queue {
-            for i in h.notes.indices where h.notes[i].framed?.isPending == true {
-                MessageNotes.resolve(&h.notes[i], resolutions)
-            }
-            h.bytes.withUnsafeBytes { raw in
-                decoder.decode(raw, wireLength: h.wireLength, linkType: linkType, into: &packet)
-                if output.json {
-                    json.format(frame: h.frame, seconds: h.seconds, nanoseconds: h.nanoseconds,
-                                packet: packet, notes: h.notes, flow: h.flow, link: linkName, into: &out)
-                } else {
-                    text.format(seconds: h.seconds, nanoseconds: h.nanoseconds, packet: packet,
-                                notes: h.notes, flow: h.flow, linkName: source.linkTypeName, into: &out)
-                    details?.format(frame: h.frame, packet: packet, bytes: raw, notes: h.notes, flow: h.flow,
-                                    windowShift: shifts[h.frame], into: &out)
+        var pos = 0
+        var k = 0
+        let list = marks.list
+        let total = out.count
+        out.withBytes { raw in
+            while k < list.count {
+                let m = list[k]
+                let r = resolutions[m.id]
+                if r == nil && !(force && total - pos > Self.maxWaiting / 2) { break }
+                done.append(UnsafeRawBufferPointer(rebasing: raw[pos ..< m.offset]))
+                done.flushIfNeeded()
+                PendingMarks.insertion(m, parts: r.flatMap { $0.length == nil ? nil : $0.parts }, length: r?.length, into: &done)
+                pos = m.offset
+                k += 1
+                if let left = marks.waiting[m.id] {
+                    if left <= 1 {
+                        marks.waiting[m.id] = nil
+                        streams.forget(m.id)
+                    } else {
+                        marks.waiting[m.id] = left - 1
+                    }
                 }
             }
-            out.flushIfNeeded()
-            if out.failed { break }
+            let upTo = k < list.count ? list[k].offset : total
+            done.append(UnsafeRawBufferPointer(rebasing: raw[pos ..< upTo]))
+            pos = upTo
         }
-        hold.clear()
-        streams.clearResolutions()
-        shifts.removeAll(keepingCapacity: true)
-    }
-}
-
-/// Packets whose lines wait until the split messages they carry are complete, so the first part can
-/// say "part 1/3"; bounded (past the bound, lines go out with what is known).
-struct LineHold {
-    struct Held {
-        var frame: Int
-        var seconds: Int
-        var nanoseconds: Int
-        var wireLength: Int
-        var bytes: [UInt8]
-        var notes: [Note]
-        var flow: FlowObservation?
-    }
-
-    static let maxPackets = 4096
-    static let maxBytes = 16 << 20
-    var queue: [Held] = []
-    var bytes = 0
-    var waiting: Set<Int> = []
-
-    /// Holds this packet if lines are being held or it starts a split message; false: print it now.
-    mutating func take(frame: Int, record: PacketRecord, notes: [Note], flow: FlowObservation?, resolvedNow: [Int]) -> Bool {
-        if !queue.isEmpty && !resolvedNow.isEmpty { waiting.subtract(resolvedNow) }
-        var pending = false
-        for n in notes {
-            guard let f = n.framed, f.isPending else { continue }
-            for s in f.spans { if let id = s.pendingID { waiting.insert(id); pending = true } }
+        done.flush()
+        if done.failed { out.flush() }
+        out.removeFirst(pos)
+        marks.list.removeFirst(k)
+        for i in marks.list.indices { marks.list[i].offset -= pos }
+        if marks.list.isEmpty {
+            marks.waiting.removeAll(keepingCapacity: true)
+            streams.clearResolutions()
         }
-        guard pending || !queue.isEmpty else { return false }
-        queue.append(Held(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds, wireLength: record.wireLength,
-                          bytes: Array(record.bytes), notes: notes, flow: flow))
-        bytes += record.bytes.count
-        return true
-    }
-
-    /// Everything held can be written: nothing waits, or the bound is reached.
-    var ready: Bool { waiting.isEmpty || queue.count >= Self.maxPackets || bytes >= Self.maxBytes }
-
-    mutating func clear() {
-        queue.removeAll(keepingCapacity: queue.count <= 64)
-        bytes = 0
-        waiting.removeAll(keepingCapacity: true)
     }
 }
 

@@ -46,6 +46,15 @@ import NetWire
         (IPv6Address(hi: 0xfe80_0000_0000_0000, lo: 0x0200_5eff_fe00_5301), "fe80::200:5eff:fe00:5301"),
         (IPv6Address(hi: 0, lo: 0x0000_ffff_c000_0201), "::ffff:192.0.2.1"),
         (IPv6Address(hi: 0x0001_0000_0000_0000, lo: 0), "1::"),
+        // IPv4-compatible (96 zero bits, then a non-zero seventh group) as tcpdump and tshark print it;
+        // ::1, ::2 and ::100 (seventh group zero) are not.
+        (IPv6Address(hi: 0, lo: 0x0000_0000_c000_0201), "::192.0.2.1"),
+        (IPv6Address(hi: 0, lo: 0x0000_0000_0001_0002), "::0.1.0.2"),
+        (IPv6Address(hi: 0, lo: 2), "::2"),
+        (IPv6Address(hi: 0, lo: 0x100), "::100"),
+        (IPv6Address(hi: 0, lo: 0x0000_ffff_0000_0001), "::ffff:0.0.0.1"),
+        (IPv6Address(hi: 0, lo: 0x0001_ffff_0000_0001), "::1:ffff:0:1"),
+        (IPv6Address(hi: 0x0064_ff9b_0000_0000, lo: 0x0000_0000_c000_0201), "64:ff9b::c000:201"),
     ])
     func ipv6(_ a: IPv6Address, _ expected: String) {
         #expect(render { $0.ipv6(a) } == expected)

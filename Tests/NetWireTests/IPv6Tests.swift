@@ -43,7 +43,7 @@ struct IPv6Tests {
         #expect(h?.nextHeader == .hopByHop)
         #expect(h?.upperProtocol == .udp)
         #expect(h?.extensionCount == 3)
-        #expect(p.ipv6Extensions == [.hopByHop, .destinationOptions, .fragment])
+        #expect(p.ipv6Extensions.map(\.kind) == [.hopByHop, .destinationOptions, .fragment])
         #expect(h?.isFragment == true)
         #expect(h?.fragmentOffset == 0)
         #expect(h?.moreFragments == false)
@@ -61,7 +61,7 @@ struct IPv6Tests {
         let ip = Build.ipv6(next: 43, payload: routing + ah + Self.udpDgram)
         let p = decode(Build.eth6(ip))
         #expect(p.errors.isEmpty)
-        #expect(p.ipv6Extensions == [.routing, .ah])
+        #expect(p.ipv6Extensions.map(\.kind) == [.routing, .ah])
         #expect(p.ipv6?.upperProtocol == .udp)
         #expect(p.udp?.offset == 14 + 40 + 32)
         #expect(p.udp?.checksumStatus == .ok)
@@ -145,11 +145,125 @@ struct IPv6Tests {
         let f = Build.eth6(Build.ipv6(next: 0, payload: chain + Self.udpDgram))
         expectPrefixes(f, cuts: [(14, .ethernet), (78, .ipv6), (86, .udp)]) { k, p in
             if k >= 54 && k < 62 { #expect(p.ipv6?.extensionCount == 0) }
-            if k >= 62 && k < 70 { #expect(p.ipv6Extensions == [.hopByHop]) }
+            if k >= 62 && k < 70 { #expect(p.ipv6Extensions.map(\.kind) == [.hopByHop]) }
         }
         let plain = Build.eth6(Build.ipv6(next: 17, payload: Self.udpDgram))
         expectPrefixes(plain, cuts: [(14, .ethernet), (54, .ipv6), (62, .udp)]) { k, p in
             if k >= 62 { #expect(p.udp?.checksumStatus == .unverified) }
         }
+    }
+
+    @Test func routingHeaderAddressesAreKept() {
+        let addrs = ip6B + ip6A
+        let routing: [UInt8] = [17, 4, 0, 2, 0, 0, 0, 0] + addrs
+        // The UDP checksum covers the final destination: the type-0 header's last address (ip6A).
+        let udp = Build.udp(.v6(src: ip6A, dst: ip6A), payload: Array("six!".utf8))
+        let p = decode(Build.eth6(Build.ipv6(next: 43, payload: routing + udp)))
+        #expect(p.errors.isEmpty)
+        let e = p.ipv6Extensions.first
+        #expect(e?.kind == .routing)
+        #expect(e?.offset == 54)
+        #expect(e?.length == 40)
+        #expect(e?.lengthField == 4)
+        #expect(e?.routingType == 0)
+        #expect(e?.segmentsLeft == 2)
+        #expect(e?.addressCount == 2)
+        #expect(p.ipv6RoutingAddresses == [ipv6(ip6B), ipv6(ip6A)])
+        #expect(p.udp?.checksumStatus == .ok)
+    }
+
+    @Test func segmentRoutingHeaderLastEntryBoundsTheAddresses() {
+        // Type 4 with last entry 0 but room for two addresses: one is listed; segment list[0] is final.
+        let srh: [UInt8] = [17, 4, 4, 1, 0, 0, 0, 7] + ip6B + ip6A
+        let udp = Build.udp(.v6(src: ip6A, dst: ip6B), payload: [1, 2, 3])
+        let p = decode(Build.eth6(Build.ipv6(next: 43, payload: srh + udp)))
+        #expect(p.errors.isEmpty)
+        #expect(p.ipv6Extensions.first?.routingType == 4)
+        #expect(p.ipv6Extensions.first?.routingData == 7)
+        #expect(p.ipv6Extensions.first?.addressCount == 1)
+        #expect(p.ipv6RoutingAddresses == [ipv6(ip6B)])
+        #expect(p.udp?.checksumStatus == .ok)
+    }
+
+    @Test func rplRoutingHeaderFinalDestinationIsDecompressed() {
+        // RFC 6554: CmprI = CmprE = 8, two 8-byte addresses sharing the destination's first 8 bytes.
+        let final: [UInt8] = [0x20, 0x01, 0x0D, 0xB8, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0x99]
+        let rpl: [UInt8] = [17, 2, 3, 2, 0x88, 0, 0, 0] + Array(ip6A.suffix(8)) + Array(final.suffix(8))
+        let udp = Build.udp(.v6(src: ip6A, dst: final), payload: [9])
+        let p = decode(Build.eth6(Build.ipv6(next: 43, payload: rpl + udp)))
+        #expect(p.errors.isEmpty)
+        #expect(p.udp?.checksumStatus == .ok)
+    }
+
+    @Test func authenticationHeaderFields() {
+        let ah: [UInt8] = [17, 4, 0, 0] + be32(0x0102_0304) + be32(77) + [UInt8](repeating: 0xAA, count: 12)
+        let p = decode(Build.eth6(Build.ipv6(next: 51, payload: ah + Self.udpDgram)))
+        #expect(p.errors.isEmpty)
+        #expect(p.ipv6Extensions.first?.kind == .ah)
+        #expect(p.ipv6Extensions.first?.length == 24)
+        #expect(p.ipv6Extensions.first?.spi == 0x0102_0304)
+        #expect(p.ipv6Extensions.first?.sequence == 77)
+        #expect(p.udp?.sourcePort == 40000)
+    }
+
+    @Test func fragmentHeaderFieldsPerExtension() {
+        let frag = Self.fragment(next: 17, offset: 0, more: true, id: 0xCAFE)
+        let p = decode(Build.eth6(Build.ipv6(next: 44, payload: frag + Self.udpDgram)))
+        #expect(p.errors.isEmpty)
+        #expect(p.ipv6Extensions.first?.fragmentOffset == 0)
+        #expect(p.ipv6Extensions.first?.moreFragments == true)
+        #expect(p.ipv6Extensions.first?.identification == 0xCAFE)
+        // A first fragment: the transport header is decoded, its checksum (over the whole datagram) not verified.
+        #expect(p.udp?.checksumStatus == .unverified)
+    }
+
+    @Test func jumbogramUsesTheJumboPayloadLength() {
+        // RFC 2675: payload length 0 and a hop-by-hop Jumbo Payload option (> 65535).
+        let payload = [UInt8](repeating: 0x5A, count: 70_000)
+        let udp = Build.udp(.v6AB, payload: payload, length: 0)  // UDP length 0 for a jumbogram (RFC 2675 §4)
+        let total = 8 + udp.count
+        let hbh: [UInt8] = [17, 0, 0xC2, 4] + be32(UInt32(total))
+        let p = decode(Build.eth6(Build.ipv6(next: 0, payload: hbh + udp, payloadLength: 0)))
+        #expect(p.ipv6?.jumboPayloadLength == UInt32(total))
+        #expect(p.ipv6Extensions.map(\.kind) == [.hopByHop])
+        #expect(p.udp?.sourcePort == 40000)
+        // UDP jumbograms carry length 0 (RFC 2675), which netinspect reports as a bad UDP length.
+        #expect(p.errors.allSatisfy { $0.layer == .udp })
+    }
+
+    @Test func payloadLengthZeroWithoutJumboOptionIsReported() {
+        let hbh = Self.ext8(next: 17)
+        let p = decode(Build.eth6(Build.ipv6(next: 0, payload: hbh + Self.udpDgram, payloadLength: 0)))
+        let e = expectOneError(p, .malformed, .ipv6, offset: 18)
+        #expect(badValueField(e) == "payload length 0 without jumbo option")
+        // The chain is still walked over what the frame holds.
+        #expect(p.ipv6Extensions.map(\.kind) == [.hopByHop])
+        #expect(p.udp?.sourcePort == 40000)
+        // A jumbo option with a length that fits the 16-bit field is not a jumbogram either.
+        let small: [UInt8] = [17, 0, 0xC2, 4] + be32(100)
+        let q = decode(Build.eth6(Build.ipv6(next: 0, payload: small + Self.udpDgram, payloadLength: 0)))
+        #expect(badValueField(q.errors.first) == "jumbo payload length")
+        #expect(badValue(q.errors.first) == 100)
+    }
+
+    @Test func optionRunningPastItsHeaderIsReportedAndDecodingGoesOn() {
+        // A PadN claiming 255 bytes inside an 8-byte hop-by-hop header, then a good one, Pad1s, a router alert.
+        let bad: [UInt8] = [60, 0, 1, 255, 0, 0, 0, 0]
+        let good: [UInt8] = [17, 0, 0, 0, 5, 2, 0, 0]
+        let p = decode(Build.eth6(Build.ipv6(next: 0, payload: bad + good + Self.udpDgram)))
+        let e = expectOneError(p, .malformed, .ipv6, offset: 14 + 40 + 3)
+        #expect(badValueField(e) == "option length")
+        #expect(badValue(e) == 255)
+        #expect(p.ipv6Extensions.map(\.kind) == [.hopByHop, .destinationOptions])
+        #expect(p.udp?.checksumStatus == .ok)
+        #expect(decode(Build.eth6(Build.ipv6(next: 60, payload: good + Self.udpDgram))).errors.isEmpty)
+    }
+
+    @Test func hopByHopOptionOverrunningItsHeaderIsMalformed() {
+        // Payload length 0 makes the decoder look for a jumbo option: a PadN claiming 200 bytes.
+        let hbh: [UInt8] = [17, 0, 1, 200, 0, 0, 0, 0]
+        let p = decode(Build.eth6(Build.ipv6(next: 0, payload: hbh + Self.udpDgram, payloadLength: 0)))
+        let e = expectOneError(p, .malformed, .ipv6)
+        #expect(badValueField(e) == "hop-by-hop option length")
     }
 }

@@ -23,7 +23,7 @@ How tshark is run, and why (every deviation from tshark's defaults):
   * A private configuration directory (WIRESHARK_CONFIG_DIR, made once per run)
     whose `disabled_protos` disables every protocol except the ones netinspect
     decodes: frame, eth, ethertype, vlan, ieee8021ad, sll, null, raw, loop, arp,
-    ip, ipv6 and its extension headers, icmp, icmpv6, tcp, mptcp (only so the MPTCP
+    ip, ipv6 and its extension headers, ah, icmp, icmpv6, tcp, mptcp (only so the MPTCP
     option's kind is listed), udp, dns, data, _ws.*.  This is the "disable
     heuristics / port reinterpretation" step done once for all: no mDNS on 5353,
     no LLMNR on 5355, no RTP/RTCP heuristics on random UDP ports, no LLC/SNAP
@@ -64,22 +64,35 @@ Fields and normalisation (netinspect key <- tshark field):
       later occurrence).  ihl in bytes (netinspect's value <= 15 is taken as 32-bit
       words, see --ihl-units); df/mf as 0/1; frag_offset in bytes (tshark's raw
       13-bit field x 8, netinspect reports bytes); tos <- ip.dsfield.
-  ipv6.src/dst (compressed form), hlim, next (fixed header's Next Header), flow_label,
+  ipv6.src/dst (the text as printed: RFC 5952, ::a.b.c.d and ::ffff:a.b.c.d as
+      tshark writes them), hlim, next (fixed header's Next Header), flow_label,
       plen, tclass <- ipv6.*, first occurrence; ipv6.ext <- the extension headers in
-      frame.protocols (0, 43, 44, 60); ipv6.frag_offset (bytes) / mf / frag_id <-
+      frame.protocols (0, 43, 44, 51, 60); ipv6.frag_offset (bytes) / mf / frag_id <-
       ipv6.fraghdr.*.
   checksums (ipv4, tcp, udp, icmp, icmpv6) <- *.checksum.status: 0 bad, 1 ok,
       2 unverified, 3 "not present" (UDP checksum 0) -> unverified.  Unless
       --strict-checksums: a transport checksum tshark calls bad that is exactly the
       pseudo-header sum or its complement (the partial checksum Linux leaves for
       transmit offload, i.e. on every loopback capture) counts as "unverified",
-      which is what netinspect reports for it.
+      which is what netinspect reports for it.  Likewise a TCP/UDP checksum tshark
+      calls bad in a non-atomic IP fragment (MF or offset set): it covers the whole
+      datagram, which the fragment is not, and netinspect reports "unverified".
   icmp.type/code/id/seq <- icmp.* (IPv4), icmpv6.type/code/id/seq/target <-
       icmpv6.type/code/echo.identifier/echo.sequence_number/nd.n[sa].target_address,
       named by the outer IP version (netinspect's `icmp` on IPv6 is icmpv6).
       icmp.quoted.src/dst/proto <- the SECOND ip.* occurrence, quoted.sport/dport <-
       the (only) udp/tcp port occurrence when the ICMP error quotes TCP/UDP.
-      ICMPv6 errors' quoted headers are not compared.
+      icmpv6.mtu <- icmpv6.mtu (packet too big) or the first icmpv6.opt.mtu (router
+      advertisement); pointer, hop_limit, router_lifetime <- icmpv6.pointer /
+      nd.ra.cur_hop_limit / nd.ra.router_lifetime; flags <- nd.na.flag bits as
+      names (router, solicited, override); target also <- nd.rd.target_address,
+      destination <- rd.na.destination_address; group/sources <- mld.multicast_address /
+      mld.nb_sources (MLD v1 and v2 query); lladdr <- the first
+      opt.target_linkaddr (neighbour advertisement, redirect) or opt.src_linkaddr
+      (the others) when it is 6 bytes; prefix <- opt.prefix "/" opt.prefix.length.
+      icmpv6.quoted.src/dst <- the SECOND ipv6.* occurrence of an error (types 1-4);
+      quoted.proto/sport/dport <- the quoted TCP/UDP header after the quoted
+      extension headers.
   tcp.* / udp.* only when TCP/UDP directly follows the outer IP header (after IPv6
       extension headers); TCP/UDP quoted in an ICMP error is ignored.  tcp.seq/ack
       <- tcp.seq_raw/ack_raw; tcp.flags <- tcp.flags as a bitmask of FIN..NS (0x1FF;
@@ -155,7 +168,7 @@ KEEP_PROTOCOLS = {
     "frame", "eth", "ethertype", "vlan", "ieee8021ad", "sll", "null", "raw", "loop",
     "arp", "ip", "ipv6", "ipv6.hopopts", "ipv6.routing", "ipv6.fraghdr", "ipv6.dstopts",
     "ipv6.routing.type.rt0", "ipv6.routing.type.mipv6", "ipv6.routing.type.rpl",
-    "ipv6.routing.type.srh", "ipv6.routing.type.crh", "icmp", "icmpv6", "tcp", "mptcp", "udp",
+    "ipv6.routing.type.srh", "ipv6.routing.type.crh", "ah", "icmp", "icmpv6", "tcp", "mptcp", "udp",
     "dns", "data",
 }
 
@@ -189,11 +202,16 @@ TSHARK_FIELDS = [
     "icmp.ident", "icmp.seq", "icmp.checksum.status",
     "icmpv6.echo.identifier", "icmpv6.echo.sequence_number", "icmpv6.nd.ns.target_address",
     "icmpv6.nd.na.target_address", "icmpv6.checksum.status", "dns.rr.udp_payload_size",
+    "icmpv6.mtu", "icmpv6.pointer", "icmpv6.nd.na.flag", "icmpv6.nd.ra.cur_hop_limit", "icmpv6.nd.ra.router_lifetime",
+    "icmpv6.nd.rd.target_address", "icmpv6.rd.na.destination_address", "icmpv6.mld.multicast_address",
+    "icmpv6.mld.nb_sources", "icmpv6.opt.src_linkaddr", "icmpv6.opt.target_linkaddr", "icmpv6.opt.mtu",
+    "icmpv6.opt.prefix", "icmpv6.opt.prefix.length",
 ]
 PI_ERROR, PI_CHECKSUM, PI_MALFORMED = 0x00800000, 0x01000000, 0x07000000
 
 ENCAP = {1: "ethernet", 25: "sll", 210: "sll2", 7: "raw", 15: "null"}
-IPV6_EXT_NUM = {"ipv6.hopopts": 0, "ipv6.routing": 43, "ipv6.fraghdr": 44, "ipv6.dstopts": 60}
+IPV6_EXT_NUM = {"ipv6.hopopts": 0, "ipv6.routing": 43, "ipv6.fraghdr": 44, "ipv6.dstopts": 60, "ah": 51}
+NA_FLAGS = ((0x80000000, "router"), (0x40000000, "solicited"), (0x20000000, "override"))
 IPV6_EXT = set(IPV6_EXT_NUM)
 ETHERTYPE_OF = {"ip": 0x0800, "ipv6": 0x86DD, "arp": 0x0806, "vlan": 0x8100, "ieee8021ad": 0x88A8}
 
@@ -286,6 +304,13 @@ def ip6(v):
         return ipaddress.IPv6Address(v.strip()).compressed
     except (ValueError, AttributeError):
         return v
+
+
+def ip6_text(v):
+    """IPv6 addresses are compared as the text each side prints (RFC 5952, with tshark's and
+    tcpdump's ::a.b.c.d / ::ffff:a.b.c.d forms), not re-normalised: the text form is part of
+    what is checked."""
+    return v.strip() if isinstance(v, str) else v
 
 
 def ip4(v):
@@ -657,8 +682,8 @@ def tshark_normalise(rec):
         put("ipv4.mf", first("ip.flags.mf", to_bool))
         put("ipv4.checksum", CHECKSUM.get(first("ip.checksum.status", to_int)))
     elif net == "ipv6":
-        put("ipv6.src", first("ipv6.src", ip6))
-        put("ipv6.dst", first("ipv6.dst", ip6))
+        put("ipv6.src", first("ipv6.src", ip6_text))
+        put("ipv6.dst", first("ipv6.dst", ip6_text))
         for k, f in (("hlim", "ipv6.hlim"), ("next", "ipv6.nxt"), ("flow_label", "ipv6.flow"), ("plen", "ipv6.plen"),
                      ("tclass", "ipv6.tclass")):
             put("ipv6." + k, first(f, to_int))
@@ -690,8 +715,40 @@ def tshark_normalise(rec):
         put("icmpv6.code", first("icmpv6.code", to_int))
         put("icmpv6.id", first("icmpv6.echo.identifier", to_int))
         put("icmpv6.seq", first("icmpv6.echo.sequence_number", to_int))
-        put("icmpv6.target", first("icmpv6.nd.ns.target_address", ip6) or first("icmpv6.nd.na.target_address", ip6))
+        t6 = first("icmpv6.type", to_int)
+        put("icmpv6.target", first("icmpv6.nd.ns.target_address", ip6_text) or first("icmpv6.nd.na.target_address", ip6_text)
+            or first("icmpv6.nd.rd.target_address", ip6_text))
         put("icmpv6.checksum", CHECKSUM.get(first("icmpv6.checksum.status", to_int)))
+        put("icmpv6.mtu", first("icmpv6.mtu", to_int) if t6 == 2 else first("icmpv6.opt.mtu", to_int))
+        put("icmpv6.pointer", first("icmpv6.pointer", to_int))
+        fl = first("icmpv6.nd.na.flag", to_int)
+        if t6 == 136 and isinstance(fl, int):
+            out["icmpv6.flags"] = tuple(n for b, n in NA_FLAGS if fl & b)
+        put("icmpv6.hop_limit", first("icmpv6.nd.ra.cur_hop_limit", to_int))
+        put("icmpv6.router_lifetime", first("icmpv6.nd.ra.router_lifetime", to_int))
+        put("icmpv6.destination", first("icmpv6.rd.na.destination_address", ip6_text))
+        if t6 in (130, 131, 132):
+            put("icmpv6.group", first("icmpv6.mld.multicast_address", ip6_text))
+            put("icmpv6.sources", first("icmpv6.mld.nb_sources", to_int))
+        # the link-layer address the message tells about: the target's (NA, redirect) or the sender's
+        ll = first("icmpv6.opt.target_linkaddr" if t6 in (136, 137) else "icmpv6.opt.src_linkaddr", hex_mac)
+        if isinstance(ll, str) and re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", ll):
+            put("icmpv6.lladdr", ll)
+        pfx, plen = first("icmpv6.opt.prefix", ip6_text), first("icmpv6.opt.prefix.length", to_int)
+        if pfx is not None and plen is not None:
+            put("icmpv6.prefix", f"{pfx}/{plen}")
+        # an error's quoted packet: the second ipv6.* occurrence, and TCP/UDP ports (which only the
+        # quote has) when the quoted chain ends in TCP or UDP
+        if isinstance(t6, int) and 1 <= t6 <= 4 and len(rec.get("ipv6.src", [])) > 1:
+            put("icmpv6.quoted.src", first("ipv6.src", ip6_text, 1))
+            put("icmpv6.quoted.dst", first("ipv6.dst", ip6_text, 1))
+            inner = protos[protos.index("icmpv6") + 1:]
+            if inner[:1] == ["ipv6"]:
+                inner = [p for p in inner[1:] if p not in IPV6_EXT]
+                if inner[:1] in (["tcp"], ["udp"]):
+                    put("icmpv6.quoted.proto", 6 if inner[0] == "tcp" else 17)
+                    put("icmpv6.quoted.sport", first(inner[0] + ".srcport", to_int))
+                    put("icmpv6.quoted.dport", first(inner[0] + ".dstport", to_int))
     elif transport == "tcp":
         put("tcp.sport", first("tcp.srcport", to_int))
         put("tcp.dport", first("tcp.dstport", to_int))
@@ -723,6 +780,8 @@ def tshark_normalise(rec):
         st = CHECKSUM.get(first("tcp.checksum.status", to_int))
         if st == "bad" and OFFLOAD_AS_UNVERIFIED and offload_partial(rec, net, 6, first("tcp.checksum", to_int), None):
             st = "unverified"
+        if st == "bad" and fragment(out, net):
+            st = "unverified"
         put("tcp.checksum", st)
     elif transport == "udp":
         sp, dp = first("udp.srcport", to_int), first("udp.dstport", to_int)
@@ -732,6 +791,8 @@ def tshark_normalise(rec):
         st = CHECKSUM.get(first("udp.checksum.status", to_int))
         if st == "bad" and OFFLOAD_AS_UNVERIFIED and offload_partial(rec, net, 17, first("udp.checksum", to_int),
                                                                      first("udp.length", to_int)):
+            st = "unverified"
+        if st == "bad" and fragment(out, net):
             st = "unverified"
         put("udp.checksum", st)
         if after_transport == "dns" and 53 in (sp, dp):
@@ -750,6 +811,15 @@ def tshark_normalise(rec):
 
 
 OFFLOAD_AS_UNVERIFIED = True  # --strict-checksums turns this off
+
+
+def fragment(out, net):
+    """A non-atomic IP fragment (MF set or offset > 0).  Its transport checksum covers the whole
+    datagram, so netinspect reports it "unverified"; tshark (reassembly off) checks the first
+    fragment's bytes alone and calls it bad."""
+    if net == "ip":
+        return bool(out.get("ipv4.mf") or out.get("ipv4.frag_offset"))
+    return net == "ipv6" and bool(out.get("ipv6.mf") or out.get("ipv6.frag_offset"))
 
 
 def offload_partial(rec, net, proto, field, length):
@@ -982,8 +1052,8 @@ def netinspect_normalise(obj, ihl_units):
         put("ipv4.tos", to_int(v4.get("tos")))
     v6 = obj.get("ipv6")
     if isinstance(v6, dict):
-        put("ipv6.src", ip6(v6.get("src")) if v6.get("src") is not None else None)
-        put("ipv6.dst", ip6(v6.get("dst")) if v6.get("dst") is not None else None)
+        put("ipv6.src", ip6_text(v6.get("src")) if v6.get("src") is not None else None)
+        put("ipv6.dst", ip6_text(v6.get("dst")) if v6.get("dst") is not None else None)
         for k in ("hlim", "next", "flow_label", "plen", "tclass", "frag_offset", "frag_id"):
             put("ipv6." + k, to_int(v6.get(k)))
         put("ipv6.mf", to_bool(v6.get("mf")))
@@ -1006,8 +1076,22 @@ def netinspect_normalise(obj, ihl_units):
     if isinstance(icmp6, dict):
         for k in ("type", "code", "id", "seq"):
             put("icmpv6." + k, to_int(icmp6.get(k)))
-        put("icmpv6.target", ip6(icmp6["target"]) if isinstance(icmp6.get("target"), str) else None)
+        put("icmpv6.target", ip6_text(icmp6["target"]) if isinstance(icmp6.get("target"), str) else None)
         put("icmpv6.checksum", icmp6.get("checksum"))
+        for k in ("mtu", "pointer", "hop_limit", "router_lifetime", "sources"):
+            put("icmpv6." + k, to_int(icmp6.get(k)))
+        for k in ("destination", "group", "prefix"):
+            put("icmpv6." + k, ip6_text(icmp6.get(k)))
+        put("icmpv6.lladdr", mac(icmp6.get("lladdr")))
+        if isinstance(icmp6.get("flags"), list):
+            out["icmpv6.flags"] = tuple(icmp6["flags"])
+        q = icmp6.get("quoted")
+        if isinstance(q, dict):
+            put("icmpv6.quoted.src", ip6_text(q.get("src")))
+            put("icmpv6.quoted.dst", ip6_text(q.get("dst")))
+            if to_int(q.get("proto")) in (6, 17):
+                for k in ("proto", "sport", "dport"):
+                    put("icmpv6.quoted." + k, to_int(q.get(k)))
     tcp = obj.get("tcp")
     if isinstance(tcp, dict):
         put("tcp.sport", to_int(tcp.get("sport")))

@@ -1,0 +1,68 @@
+import NetAnalysis
+
+/// Places in formatted output where a split message's part count (or length) goes once known:
+/// the command line keeps such lines in its buffer until the message completes, then writes them
+/// with the value filled in (`part 1/3`).
+public final class PendingMarks {
+    public struct Mark {
+        /// Offset in the output buffer the formatter wrote into.
+        public var offset: Int
+        public var id: Int
+        public var field: PendingField
+        public var json: Bool
+    }
+
+    public var list: [Mark] = []
+    /// Marks still waiting per message id.
+    public var waiting: [Int: Int] = [:]
+
+    public init() {}
+
+    func add(offset: Int, id: Int, field: PendingField, json: Bool) {
+        list.append(Mark(offset: offset, id: id, field: field, json: json))
+        waiting[id, default: 0] += 1
+    }
+
+    /// What to insert for a mark, given the message's final part count and length (nil: unknown).
+    public static func insertion(_ m: Mark, parts: Int?, length: Int?, into o: inout OutputBuffer) {
+        switch (m.field, m.json) {
+        case (.parts, false): if let p = parts { o.byte(47); o.decimal(p) }
+        case (.length, false): if let l = length { o.ascii(" of "); o.decimal(l) }
+        case (.parts, true): if let p = parts { o.ascii(",\"parts\":"); o.decimal(p) }
+        case (.length, true): if let l = length { o.ascii(",\"len\":"); o.decimal(l) }
+        }
+    }
+}
+
+/// Message notes written straight into an output buffer (no intermediate Strings); in a JSON
+/// string, the variable parts (an lpjson header) are escaped.
+struct BufferSink: NoteTextSink {
+    let out: UnsafeMutablePointer<OutputBuffer>
+    let json: Bool
+    let marks: PendingMarks?
+
+    mutating func lit(_ s: StaticString) { out.pointee.ascii(s) }
+
+    mutating func str(_ s: String) {
+        if json {
+            var s = s
+            s.withUTF8 { out.pointee.jsonEscaped($0) }
+        } else {
+            out.pointee.string(s)
+        }
+    }
+
+    mutating func num(_ n: Int) { out.pointee.decimal(n) }
+
+    mutating func pending(_ id: Int, _ field: PendingField) {
+        // Inside the JSON "text" string the inserted words are the same as in the text line.
+        marks?.add(offset: out.pointee.count, id: id, field: field, json: false)
+    }
+
+    static func write(_ d: FramedDetail, into o: inout OutputBuffer, json: Bool, marks: PendingMarks?) {
+        withUnsafeMutablePointer(to: &o) { p in
+            var sink = BufferSink(out: p, json: json, marks: marks)
+            MessageNotes.write(d, to: &sink)
+        }
+    }
+}
