@@ -203,6 +203,13 @@ public struct Framer: Sendable {
     /// Consumes `bytes` (the next bytes of the stream); calls `completed` for every message that
     /// ends inside them. Stops (and sets `lostReason`) when the stream cannot be this framing.
     public mutating func decode(_ bytes: UnsafeRawBufferPointer, completed: (Completed) -> Void) {
+        var done: [Completed] = []
+        decode(bytes, into: &done)
+        for c in done { completed(c) }
+    }
+
+    /// `decode`, appending the messages that end inside `bytes` to `completed`.
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer, into completed: inout [Completed]) {
         var i = 0
         let n = bytes.count
         while i < n {
@@ -218,16 +225,16 @@ public struct Framer: Sendable {
                     headerComplete()
                     if phase == .header && held.count == want {
                         // A dns-tcp message (or a zero-length body) is complete right here.
-                        finishMessage(at: i, completed)
+                        finishMessage(at: i, &completed)
                     }
-                    if phase == .body && remaining == 0 { finishMessage(at: i, completed) }
+                    if phase == .body && remaining == 0 { finishMessage(at: i, &completed) }
                 }
             case .body:
                 let take = min(remaining, n - i)
                 remaining -= take
                 i += take
                 messageBytes += take
-                if remaining == 0 { finishMessage(at: i, completed) }
+                if remaining == 0 { finishMessage(at: i, &completed) }
             case .scan:
                 let delim = delimiter
                 if delim.count == 1 && delimiterMatched == 0 {
@@ -241,7 +248,7 @@ public struct Framer: Sendable {
                             lose("no delimiter within \(Self.maxHeader) bytes")
                             return
                         }
-                        finishMessage(at: i, completed)
+                        finishMessage(at: i, &completed)
                     } else {
                         messageBytes += n - i
                         i = n
@@ -260,7 +267,7 @@ public struct Framer: Sendable {
                         delimiterMatched += 1
                         if delimiterMatched == delim.count {
                             delimiterMatched = 0
-                            finishMessage(at: i, completed)
+                            finishMessage(at: i, &completed)
                             break
                         }
                     } else if delimiterMatched > 0 {
@@ -372,7 +379,7 @@ public struct Framer: Sendable {
         }
     }
 
-    mutating func finishMessage(at end: Int, _ completed: (Completed) -> Void) {
+    mutating func finishMessage(at end: Int, _ completed: inout [Completed]) {
         let done = Completed(end: end, length: messageBytes, info: info)
         messageBytes = 0
         messageLength = nil
@@ -385,7 +392,7 @@ public struct Framer: Sendable {
         case .dnsTCP: phase = .header; want = 2
         default: phase = .scan
         }
-        completed(done)
+        completed.append(done)
     }
 
     /// The current message's lpjson header, once read.

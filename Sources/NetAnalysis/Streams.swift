@@ -79,10 +79,13 @@ public final class StreamAnalyzer {
     @exclusivity(unchecked) var conns: [Int: StreamConn] = [:]
     @exclusivity(unchecked) var heldTotal = 0
     @exclusivity(unchecked) var nextPendingID = 1
-    /// Pending message id → its final part count and length (nil length: it never completed).
-    @exclusivity(unchecked) public private(set) var resolutions: [Int: (parts: Int, length: Int?)] = [:]
-    /// Pending ids resolved while handling the current packet.
-    @exclusivity(unchecked) public private(set) var resolvedNow: [Int] = []
+    /// Pending message ids from `resolutionBase` on: the final part count (0: not known yet) and
+    /// length (−1: the message never completed). Ids only grow, so this is an array, not a map.
+    @exclusivity(unchecked) var resolutionBase = 1
+    @exclusivity(unchecked) var resolvedParts: [Int] = []
+    @exclusivity(unchecked) var resolvedLength: [Int] = []
+    /// Scratch space for the framer's completed messages.
+    @exclusivity(unchecked) var completions: [Framer.Completed] = []
 
     public init(policy: FramingPolicy = FramingPolicy()) {
         self.policy = policy
@@ -92,21 +95,49 @@ public final class StreamAnalyzer {
         policy.global != nil || !policy.byPort.isEmpty || policy.useDefaults || recvSize != nil || follow != nil
     }
 
-    /// Forgets resolutions (after held lines were written).
-    public func clearResolutions() {
-        resolutions.removeAll(keepingCapacity: true)
+    /// A pending message's final part count and length (nil length: it never completed), or nil
+    /// while it is still open (or was forgotten).
+    public func resolution(_ id: Int) -> (parts: Int, length: Int?)? {
+        let i = id &- resolutionBase
+        guard i >= 0, i < resolvedParts.count, resolvedParts[i] != 0 else { return nil }
+        let l = resolvedLength[i]
+        return (resolvedParts[i], l < 0 ? nil : l)
     }
 
-    /// Forgets one message's resolution (its last waiting line was written).
-    public func forget(_ id: Int) {
-        resolutions[id] = nil
+    /// Forgets the resolutions of every id below `id` (their lines were written).
+    public func forgetResolutions(below id: Int) {
+        let k = min(max(id &- resolutionBase, 0), resolvedParts.count)
+        guard k > 0 else { return }
+        resolvedParts.removeFirst(k)
+        resolvedLength.removeFirst(k)
+        resolutionBase &+= k
+    }
+
+    /// The next id a pending message will get.
+    public var nextID: Int { nextPendingID }
+
+    func newPendingID() -> Int {
+        let id = nextPendingID
+        nextPendingID &+= 1
+        if recordResolutions {
+            if resolvedParts.isEmpty { resolutionBase = id }
+            resolvedParts.append(0)
+            resolvedLength.append(-1)
+        }
+        return id
+    }
+
+    func resolve(_ id: Int, parts: Int, length: Int?) {
+        let i = id &- resolutionBase
+        guard i >= 0, i < resolvedParts.count else { return }
+        resolvedParts[i] = max(parts, 1)
+        resolvedLength[i] = length ?? -1
     }
 
     /// One TCP segment of flow `flowID`. `payload` is the captured payload; `wirePayload` its length
     /// on the wire (more when the snapshot length cut it).
     public func segment(flowID: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
                         frame: Int, notes: inout [Note]) {
-        if !resolvedNow.isEmpty { resolvedNow.removeAll(keepingCapacity: true) }
         if followFirst && followFlow == nil { followFlow = flowID }
         let conn: StreamConn
         if let c = conns[flowID] {
@@ -119,17 +150,14 @@ public final class StreamAnalyzer {
             conns[flowID] = conn
         }
         guard conn.tracked else { return }
-        let d = clientToServer ? conn.c2s : conn.s2c
-        let other = clientToServer ? conn.s2c : conn.c2s
         let following = flowID == followFlow && follow != nil
         var ctx = Context(frame: frame, clientToServer: clientToServer, framing: conn.name, following: following)
         // The peer acknowledges bytes this capture never saw: skip that gap in the other direction.
-        if t.flags.contains(.ack), other.started, !other.held.isEmpty,
-           Int32(bitPattern: t.acknowledgment &- other.next) > 0 {
-            skipGap(other, upTo: t.acknowledgment, &ctx, reason: "acknowledged by the receiver, never captured")
-            flush(&ctx, &notes)
+        if t.flags.contains(.ack) {
+            if clientToServer { ackPast(&conn.s2c, t.acknowledgment, &ctx) } else { ackPast(&conn.c2s, t.acknowledgment, &ctx) }
+            if !ctx.spansOfOther.isEmpty || !ctx.extra.isEmpty { flush(&ctx, &notes) }
         }
-        process(d, t, payload, &ctx)
+        if clientToServer { process(&conn.c2s, t, payload, &ctx) } else { process(&conn.s2c, t, payload, &ctx) }
         flush(&ctx, &notes)
     }
 
@@ -151,10 +179,15 @@ public final class StreamAnalyzer {
         }
     }
 
-    func process(_ d: DirectionStream, _ t: TCPHeader, _ payload: UnsafeRawBufferPointer, _ ctx: inout Context) {
+    func ackPast(_ d: inout DirectionStream, _ ack: UInt32, _ ctx: inout Context) {
+        guard d.started, !d.held.isEmpty, Int32(bitPattern: ack &- d.next) > 0 else { return }
+        skipGap(&d, upTo: ack, &ctx, reason: "acknowledged by the receiver, never captured")
+    }
+
+    func process(_ d: inout DirectionStream, _ t: TCPHeader, _ payload: UnsafeRawBufferPointer, _ ctx: inout Context) {
         let f = t.flags
         if f.contains(.rst) {
-            end(d, &ctx, why: nil)
+            end(&d, &ctx, why: nil)
             return
         }
         var seq = t.sequence
@@ -172,7 +205,7 @@ public final class StreamAnalyzer {
         if wireLength > 0 && !d.ended {
             let rel = Int32(bitPattern: seq &- d.next)
             if rel > 0 {
-                hold(d, seq: seq, payload, missing: wireLength - payload.count, &ctx)
+                hold(&d, seq: seq, payload, missing: wireLength - payload.count, &ctx)
             } else {
                 let overlap = Int(-Int64(rel))
                 if overlap >= wireLength {
@@ -180,32 +213,32 @@ public final class StreamAnalyzer {
                 } else {
                     // New bytes (maybe after a retransmitted head).
                     let fresh = UnsafeRawBufferPointer(rebasing: payload[min(overlap, payload.count)...])
-                    deliver(d, fresh, missing: wireLength - max(overlap, payload.count), frame: ctx.frame, &ctx)
+                    deliver(&d, fresh, missing: wireLength - max(overlap, payload.count), frame: ctx.frame, &ctx)
                     d.remember(seq: seq, payload, complete: payload.count == wireLength)
-                    drainHeld(d, &ctx)
+                    drainHeld(&d, &ctx)
                 }
             }
         }
         if f.contains(.fin) && !d.ended {
             let finSeq = seq &+ UInt32(truncatingIfNeeded: wireLength)
             if Int32(bitPattern: finSeq &- d.next) > 0 {
-                skipGap(d, upTo: finSeq, &ctx, reason: "before the FIN, never captured")
+                skipGap(&d, upTo: finSeq, &ctx, reason: "before the FIN, never captured")
             }
-            end(d, &ctx, why: "FIN")
+            end(&d, &ctx, why: "FIN")
         }
     }
 
     // MARK: reassembly
 
-    func hold(_ d: DirectionStream, seq: UInt32, _ payload: UnsafeRawBufferPointer, missing: Int, _ ctx: inout Context) {
+    func hold(_ d: inout DirectionStream, seq: UInt32, _ payload: UnsafeRawBufferPointer, missing: Int, _ ctx: inout Context) {
         if missing > 0 || d.held.count >= maxHeldSegments || d.heldBytes + payload.count > maxHeldBytes
             || heldTotal + payload.count > maxHeldTotal {
             // Cannot wait: skip what is missing before this segment.
-            skipGap(d, upTo: seq, &ctx, reason: missing > 0 ? "segment cut by the snapshot length arrived early" : "reassembly cap reached")
+            skipGap(&d, upTo: seq, &ctx, reason: missing > 0 ? "segment cut by the snapshot length arrived early" : "reassembly cap reached")
             let rel = Int32(bitPattern: seq &- d.next)
             if rel == 0 {
-                deliver(d, payload, missing: missing, frame: ctx.frame, &ctx)
-                drainHeld(d, &ctx)
+                deliver(&d, payload, missing: missing, frame: ctx.frame, &ctx)
+                drainHeld(&d, &ctx)
             }
             return
         }
@@ -225,7 +258,7 @@ public final class StreamAnalyzer {
     }
 
     /// Delivers held segments that now follow on.
-    func drainHeld(_ d: DirectionStream, _ ctx: inout Context) {
+    func drainHeld(_ d: inout DirectionStream, _ ctx: inout Context) {
         while let first = d.held.first, !d.ended {
             let rel = Int32(bitPattern: first.seq &- d.next)
             guard rel <= 0 else { return }
@@ -235,14 +268,14 @@ public final class StreamAnalyzer {
             let overlap = Int(-Int64(rel))
             if overlap < first.bytes.count {
                 first.bytes.withUnsafeBytes { all in
-                    deliver(d, UnsafeRawBufferPointer(rebasing: all[overlap...]), missing: 0, frame: first.frame, &ctx)
+                    deliver(&d, UnsafeRawBufferPointer(rebasing: all[overlap...]), missing: 0, frame: first.frame, &ctx)
                 }
             }
         }
     }
 
     /// Gives up waiting for the bytes before `seq`: reports the gap and goes on after it.
-    func skipGap(_ d: DirectionStream, upTo seq: UInt32, _ ctx: inout Context, reason: String) {
+    func skipGap(_ d: inout DirectionStream, upTo seq: UInt32, _ ctx: inout Context, reason: String) {
         let gap = Int(Int32(bitPattern: seq &- d.next))
         guard gap > 0 else { return }
         let target = seq
@@ -251,14 +284,14 @@ public final class StreamAnalyzer {
             let nextHeld = d.held.first.map { Int32(bitPattern: $0.seq &- target) < 0 } ?? false
             let upTo = nextHeld ? (d.held.first?.seq ?? target) : target
             let hole = Int(Int32(bitPattern: upTo &- d.next))
-            if hole > 0 { skipBytes(d, hole, &ctx, reason: reason) }
+            if hole > 0 { skipBytes(&d, hole, &ctx, reason: reason) }
             if !nextHeld { break }
-            drainHeld(d, &ctx)
+            drainHeld(&d, &ctx)
         }
-        drainHeld(d, &ctx)
+        drainHeld(&d, &ctx)
     }
 
-    func skipBytes(_ d: DirectionStream, _ count: Int, _ ctx: inout Context, reason: String) {
+    func skipBytes(_ d: inout DirectionStream, _ count: Int, _ ctx: inout Context, reason: String) {
         let offset = d.delivered
         d.next = d.next &+ UInt32(truncatingIfNeeded: count)
         d.delivered += count
@@ -271,11 +304,11 @@ public final class StreamAnalyzer {
                                                                : "stream gap: \(count) bytes \(reason), skipped"))
         }
         if snap { d.snapNoted = true }
-        for c in d.candidates where !c.framer.isLost {
-            if !c.framer.skip(count) {
-                if c === d.chosen { framingLost(c, &ctx) } else { resolvePending(c) }
-            } else if c.framer.messageBytes > 0 {
-                c.parts += 1
+        for i in d.candidates.indices where !d.candidates[i].framer.isLost {
+            if !d.candidates[i].framer.skip(count) {
+                if i == d.chosenIndex { framingLost(&d.candidates[i], &ctx) } else { resolvePending(&d.candidates[i]) }
+            } else if d.candidates[i].framer.messageBytes > 0 {
+                d.candidates[i].parts += 1
             }
         }
         d.recvView.skip(count)
@@ -294,7 +327,7 @@ public final class StreamAnalyzer {
 
     // MARK: framing
 
-    func deliver(_ d: DirectionStream, _ bytes: UnsafeRawBufferPointer, missing: Int, frame: Int, _ ctx: inout Context) {
+    func deliver(_ d: inout DirectionStream, _ bytes: UnsafeRawBufferPointer, missing: Int, frame: Int, _ ctx: inout Context) {
         guard !bytes.isEmpty || missing > 0 else { return }
         let offset = d.delivered
         d.next = d.next &+ UInt32(truncatingIfNeeded: bytes.count)
@@ -303,27 +336,26 @@ public final class StreamAnalyzer {
         let own = frame == ctx.frame && d.clientToServer == ctx.clientToServer
         let simple = d.candidates.count == 1 && own && recvSize == nil && !ctx.following
         if d.candidates.count == 1 {
-            let c = d.candidates[0]
-            if !c.framer.isLost {
+            if !d.candidates[0].framer.isLost {
                 if simple {
                     // The common case: straight into this packet's spans.
-                    frameBytes(c, bytes, frame: frame, into: &ctx.spans)
+                    frameBytes(&d.candidates[0], bytes, frame: frame, into: &ctx.spans)
                 } else {
-                    frameBytes(c, bytes, frame: frame, into: &spans)
+                    frameBytes(&d.candidates[0], bytes, frame: frame, into: &spans)
                 }
-                c.reported = true
-                if c.framer.isLost { framingLost(c, &ctx) }
+                d.candidates[0].reported = true
+                if d.candidates[0].framer.isLost { framingLost(&d.candidates[0], &ctx) }
             }
             if simple {
-                if missing > 0 { skipBytes(d, missing, &ctx, reason: "not captured (snapshot length)") }
+                if missing > 0 { skipBytes(&d, missing, &ctx, reason: "not captured (snapshot length)") }
                 return
             }
         } else {
-            spans = autoFrame(d, bytes, frame: frame, &ctx)
+            spans = autoFrame(&d, bytes, frame: frame, &ctx)
         }
         if let n = recvSize {
             var calls: [Note] = []
-            d.recvView.add(bytes, n: n, message: d.chosen?.message ?? 0, spans: spans, into: &calls)
+            d.recvView.add(bytes, n: n, message: d.chosenMessage, spans: spans, into: &calls)
             if calls.count > 2 {
                 // A long stretch inside one message: the first call, then how many more.
                 let first = d.recvView.calls - calls.count + 1
@@ -341,20 +373,22 @@ public final class StreamAnalyzer {
         } else {
             ctx.spansOfOther.append(contentsOf: spans)
         }
-        if missing > 0 { skipBytes(d, missing, &ctx, reason: "not captured (snapshot length)") }
+        if missing > 0 { skipBytes(&d, missing, &ctx, reason: "not captured (snapshot length)") }
     }
 
-    func frameBytes(_ d: FramedStream, _ bytes: UnsafeRawBufferPointer, frame: Int) -> [MessageSpan] {
+    func frameBytes(_ d: inout FramedStream, _ bytes: UnsafeRawBufferPointer, frame: Int) -> [MessageSpan] {
         var spans: [MessageSpan] = []
-        frameBytes(d, bytes, frame: frame, into: &spans)
+        frameBytes(&d, bytes, frame: frame, into: &spans)
         return spans
     }
 
-    func frameBytes(_ d: FramedStream, _ bytes: UnsafeRawBufferPointer, frame: Int, into spans: inout [MessageSpan]) {
+    func frameBytes(_ d: inout FramedStream, _ bytes: UnsafeRawBufferPointer, frame: Int, into spans: inout [MessageSpan]) {
         let firstSpan = spans.count
         let before = d.framer.messageBytes
         var first = true
-        d.framer.decode(bytes) { c in
+        if !completions.isEmpty { completions.removeAll(keepingCapacity: true) }
+        d.framer.decode(bytes, into: &completions)
+        for c in completions {
             let no = d.message + 1
             let continuing = first && before > 0
             let part = continuing ? d.parts + 1 : 1
@@ -364,8 +398,7 @@ public final class StreamAnalyzer {
                 if frames.count < DirectionStream.maxFramesListed { frames.append(frame) }
                 d.splitMessages += 1
                 if let id = d.pendingID, recordResolutions, d.reported {
-                    resolutions[id] = (part, c.length)
-                    resolvedNow.append(id)
+                    resolve(id, parts: part, length: c.length)
                 }
             }
             spans.append(MessageSpan(message: no, from: continuing ? before : 0, to: c.length, length: c.length,
@@ -385,8 +418,7 @@ public final class StreamAnalyzer {
             d.parts += 1
             if d.frames.count < DirectionStream.maxFramesListed { d.frames.append(frame) }
             if d.pendingID == nil {
-                d.pendingID = nextPendingID
-                nextPendingID &+= 1
+                d.pendingID = newPendingID()
             }
             spans.append(MessageSpan(message: d.message + 1, from: continuing ? before : 0, to: now,
                                      length: d.framer.messageLength, part: d.parts, parts: nil, completes: false,
@@ -399,67 +431,68 @@ public final class StreamAnalyzer {
 
     /// `auto`: every candidate reads the bytes; the notes come from the most specific candidate
     /// that is still consistent and has found a message. When it fails, the next one takes over.
-    func autoFrame(_ d: DirectionStream, _ bytes: UnsafeRawBufferPointer, frame: Int, _ ctx: inout Context) -> [MessageSpan] {
+    func autoFrame(_ d: inout DirectionStream, _ bytes: UnsafeRawBufferPointer, frame: Int, _ ctx: inout Context) -> [MessageSpan] {
         var results: [[MessageSpan]] = []
         results.reserveCapacity(d.candidates.count)
-        for c in d.candidates {
-            if c.framer.isLost { results.append([]); continue }
-            results.append(frameBytes(c, bytes, frame: frame))
-            if c.framer.isLost { resolvePending(c) }
+        for k in d.candidates.indices {
+            if d.candidates[k].framer.isLost { results.append([]); continue }
+            results.append(frameBytes(&d.candidates[k], bytes, frame: frame))
+            if d.candidates[k].framer.isLost { resolvePending(&d.candidates[k]) }
         }
-        let previous = d.chosen
+        let previous = d.chosenIndex
         // The most specific candidate still consistent that has found a message.
         let pick = d.candidates.firstIndex { !$0.framer.isLost && $0.message > 0 }
         guard let i = pick else {
-            if let p = previous, p.framer.isLost, !p.lostNoted {
-                p.lostNoted = true
-                ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(p.framer.spec.name) stopped fitting (\(p.framer.lostReason ?? "")); no other framing fits"))
+            if let p = previous, d.candidates[p].framer.isLost, !d.candidates[p].lostNoted {
+                d.candidates[p].lostNoted = true
+                let f = d.candidates[p].framer
+                ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(f.spec.name) stopped fitting (\(f.lostReason ?? "")); no other framing fits"))
             }
-            d.chosen = nil
+            d.chosenIndex = nil
             return []
         }
-        let c = d.candidates[i]
-        if c !== previous {
-            if let p = previous, p.framer.isLost {
-                p.lostNoted = true
-                ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(p.framer.spec.name) stopped fitting (\(p.framer.lostReason ?? "")); now \(c.framer.spec.name)"))
+        if i != previous {
+            let name = d.candidates[i].framer.spec.name
+            if let p = previous, d.candidates[p].framer.isLost {
+                d.candidates[p].lostNoted = true
+                let f = d.candidates[p].framer
+                ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(f.spec.name) stopped fitting (\(f.lostReason ?? "")); now \(name)"))
             } else if let p = previous {
-                ctx.extra.append(Note(kind: .message, text: "framing auto: \(c.framer.spec.name) fits too, preferred to \(p.framer.spec.name)"))
+                ctx.extra.append(Note(kind: .message, text: "framing auto: \(name) fits too, preferred to \(d.candidates[p].framer.spec.name)"))
             } else {
-                ctx.extra.append(Note(kind: .message, text: "framing auto: \(c.framer.spec.name) fits so far"))
+                ctx.extra.append(Note(kind: .message, text: "framing auto: \(name) fits so far"))
             }
-            d.chosen = c
+            d.chosenIndex = i
         }
-        c.reported = true
+        d.candidates[i].reported = true
         return results[i]
     }
 
-    func framingLost(_ d: FramedStream, _ ctx: inout Context) {
+    func framingLost(_ d: inout FramedStream, _ ctx: inout Context) {
         guard !d.lostNoted else { return }
         d.lostNoted = true
-        resolvePending(d)
+        resolvePending(&d)
         let why = d.framer.lostReason ?? "unreadable"
         ctx.extra.append(Note(kind: .framingLost, text: "framing lost (\(d.framer.spec.name): \(why)) after message #\(d.message); this direction is no longer framed"))
     }
 
     /// The current message will never complete: its held lines say what is known.
-    func resolvePending(_ d: FramedStream) {
+    func resolvePending(_ d: inout FramedStream) {
         if let id = d.pendingID, recordResolutions, d.reported {
-            resolutions[id] = (d.parts, nil)
-            resolvedNow.append(id)
+            resolve(id, parts: d.parts, length: nil)
         }
         d.pendingID = nil
     }
 
-    func end(_ d: DirectionStream, _ ctx: inout Context, why: String?) {
+    func end(_ d: inout DirectionStream, _ ctx: inout Context, why: String?) {
         guard !d.ended else { return }
         if let why, let c = d.chosen, !c.framer.isLost, let (bytes, length) = c.framer.endOfStream() {
             let of = length.map { " of \($0)" } ?? ""
             ctx.extra.append(Note(kind: .split, text: "msg #\(c.message + 1) incomplete at the \(why): \(bytes)\(of) bytes arrived"))
         }
-        for c in d.candidates { resolvePending(c) }
+        for i in d.candidates.indices { resolvePending(&d.candidates[i]) }
         if why != nil, let n = recvSize, d.recvView.filled > 0 {
-            d.recvView.emit(n: n, lastMessage: d.chosen?.message ?? 0, into: &ctx.extra)
+            d.recvView.emit(n: n, lastMessage: d.chosenMessage, into: &ctx.extra)
         }
         d.ended = true
         heldTotal -= d.heldBytes
@@ -491,7 +524,8 @@ public final class StreamAnalyzer {
     public func finish(_ s: inout FlowSummary) {
         guard let c = conns.removeValue(forKey: s.id) else { return }
         var ctx = Context(frame: 0, clientToServer: true, framing: c.name, following: false)
-        for d in [c.c2s, c.s2c] where !d.ended { end(d, &ctx, why: nil) }
+        if !c.c2s.ended { end(&c.c2s, &ctx, why: nil) }
+        if !c.s2c.ended { end(&c.s2c, &ctx, why: nil) }
         guard c.spec != .raw else { return }
         let a = c.c2s.chosen, b = c.s2c.chosen
         s.messages = (a?.message ?? 0, b?.message ?? 0)
@@ -520,8 +554,8 @@ final class StreamConn {
     let spec: FramingSpec
     let name: String
     let tracked: Bool
-    let c2s: DirectionStream
-    let s2c: DirectionStream
+    @exclusivity(unchecked) var c2s: DirectionStream
+    @exclusivity(unchecked) var s2c: DirectionStream
 
     init(spec: FramingSpec, tracked: Bool) {
         self.spec = spec
@@ -533,18 +567,18 @@ final class StreamConn {
 }
 
 /// One framing's view of a direction: its framer and the messages it found.
-final class FramedStream {
-    @exclusivity(unchecked) var framer: Framer
+struct FramedStream {
+    var framer: Framer
     /// Messages completed; the current one's parts so far, their frames, its pending id.
-    @exclusivity(unchecked) var message = 0
-    @exclusivity(unchecked) var parts = 0
-    @exclusivity(unchecked) var frames: [Int] = []
-    @exclusivity(unchecked) var pendingID: Int?
-    @exclusivity(unchecked) var stickySegments = 0
-    @exclusivity(unchecked) var splitMessages = 0
-    @exclusivity(unchecked) var lostNoted = false
+    var message = 0
+    var parts = 0
+    var frames: [Int] = []
+    var pendingID: Int?
+    var stickySegments = 0
+    var splitMessages = 0
+    var lostNoted = false
     /// Its spans have been shown (so its pending ids matter).
-    @exclusivity(unchecked) var reported = false
+    var reported = false
 
     init(_ framer: Framer) {
         self.framer = framer
@@ -557,27 +591,29 @@ struct HeldSegment {
     var frame: Int
 }
 
-final class DirectionStream {
+struct DirectionStream {
     static let maxFramesListed = 64
     let clientToServer: Bool
-    @exclusivity(unchecked) var started = false
+    var started = false
     /// Next expected sequence number, and how many stream bytes came before it.
-    @exclusivity(unchecked) var next: UInt32 = 0
-    @exclusivity(unchecked) var delivered = 0
-    @exclusivity(unchecked) var held: [HeldSegment] = []
-    @exclusivity(unchecked) var heldBytes = 0
+    var next: UInt32 = 0
+    var delivered = 0
+    var held: [HeldSegment] = []
+    var heldBytes = 0
     /// The last segments delivered (sequence, length, hash), to tell a retransmission with
     /// different bytes.
-    @exclusivity(unchecked) var recent: [(seq: UInt32, length: Int, hash: UInt64)] = []
-    @exclusivity(unchecked) var recentNext = 0
+    var recent: [(seq: UInt32, length: Int, hash: UInt64)] = []
+    var recentNext = 0
     /// The framer (or, for `auto`, the candidates in order of preference) with their message state.
-    @exclusivity(unchecked) var candidates: [FramedStream]
+    var candidates: [FramedStream]
     /// The framing whose notes are shown.
-    @exclusivity(unchecked) var chosen: FramedStream?
-    @exclusivity(unchecked) var ended = false
-    @exclusivity(unchecked) var gaps = 0
-    @exclusivity(unchecked) var snapNoted = false
-    @exclusivity(unchecked) var recvView = RecvView()
+    var chosenIndex: Int?
+    var chosen: FramedStream? { chosenIndex.map { candidates[$0] } }
+    var chosenMessage: Int { chosenIndex.map { candidates[$0].message } ?? 0 }
+    var ended = false
+    var gaps = 0
+    var snapNoted = false
+    var recvView = RecvView()
 
     /// `auto` tries these, most specific first.
     static let autoCandidates: [FramingSpec] = [
@@ -595,15 +631,14 @@ final class DirectionStream {
                 f.rejectEmpty = true
                 return FramedStream(f)
             }
-            chosen = nil
+            chosenIndex = nil
         } else {
-            let c = FramedStream(Framer(spec))
-            candidates = [c]
-            chosen = c
+            candidates = [FramedStream(Framer(spec))]
+            chosenIndex = 0
         }
     }
 
-    func remember(seq: UInt32, _ payload: UnsafeRawBufferPointer, complete: Bool) {
+    mutating func remember(seq: UInt32, _ payload: UnsafeRawBufferPointer, complete: Bool) {
         guard complete, !payload.isEmpty else { return }
         let entry = (seq: seq, length: payload.count, hash: Self.hash(payload))
         if recent.count < 8 { recent.append(entry) } else { recent[recentNext] = entry }
@@ -719,11 +754,11 @@ public enum MessageNotes {
     }
 
     /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.
-    public static func resolve(_ n: inout Note, _ resolutions: [Int: (parts: Int, length: Int?)]) {
+    public static func resolve(_ n: inout Note, _ lookup: (Int) -> (parts: Int, length: Int?)?) {
         guard var d = n.framed, d.isPending else { return }
         for i in d.spans.indices {
             guard let id = d.spans[i].pendingID else { continue }
-            if let r = resolutions[id] {
+            if let r = lookup(id) {
                 d.spans[i].parts = r.length == nil ? nil : r.parts
                 if d.spans[i].length == nil { d.spans[i].length = r.length }
             }

@@ -13,14 +13,11 @@ public final class PendingMarks {
     }
 
     public var list: [Mark] = []
-    /// Marks still waiting per message id.
-    public var waiting: [Int: Int] = [:]
 
     public init() {}
 
     func add(offset: Int, id: Int, field: PendingField, json: Bool) {
         list.append(Mark(offset: offset, id: id, field: field, json: json))
-        waiting[id, default: 0] += 1
     }
 
     /// What to insert for a mark, given the message's final part count and length (nil: unknown).

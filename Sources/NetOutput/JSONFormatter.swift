@@ -56,7 +56,8 @@ public struct JSONFormatter {
             func key(_ k: StaticString) { if comma { o.byte(44) }; comma = true; o.byte(34); o.ascii(k); o.ascii("\":") }
             if s.has(through: v2 ? 11 : 2) { key("pkttype"); o.decimal(s.packetType) }
             if s.has(through: v2 ? 10 : 4) { key("hatype"); o.decimal(s.arphrdType) }
-            if s.has(through: v2 ? 20 : 14) {
+            // The address as far as its length says, once those bytes were captured (as tshark).
+            if s.hasAddress {
                 key("addr"); o.byte(34)
                 if s.addressLength == 6 { o.mac(MACAddress(raw: s.address)) } else {
                     var i = Int(min(s.addressLength, 8)) - 1
@@ -391,14 +392,27 @@ public struct JSONFormatter {
     private func tcp(_ t: TCPHeader, _ options: [TCPOption], _ o: inout OutputBuffer) {
         o.ascii(",\"tcp\":{\"sport\":"); o.decimal(t.sourcePort)
         o.ascii(",\"dport\":"); o.decimal(t.destinationPort)
-        guard t.isComplete else { o.byte(125); return }  // a cut header: its ports
+        // The fields that were read (see `TCPHeader.validBytes`): a header cut inside its first 16
+        // bytes shows its ports; one with an impossible data offset its sequence number and header
+        // length too (as tshark shows them); the payload length only when the segment holds the header.
+        guard t.has(through: 16) else { o.byte(125); return }
         o.ascii(",\"seq\":"); o.decimal(t.sequence)
-        o.ascii(",\"ack\":"); o.decimal(t.acknowledgment)
-        o.ascii(",\"flags\":["); tcpFlags(t.flags, &o)
-        o.ascii("],\"win\":"); o.decimal(t.window)
-        o.ascii(",\"payload_len\":"); o.decimal(t.payloadLength)
+        let usable = t.dataOffsetValid
+        if usable {
+            o.ascii(",\"ack\":"); o.decimal(t.acknowledgment)
+            o.ascii(",\"flags\":["); tcpFlags(t.flags, &o)
+            o.ascii("],\"win\":"); o.decimal(t.window)
+        }
+        if t.segmentHoldsHeader { o.ascii(",\"payload_len\":"); o.decimal(t.payloadLength) }
         o.ascii(",\"hlen\":"); o.decimal(t.headerLength)
-        if t.flags.contains(.urg) { o.ascii(",\"urg\":"); o.decimal(t.urgentPointer) }
+        guard usable else { o.byte(125); return }
+        if t.has(through: 20) && t.flags.contains(.urg) { o.ascii(",\"urg\":"); o.decimal(t.urgentPointer) }
+        if t.has(through: 20) { tcpOptions(options, &o) }
+        if t.has(through: 18) { o.ascii(",\"checksum\":"); checksum(t.checksumStatus, &o) }
+        o.byte(125)
+    }
+
+    private func tcpOptions(_ options: [TCPOption], _ o: inout OutputBuffer) {
         o.ascii(",\"options\":[")
         var first = true
         for opt in options {
@@ -411,28 +425,34 @@ public struct JSONFormatter {
             case .windowScale(let v): o.ascii("{\"kind\":\"wscale\",\"value\":"); o.decimal(v); o.byte(125)
             case .sackPermitted: o.ascii("{\"kind\":\"sack_perm\"}")
             case .sack(let b):
-                o.ascii("{\"kind\":\"sack\",\"value\":[")
-                var i = 0
-                while i < b.count {
-                    if i > 0 { o.byte(44) }
-                    let blk = b.block(i)
-                    o.byte(91); o.decimal(blk.left); o.byte(44); o.decimal(blk.right); o.byte(93)
-                    i += 1
-                }
-                o.ascii("]}")
+                o.ascii("{\"kind\":\"sack\",\"value\":["); sackBlocks(b, &o); o.ascii("]}")
             case .timestamps(let v, let e):
                 o.ascii("{\"kind\":\"ts\",\"value\":"); o.decimal(v); o.ascii(",\"echo\":"); o.decimal(e); o.byte(125)
             case .unknown(let kind, let length, _):
                 o.ascii("{\"kind\":\"unknown\",\"code\":"); o.decimal(kind); o.ascii(",\"len\":"); o.decimal(length); o.byte(125)
             case .timestampValueOnly(let v):
                 o.ascii("{\"kind\":\"ts\",\"value\":"); o.decimal(v); o.ascii(",\"truncated\":true}")
+            case .truncatedSACK(let b):
+                o.ascii("{\"kind\":\"sack\",\"value\":["); sackBlocks(b, &o); o.ascii("],\"truncated\":true}")
+            case .invalidLength(let kind, let length):
+                o.ascii("{\"kind\":\""); o.ascii(TCPOptionNames.json(kind)); o.ascii("\",\"code\":"); o.decimal(kind)
+                o.ascii(",\"len\":"); o.decimal(length); o.ascii(",\"invalid\":true}")
             case .truncated(let kind):
                 o.ascii("{\"kind\":\""); o.ascii(TCPOptionNames.json(kind)); o.ascii("\",\"code\":"); o.decimal(kind)
                 o.ascii(",\"truncated\":true}")
             }
         }
-        o.ascii("],\"checksum\":"); checksum(t.checksumStatus, &o)
-        o.byte(125)
+        o.byte(93)
+    }
+
+    private func sackBlocks(_ b: SACKBlocks, _ o: inout OutputBuffer) {
+        var i = 0
+        while i < b.count {
+            if i > 0 { o.byte(44) }
+            let blk = b.block(i)
+            o.byte(91); o.decimal(blk.left); o.byte(44); o.decimal(blk.right); o.byte(93)
+            i += 1
+        }
     }
 
     private func tcpFlags(_ flags: TCPFlags, _ o: inout OutputBuffer) {

@@ -388,6 +388,17 @@ public struct TextFormatter {
                     out.ascii(TCPOptionNames.text(kind))
                 case .timestampValueOnly(let v):
                     out.ascii("TS val "); out.decimal(v)
+                case .truncatedSACK(let b):
+                    out.ascii("sack")
+                    var i = 0
+                    while i < b.count {
+                        let blk = b.block(i)
+                        out.ascii(i == 0 ? " {" : "{"); out.decimal(blk.left); out.byte(58); out.decimal(blk.right); out.byte(125)
+                        i += 1
+                    }
+                case .invalidLength(let kind, let length):
+                    // tcpdump's marker for an option whose length does not fit its kind.
+                    out.ascii(TCPOptionNames.text(kind)); out.ascii(" [len "); out.decimal(length); out.byte(93)
                 }
             }
             out.byte(93)

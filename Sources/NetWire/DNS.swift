@@ -61,7 +61,8 @@ public struct DNSMessage: Sendable, Equatable {
     /// How many of the six 16-bit header fields (id, flags, 4 counts) were read; the rest are zero
     /// placeholders, which formatters must not show.
     public var headerFieldsRead = 0
-    /// The first record whose data did not fit its type (the record is kept with raw data).
+    /// The first record whose data did not fit its type (the record is kept with raw data, or with
+    /// its fields when the data is longer than they are).
     public var recordProblem: DecodeError?
     /// The 12-byte header was read (the counts and flags are real).
     public var headerComplete: Bool { headerFieldsRead == 6 }
@@ -110,9 +111,11 @@ public enum DNSDecoder {
         var r = r
         let start = r.offset
         msg.length = declaredLength
-        msg.id = try r.readUInt16()
-        msg.headerFieldsRead = 1
+        // The ID is kept only together with the flags (tshark reads the two as one and shows neither
+        // alone; tcpdump shows nothing of a header cut short): an ID alone says nothing about the message.
+        let id = try r.readUInt16()
         msg.flags = try r.readUInt16()
+        msg.id = id
         msg.headerFieldsRead = 2
         msg.questionCount = try r.readUInt16()
         msg.answerCount = try r.readUInt16()
@@ -154,7 +157,7 @@ public enum DNSDecoder {
         let data: DNSRData
         do throws(DecodeError) {
             data = try recordData(type: type, buffer: r.buffer, start: rdStart, length: rdlength,
-                                  messageStart: messageStart, messageEnd: r.upper)
+                                  messageStart: messageStart, messageEnd: r.upper, problem: &problem)
         } catch {
             // The data does not fit its type (a bad name inside, wrong length): the record is kept
             // with its data as raw bytes, the first such problem is reported, and decoding goes on.
@@ -166,19 +169,21 @@ public enum DNSDecoder {
         return DNSRecord(name: name, type: type, rclass: rclass, ttl: ttl, data: data)
     }
 
-    /// The typed record data in `[start, start + length)`, which is all there.
+    /// The typed record data in `[start, start + length)`, which is all there. Data longer than its
+    /// type's fields keeps the fields (as tshark shows them: an A record's first 4 bytes, a name and
+    /// what follows it) and reports the extra bytes in `problem` (the first problem of the message).
     static func recordData(type: UInt16, buffer: UnsafeRawBufferPointer, start rdStart: Int, length rdlength: Int,
-                           messageStart: Int, messageEnd: Int) throws(DecodeError) -> DNSRData {
+                           messageStart: Int, messageEnd: Int, problem: inout DecodeError?) throws(DecodeError) -> DNSRData {
         // The record data: a window of exactly rdlength bytes; names inside may point backwards anywhere.
         var d = ByteReader(buffer: buffer, offset: rdStart, upper: rdStart + rdlength, layer: .dns, clamped: false)
         let data: DNSRData
         let floor = messageEnd
         switch type {
         case DNSType.a:
-            guard rdlength == 4 else { throw DecodeError.malformed(.dns, at: rdStart, field: "A rdlength", value: rdlength) }
+            guard rdlength >= 4 else { throw DecodeError.malformed(.dns, at: rdStart, field: "A rdlength", value: rdlength) }
             data = .a(try d.readIPv4())
         case DNSType.aaaa:
-            guard rdlength == 16 else { throw DecodeError.malformed(.dns, at: rdStart, field: "AAAA rdlength", value: rdlength) }
+            guard rdlength >= 16 else { throw DecodeError.malformed(.dns, at: rdStart, field: "AAAA rdlength", value: rdlength) }
             data = .aaaa(try d.readIPv6())
         case DNSType.ns, DNSType.cname, DNSType.ptr, DNSType.dname:
             data = .name(try readName(&d, messageStart: messageStart, pointerFloor: floor))
@@ -213,13 +218,16 @@ public enum DNSDecoder {
         default:
             data = .raw(try d.readBytes(rdlength))
         }
-        if !d.isAtEnd {
-            throw DecodeError.malformed(.dns, at: d.offset, "record data longer than its fields")
+        if !d.isAtEnd && problem == nil {
+            problem = type == DNSType.a || type == DNSType.aaaa
+                ? DecodeError.malformed(.dns, at: rdStart, field: type == DNSType.a ? "A rdlength" : "AAAA rdlength", value: rdlength)
+                : DecodeError.malformed(.dns, at: d.offset, "record data longer than its fields")
         }
         return data
     }
 
-    /// Reads a possibly compressed domain name at the reader's position and advances past it.
+    /// Reads a possibly compressed domain name at the reader's position and advances past it (only
+    /// on success: on an error the reader has not moved).
     ///
     /// Compression pointers must point strictly backwards (before the pointer itself), so following
     /// them always terminates; the decoded name is capped at `maxNameLength` wire bytes. Pointers

@@ -79,6 +79,11 @@ public struct SLLHeader: Sendable {
     public var validBytes: Int
     public var isComplete: Bool { validBytes >= (version == 2 ? 20 : 16) }
     public func has(through end: Int) -> Bool { validBytes >= end }
+    /// Bytes of the address field that are meaningful, as shown: 4 or 6 for IPv4 and Ethernet
+    /// addresses, else `addressLength` capped at the field's 8 bytes (0: no address).
+    public var shownAddressLength: Int { min(Int(addressLength), 8) }
+    /// The address's shown bytes were captured (it starts after byte 12 in SLL2, byte 6 in SLL).
+    public var hasAddress: Bool { shownAddressLength > 0 && has(through: (version == 2 ? 12 : 6) + shownAddressLength) }
 }
 
 /// BSD loopback / DLT_NULL / DLT_LOOP header: the address family.
@@ -295,17 +300,32 @@ public enum TCPOption: Sendable, Equatable {
     case timestamps(value: UInt32, echo: UInt32)
     /// Any other kind: its kind byte, its length byte and the absolute offset of its data.
     case unknown(kind: UInt8, length: UInt8, dataOffset: Int)
-    /// An option the capture cut off: only its kind was captured.
+    /// An option whose data was cut off (by the capture, or by the end of a segment shorter than its
+    /// header): only its kind and length byte were there.
     case truncated(kind: UInt8)
-    /// A timestamps option the capture cut after its TSval.
+    /// A timestamps option cut after its TSval.
     case timestampValueOnly(UInt32)
+    /// A SACK option cut inside its blocks: the blocks that were there whole.
+    case truncatedSACK(SACKBlocks)
+    /// A known kind (MSS, window scale, SACK permitted, SACK, timestamps) whose length byte does not
+    /// fit it: listed by kind and skipped by its length, as tshark does; the decoder reports it.
+    case invalidLength(kind: UInt8, length: UInt8)
 }
 
 public struct TCPHeader: Sendable {
-    /// Bytes of the 20-byte fixed header that were captured (and meaningful); a field whose bytes
-    /// lie beyond this was not read and is zero. Formatters show only the fields read.
+    /// Bytes of the 20-byte fixed header that were read: 20 when whole; when cut short (by the capture
+    /// or by a segment shorter than 20 bytes), 16–19 if the ports, numbers, data offset, flags and
+    /// window were all there (read as one, as tshark does: the checksum is then there from 18, the
+    /// urgent pointer at 20), else 4 (the ports only). A field whose bytes lie beyond this was not
+    /// read and is zero. Formatters show only the fields read. A header whose data offset is below 5
+    /// words counts at most 19: it is not a usable TCP header (tcpdump shows its ports and the error,
+    /// tshark its ports, sequence number and header length; neither interprets its flags,
+    /// acknowledgment or window).
     public var validBytes: Int = 20
+    /// The whole fixed header, with a possible data offset.
     public var isComplete: Bool { validBytes >= 20 }
+    /// The data offset is at least the 5 words of the fixed header.
+    public var dataOffsetValid: Bool { dataOffset >= 5 }
     public func has(through end: Int) -> Bool { validBytes >= end }
     public var sourcePort: UInt16
     public var destinationPort: UInt16
@@ -322,6 +342,10 @@ public struct TCPHeader: Sendable {
     public var payloadLength: Int
     /// Options are in `Packet.tcpOptions`.
     public var offset: Int
+    /// The segment (as long as the IP header declares it, bounded by the frame's length on the wire)
+    /// holds the header its data offset declares, so `payloadLength` is meaningful (tshark's tcp.len
+    /// exists); false for a fragment, whose segment length is not known.
+    public var segmentHoldsHeader = false
 
     public var headerLength: Int { Int(dataOffset) * 4 }
 }
@@ -330,7 +354,10 @@ public struct UDPHeader: Sendable {
     /// Bytes of the 8-byte fixed header that were captured (and meaningful); a field whose bytes
     /// lie beyond this was not read and is zero. Formatters show only the fields read.
     public var validBytes: Int = 8
-    public var isComplete: Bool { validBytes >= 8 }
+    /// The length field frames a datagram: at least the 8 header bytes, or 0 over IPv6 (the whole IPv6
+    /// payload, RFC 2675). A header with an impossible length is not a usable UDP header.
+    public var lengthValid = true
+    public var isComplete: Bool { validBytes >= 8 && lengthValid }
     public func has(through end: Int) -> Bool { validBytes >= end }
     public var sourcePort: UInt16
     public var destinationPort: UInt16

@@ -70,7 +70,10 @@ enum LinkDecoder {
         p.sll = SLLHeader(version: 2, packetType: packetType, arphrdType: arphrd, addressLength: UInt16(alen),
                           address: address, protocolType: EtherType(rawValue: proto), interfaceIndex: ifindex,
                           validBytes: f.available)
-        if f.available < 2 { p.sll = nil }
+        // tshark reads protocol, interface index, hardware type and packet type together (through byte
+        // 12) before it shows any of them, and tcpdump shows none of a cut header: so nothing is kept
+        // of a header cut before its address length.
+        if f.available < 12 { p.sll = nil }
         try h.skip(20)
         r = h.rest(layer: .link)
         return cookedProtocol(proto, arphrd: arphrd)

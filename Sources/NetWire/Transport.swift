@@ -16,37 +16,44 @@ enum TCPDecoder {
         let urgent = f.u16()
         let doff = UInt8(offFlags >> 12)
         let hl = Int(doff) * 4
+        // The segment's length: what the IP header declares, bounded by what the frame carried on the
+        // wire when the capture cut it (tshark bounds it so too). Unknown for a fragment.
+        var segmentLength = u.effectiveLength
+        if u.reader.clampedByCapture { segmentLength = boundedByWire(segmentLength, start: start, p) }
         var tcp = TCPHeader(sourcePort: sport, destinationPort: dport, sequence: seq, acknowledgment: ack,
                             dataOffset: doff, flags: TCPFlags(rawValue: offFlags & 0x01FF), window: window,
                             checksum: checksum, checksumStatus: .unverified, urgentPointer: urgent,
-                            payloadLength: max(u.effectiveLength - hl, 0), offset: start)
-        // A header cut inside its 20 fixed bytes keeps its ports only, as tshark and tcpdump show it.
-        tcp.validBytes = f.available == 20 ? 20 : min(f.available, 4)
+                            payloadLength: max(segmentLength - hl, 0), offset: start,
+                            segmentHoldsHeader: !u.fragmented && hl <= segmentLength)
+        // A header cut inside its first 16 bytes keeps its ports only; the 12 bytes after them (sequence
+        // and acknowledgment numbers, data offset, flags, window) are read as one, as tshark does. One
+        // with an impossible data offset is never complete (see `TCPHeader.validBytes`).
+        if f.available < 20 || doff < 5 {
+            tcp.validBytes = f.available < 16 ? min(f.available, 4) : doff >= 5 ? f.available : min(f.available, 19)
+        }
         if f.available >= 4 { p.tcp = tcp }
-        try r.skip(20)
-        // The checksum covers the segment whatever its header holds, so it is checked first.
-        if verifyChecksums && !u.fragmented {
+        // The checksum covers the segment whatever its header holds, so it is checked first (when its
+        // two bytes are there).
+        if verifyChecksums && !u.fragmented && f.available >= 18 {
             if u.complete {
                 tcp.checksumStatus = InternetChecksum.transportVerdict(
                     segment: r.raw(from: start, to: start + u.declaredLength), pseudo: u.pseudoHeader, field: checksum)
             } else if !u.reader.clampedByCapture {
-                // The frame was captured whole but the IP header claims more: the segment that exists
-                // is checked as it is (and will not sum right; tshark says the same).
-                tcp.checksumStatus = InternetChecksum.transportVerdict(
-                    segment: r.raw(from: start, to: start + u.effectiveLength),
-                    pseudo: u.pseudoHeader, field: checksum) == .ok ? .ok : .bad
+                tcp.checksumStatus = checksumOfShortSegment(u, r.raw(from: start, to: start + u.effectiveLength), field: checksum,
+                                                            ipv4: p.ipv4, ipv6: p.ipv6)
             }
             p.tcp = tcp
         }
+        try r.skip(20)
         guard doff >= 5 else { throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset", value: hl) }
-        guard hl <= u.declaredLength else {
-            throw DecodeError.malformed(.tcp, at: start + 12, field: "data offset beyond segment", value: hl)
-        }
+        // A header longer than its segment: the options that are inside the segment are still shown
+        // (as tshark shows them), then the data offset is the error.
+        if hl > segmentLength { throw headerBeyondSegment(r, start: start, headerLength: hl, &p) }
         if hl > 20 {
             var o = r.sub(declared: hl - 20, layer: .tcp)
             let cut = o.remaining < hl - 20
-            try decodeOptions(&o, &p)
-            // The options that were captured are kept; the ones the capture cut off are an error.
+            try decodeOptions(&o, headerEnd: start + hl, &p)
+            // The options that were there are kept; the ones cut off are an error.
             if cut { throw o.shortError(at: o.upper, needed: hl - 20 - (o.upper - start - 20)) }
         }
         let payloadStart = start + hl
@@ -54,7 +61,53 @@ enum TCPDecoder {
         p.payloadEnd = r.upper
     }
 
-    static func decodeOptions(_ o: inout ByteReader, _ p: inout Packet) throws(DecodeError) {
+    /// `length` (of a layer starting at `start`) bounded by the frame's length on the wire: an IP length
+    /// claiming more than the frame carried is exposed by it. (When the frame was captured whole, the
+    /// IP layer already bounds the length by what is there.) Out of line: only for cut captures.
+    @inline(never)
+    static func boundedByWire(_ length: Int, start: Int, _ p: borrowing Packet) -> Int {
+        guard p.wireLength >= p.capturedLength else { return length }  // lengths that lie about each other
+        return min(length, max(p.wireLength - start, 0))
+    }
+
+    /// The frame was captured whole but the IP header claims more than it holds: the segment that
+    /// exists is checked with its own length in the pseudo-header (as tshark does), which sums right
+    /// when only the IP length field is wrong. (Out of line: a rare path.)
+    @inline(never)
+    static func checksumOfShortSegment(_ u: UpperLayer, _ segment: UnsafeRawBufferPointer, field: UInt16,
+                                       ipv4: IPv4Header?, ipv6: IPv6Header?) -> ChecksumStatus {
+        let pseudo: UInt64
+        if let ip6 = ipv6 {
+            pseudo = InternetChecksum.pseudoHeaderIPv6(source: ip6.source, destination: u.finalDestination ?? ip6.destination,
+                                                       proto: 6, length: segment.count)
+        } else if let ip4 = ipv4 {
+            pseudo = InternetChecksum.pseudoHeaderIPv4(source: ip4.source, destination: ip4.destination, proto: 6, length: segment.count)
+        } else {
+            pseudo = u.pseudoHeader
+        }
+        return InternetChecksum.transportVerdict(segment: segment, pseudo: pseudo, field: field) == .ok ? .ok : .bad
+    }
+
+    /// A header longer than its segment: the options that are inside the segment are still listed
+    /// (as tshark lists them), then the data offset is the one error (an option problem found on the
+    /// way is a consequence). `r` is just past the fixed header. (Out of line: a rare path.)
+    @inline(never)
+    static func headerBeyondSegment(_ r: ByteReader, start: Int, headerLength hl: Int, _ p: inout Packet) -> DecodeError {
+        if hl > 20 {
+            var o = r.sub(declared: hl - 20, layer: .tcp)
+            let errorsBefore = p.errors.count
+            try? decodeOptions(&o, headerEnd: start + hl, &p)
+            if p.errors.count > errorsBefore { p.errors.removeSubrange(errorsBefore...) }
+        }
+        return DecodeError.malformed(.tcp, at: start + 12, field: "data offset beyond segment", value: hl)
+    }
+
+    /// Decodes the options in `o`, which ends at `headerEnd` (the end the data offset declares) or
+    /// earlier where the capture or the segment ended. As tshark and tcpdump list them: an option is
+    /// listed once its kind and length byte are there and its length fits the header; one whose data
+    /// is cut keeps its kind (and a timestamp's TSval, a SACK's whole blocks); a known kind with a
+    /// wrong length is listed by kind, reported, and skipped by its length.
+    static func decodeOptions(_ o: inout ByteReader, headerEnd: Int, _ p: inout Packet) throws(DecodeError) {
         while !o.isAtEnd {
             let at = o.offset
             let kind = try o.readUInt8()
@@ -68,22 +121,31 @@ enum TCPDecoder {
             default:
                 break
             }
-            let len: Int
-            do throws(DecodeError) {
-                len = Int(try o.readUInt8())
-                guard len >= 2 else { throw DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len) }
-                try o.require(len - 2)
-            } catch {
-                // Cut by the capture: keep the kind that was seen, as tshark and tcpdump do, and
-                // for timestamps the TSval when its 4 bytes made it.
-                if error.kind == .truncated {
-                    if kind == 8, o.remaining >= 4, let v = try? o.peekUInt32() {  // o is just past the length byte
-                        p.tcpOptions.append(.timestampValueOnly(v))
-                    } else {
-                        p.tcpOptions.append(.truncated(kind: kind))
-                    }
+            // Without its length byte an option is not listed (a cut one is truncation).
+            let len = Int(try o.readUInt8())
+            guard len >= 2 else { throw DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len) }
+            if o.remaining < len - 2 {
+                // An option running past the header's end is malformed, whatever was captured (`o`
+                // never reaches past the header, so an option that is all there is inside it).
+                guard len <= headerEnd - at else {
+                    throw DecodeError(layer: .tcp, kind: .malformed, offset: o.offset, detail: .pastDeclaredLength(len - 2))
                 }
-                throw error
+                // Cut (by the capture, or by the end of a segment shorter than its header).
+                switch kind {
+                case 8 where o.remaining >= 4:
+                    p.tcpOptions.append(.timestampValueOnly(try o.peekUInt32()))
+                case 5 where o.remaining >= 8:
+                    var blocks = SACKBlocks()
+                    var b = o
+                    while b.remaining >= 8 {
+                        let left = try b.readUInt32()
+                        blocks.append(left, try b.readUInt32())
+                    }
+                    p.tcpOptions.append(.truncatedSACK(blocks))
+                default:
+                    p.tcpOptions.append(.truncated(kind: kind))
+                }
+                throw o.shortError(at: o.offset, needed: len - 2)
             }
             switch (kind, len) {
             case (2, 4):
@@ -107,8 +169,13 @@ enum TCPDecoder {
                 let e = try o.readUInt32()
                 p.tcpOptions.append(.timestamps(value: v, echo: e))
             case (2, _), (3, _), (4, _), (5, _), (8, _):
-                // A known option with the wrong length.
-                throw DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len)
+                // A known option with the wrong length: its length still frames it, so the options
+                // after it are read (as tshark does); the first such problem is reported.
+                p.tcpOptions.append(.invalidLength(kind: kind, length: UInt8(len)))
+                if !p.errors.contains(where: { $0.layer == .tcp }) {
+                    p.errors.append(DecodeError.malformed(.tcp, at: at + 1, field: "option length", value: len))
+                }
+                try o.skip(len - 2)
             default:
                 p.tcpOptions.append(.unknown(kind: kind, length: UInt8(len), dataOffset: o.offset))
                 try o.skip(len - 2)
@@ -130,40 +197,51 @@ enum UDPDecoder {
         if f.available >= 4 { p.partialPorts = (sport, dport) }
         let len = f.u16()
         let checksum = f.u16()
+        // Over IPv6 a length of 0 stands for the whole IPv6 payload (RFC 2675 jumbograms); Linux and
+        // tshark take it so for any IPv6 datagram, and so does this (reported unless it is a jumbogram).
+        let zeroOverIPv6 = len == 0 && u.isIPv6 && !u.fragmented && u.declaredLength >= 8
         var udp = UDPHeader(sourcePort: sport, destinationPort: dport, length: len, checksum: checksum,
                             checksumStatus: .unverified, offset: start)
         udp.validBytes = f.available
+        // A length below the header's own 8 bytes frames nothing: the header is not usable (tcpdump
+        // shows the ports and the error, tshark the ports and the length).
+        udp.lengthValid = len >= 8 || zeroOverIPv6
         if f.available >= 4 { p.udp = udp }
         try r.skip(8)
-        guard len >= 8 else { throw DecodeError.malformed(.udp, at: start + 4, field: "length", value: Int(len)) }
+        guard udp.lengthValid else { throw DecodeError.malformed(.udp, at: start + 4, field: "length", value: Int(len)) }
         // A length beyond the IP payload is reported, and the payload the IP header declares is
         // decoded (as tshark does); the checksum cannot be verified then.
-        var udpLength = Int(len)
-        if udpLength > u.declaredLength && !u.fragmented {
+        var udpLength = zeroOverIPv6 ? u.declaredLength : Int(len)
+        let exceeds = udpLength > u.declaredLength && !u.fragmented
+        if exceeds {
             p.errors.append(DecodeError.malformed(.udp, at: start + 4, field: "length exceeds IP payload", value: Int(len)))
             udpLength = u.declaredLength
+        }
+        if zeroOverIPv6 && u.declaredLength <= 0xFFFF {
+            p.errors.append(DecodeError.malformed(.udp, at: start + 4, "length 0 in a datagram that is not a jumbogram"))
         }
         let body = r.sub(declared: udpLength - 8, layer: .udp)
         p.payloadStart = body.offset
         p.payloadEnd = body.upper
         // Verifiable when the whole datagram its length field declares was captured (the IP length
         // may still lie beyond it).
-        if verifyChecksums && !u.fragmented && udpLength == Int(len) && r.raw(from: start, to: start + Int(len)).count == Int(len) {
+        if verifyChecksums && !u.fragmented && !exceeds && r.raw(from: start, to: start + udpLength).count == udpLength {
             if checksum == 0 && !u.isIPv6 {
                 udp.checksumStatus = .unverified  // sender did not compute one (allowed over IPv4)
             } else {
-                // The pseudo-header carries the UDP length field (RFC 768 / RFC 8200 §8.1).
+                // The pseudo-header carries the UDP length (RFC 768 / RFC 8200 §8.1; for a length of 0
+                // over IPv6, the payload length it stands for, RFC 2675 §4).
                 let pseudo: UInt64
                 if let ip6 = p.ipv6 {
                     pseudo = InternetChecksum.pseudoHeaderIPv6(source: ip6.source, destination: u.finalDestination ?? ip6.destination,
-                                                               proto: 17, length: Int(len))
+                                                               proto: 17, length: udpLength)
                 } else if let ip4 = p.ipv4 {
-                    pseudo = InternetChecksum.pseudoHeaderIPv4(source: ip4.source, destination: ip4.destination, proto: 17, length: Int(len))
+                    pseudo = InternetChecksum.pseudoHeaderIPv4(source: ip4.source, destination: ip4.destination, proto: 17, length: udpLength)
                 } else {
                     pseudo = u.pseudoHeader
                 }
                 udp.checksumStatus = InternetChecksum.transportVerdict(
-                    segment: r.raw(from: start, to: start + Int(len)), pseudo: pseudo, field: checksum)
+                    segment: r.raw(from: start, to: start + udpLength), pseudo: pseudo, field: checksum)
             }
             p.udp = udp
         }

@@ -91,7 +91,7 @@ enum AnalysisFuzz {
                     for sp in f.spans where sp.from < 0 || sp.to < sp.from || sp.part < 1 {
                         fatalError("bad span \(sp)")
                     }
-                    MessageNotes.resolve(&notes[i], streams.resolutions)
+                    MessageNotes.resolve(&notes[i], streams.resolution)
                 }
                 text.format(seconds: secs, nanoseconds: ns, packet: packet, notes: notes, flow: flow, linkName: "RAW", into: &out)
                 checkLines(out.bytes, json: false)

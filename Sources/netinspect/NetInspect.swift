@@ -414,7 +414,6 @@ struct Runner {
     /// buffer is below the bound. The rest stays in `out`.
     func writeResolved(_ marks: PendingMarks, _ out: inout OutputBuffer, force: Bool) {
         var done = OutputBuffer(fd: out.fd, capacity: 1 << 18)
-        let resolutions = streams.resolutions
         var pos = 0
         var k = 0
         let list = marks.list
@@ -422,21 +421,13 @@ struct Runner {
         out.withBytes { raw in
             while k < list.count {
                 let m = list[k]
-                let r = resolutions[m.id]
+                let r = streams.resolution(m.id)
                 if r == nil && !(force && total - pos > Self.maxWaiting / 2) { break }
                 done.append(UnsafeRawBufferPointer(rebasing: raw[pos ..< m.offset]))
                 done.flushIfNeeded()
                 PendingMarks.insertion(m, parts: r.flatMap { $0.length == nil ? nil : $0.parts }, length: r?.length, into: &done)
                 pos = m.offset
                 k += 1
-                if let left = marks.waiting[m.id] {
-                    if left <= 1 {
-                        marks.waiting[m.id] = nil
-                        streams.forget(m.id)
-                    } else {
-                        marks.waiting[m.id] = left - 1
-                    }
-                }
             }
             let upTo = k < list.count ? list[k].offset : total
             done.append(UnsafeRawBufferPointer(rebasing: raw[pos ..< upTo]))
@@ -446,11 +437,13 @@ struct Runner {
         if done.failed { out.flush() }
         out.removeFirst(pos)
         marks.list.removeFirst(k)
-        for i in marks.list.indices { marks.list[i].offset -= pos }
-        if marks.list.isEmpty {
-            marks.waiting.removeAll(keepingCapacity: true)
-            streams.clearResolutions()
+        var lowest = streams.nextID
+        for i in marks.list.indices {
+            marks.list[i].offset -= pos
+            lowest = min(lowest, marks.list[i].id)
         }
+        // Messages no waiting line refers to any more are forgotten.
+        streams.forgetResolutions(below: lowest)
     }
 }
 

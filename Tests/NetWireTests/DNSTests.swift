@@ -323,9 +323,18 @@ struct DNSTests {
             body(&d)
             return decode(Build.dnsFrame(d.bytes))
         }
-        // A with 5 bytes.
+        // A with 5 bytes: the address is its first 4 (as tshark shows it), the length is reported.
         let a = one { $0.record(type: 1, ttl: 1) { $0.raw([1, 2, 3, 4, 5]) } }
         #expect(badValueField(expectOneError(a, .malformed, .dns, offset: Self.dnsStart + 12 + 3 + 10)) == "A rdlength")
+        #expect(a.dns?.answers.first?.data == .a(IPv4Address(1, 2, 3, 4)))
+        // A with 3 bytes: no address, the raw bytes.
+        let a3 = one { $0.record(type: 1, ttl: 1) { $0.raw([1, 2, 3]) } }
+        #expect(badValueField(expectOneError(a3, .malformed, .dns)) == "A rdlength")
+        #expect(a3.dns?.answers.first?.data == .raw([1, 2, 3]))
+        // AAAA with 17.
+        let aaaa17 = one { $0.record(type: 28, ttl: 1) { $0.raw(Array(1 ... 17)) } }
+        #expect(badValueField(expectOneError(aaaa17, .malformed, .dns)) == "AAAA rdlength")
+        #expect(aaaa17.dns?.answers.first?.data == .aaaa(ipv6(Array(1 ... 16))))
         // AAAA with 4.
         let aaaa = one { $0.record(type: 28, ttl: 1) { $0.raw([1, 2, 3, 4]) } }
         #expect(badValueField(expectOneError(aaaa, .malformed, .dns)) == "AAAA rdlength")
@@ -333,6 +342,15 @@ struct DNSTests {
         let cname = one { $0.record(type: 5, ttl: 1) { $0.name("y"); $0.raw([0xFF]) } }
         let e = expectOneError(cname, .malformed, .dns)
         #expect(e?.detail == .inconsistent("record data longer than its fields"))
+        #expect(cname.dns?.answers.first?.data == .name("y"))  // the name is kept (as tshark shows it)
+        // MX with a byte after its exchange, then a second answer: both kept, one error.
+        var mx2 = DNSBuilder(an: 2)
+        mx2.name("x")
+        mx2.record(type: 15, ttl: 1) { $0.u16(10); $0.name("m"); $0.raw([0]) }
+        mx2.pointer(12); mx2.record(type: 1, ttl: 1) { $0.raw([9, 9, 9, 9]) }
+        let m2 = decode(Build.dnsFrame(mx2.bytes))
+        expectOneError(m2, .malformed, .dns)
+        #expect(m2.dns?.answers.map(\.data) == [.mx(preference: 10, exchange: "m"), .a(IPv4Address(9, 9, 9, 9))])
         // A name running past its rdlength (the next bytes would complete it).
         var d = DNSBuilder(an: 1)
         d.name("x")
@@ -373,6 +391,13 @@ struct DNSTests {
         let p = decode(Build.dnsFrame([0x12, 0x34, 0x81, 0x80, 0, 1]))
         expectOneError(p, .malformed, .dns)
         #expect(p.dns?.id == 0x1234)
+        #expect(p.dns?.flags == 0x8180 && p.dns?.headerComplete == false)
+        // The ID without the flags is not kept (tshark reads the two as one; tcpdump shows nothing).
+        for n in 2 ... 3 {
+            let q = decode(Build.dnsFrame(Array([0x12, 0x34, 0x81, 0x80].prefix(n))))
+            expectOneError(q, .malformed, .dns)
+            #expect(q.dns == nil)
+        }
     }
 
     // MARK: Capture cuts
@@ -382,10 +407,9 @@ struct DNSTests {
         let ends = BigResponse.built.recordEnds.map { $0 + Self.dnsStart }
         let start = Self.dnsStart
         expectPrefixes(f, cuts: [(14, .ethernet), (34, .ipv4), (42, .udp), (f.count, .dns)], skip: [start]) { k, p in
-            // A DNS layer appears once its first field (the id) was captured.
-            guard k >= start + 2 else { #expect(p.dns == nil); return }
-            #expect(p.dns?.id != nil)
-            if k >= start + 4 { #expect(p.dns?.flags == 0x8180) }
+            // A DNS layer appears once its id and flags were captured.
+            guard k >= start + 4 else { #expect(p.dns == nil); return }
+            #expect(p.dns?.flags == 0x8180)
             if k >= start + 33 { #expect(p.dns?.questions.count == 1) }
             let whole = ends.filter { $0 <= k }.count
             let got = (p.dns?.answers.count ?? 0) + (p.dns?.authority.count ?? 0) + (p.dns?.additional.count ?? 0)

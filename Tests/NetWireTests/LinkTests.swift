@@ -198,7 +198,30 @@ struct SLLTests {
     }
 
     @Test func sll2Prefixes() {
-        expectPrefixes(sll2(proto: 0x86DD, payload: ip6), link: .linuxSLL2, cuts: [(20, .sll2), (60, .ipv6), (68, .udp)])
+        expectPrefixes(sll2(proto: 0x86DD, payload: ip6), link: .linuxSLL2, cuts: [(20, .sll2), (60, .ipv6), (68, .udp)]) { k, p in
+            // Nothing of a header cut before its address length (tshark reads protocol, interface,
+            // hardware type and packet type as one; tcpdump shows none of a cut header); from there
+            // the fields, and the address once its 6 bytes are there.
+            if k < 12 { #expect(p.sll == nil, "prefix \(k)"); return }
+            #expect(p.sll?.protocolType == .ipv6 && p.sll?.interfaceIndex == 3 && p.sll?.arphrdType == 1)
+            #expect(p.sll?.packetType == 4 && p.sll?.addressLength == 6)
+            #expect(p.sll?.hasAddress == (k >= 18), "prefix \(k)")
+            #expect(p.sll?.isComplete == (k >= 20))
+        }
+    }
+
+    @Test func sllShownAddressLength() {
+        // An address length above the field's 8 bytes shows 8; 0 shows none; 4 needs 4 bytes.
+        for (alen, shown) in [(UInt8(0), 0), (4, 4), (6, 6), (8, 8), (255, 8)] {
+            let f = sll2(proto: 0x86DD, alen: alen, payload: ip6)
+            let p = decode(Array(f.prefix(12 + shown)), wireLength: f.count, link: .linuxSLL2)
+            #expect(p.sll?.shownAddressLength == shown)
+            #expect(p.sll?.hasAddress == (shown > 0), "alen \(alen)")
+            if shown > 0 {
+                let q = decode(Array(f.prefix(12 + shown - 1)), wireLength: f.count, link: .linuxSLL2)
+                #expect(q.sll?.hasAddress == false)
+            }
+        }
     }
 }
 

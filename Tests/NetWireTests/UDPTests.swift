@@ -32,6 +32,33 @@ struct UDPTests {
         #expect(badValue(e) == Int(len))
         #expect(p.udp?.length == len)
         #expect(p.udp?.sourcePort == 40000)
+        // A length that frames nothing: not a usable header (tcpdump shows the ports and the error).
+        #expect(p.udp?.lengthValid == false && p.udp?.isComplete == false)
+        #expect(p.udp?.checksumStatus == .unverified)
+    }
+
+    @Test func zeroLengthOverIPv6StandsForTheIPv6Payload() {
+        // RFC 2675 jumbograms; Linux and tshark take a 0 length so for any IPv6 datagram. The payload
+        // the IPv6 header declares is the datagram (and its length goes into the pseudo-header); a
+        // datagram that is not a jumbogram is reported.
+        let query = DNSBuilder(flags: 0x0100, qd: 0).bytes
+        let dg = Build.udp(.v6AB, sport: 40001, dport: 53, payload: query, length: 0)
+        let p = decode(Build.eth6(Build.ipv6(next: 17, payload: dg)))
+        let e = expectOneError(p, .malformed, .udp, offset: 54 + 4)
+        #expect(e?.detail == .inconsistent("length 0 in a datagram that is not a jumbogram"))
+        #expect(p.udp?.length == 0 && p.udp?.lengthValid == true && p.udp?.isComplete == true)
+        #expect(p.udp?.checksumStatus == .ok)
+        #expect(p.dns?.id == 0x1234 && p.dns?.headerComplete == true)
+        #expect(p.payloadStart == 62 && p.payloadEnd == 74)
+        var bad = dg
+        bad[bad.count - 1] ^= 1
+        #expect(decode(Build.eth6(Build.ipv6(next: 17, payload: bad))).udp?.checksumStatus == .bad)
+        // Over IPv4 a 0 length stays malformed.
+        let q = decode(Self.frame(Build.udp(payload: Self.payload, length: 0)))
+        #expect(q.udp?.isComplete == false)
+        // Over IPv6 with less than a header's worth of payload, too.
+        let r = decode(Build.eth6(Build.ipv6(next: 17, payload: Array(dg.prefix(6)))))
+        #expect(r.udp?.isComplete == false && r.dns == nil)
     }
 
     @Test func lengthBeyondIPPayload() {

@@ -115,7 +115,9 @@ Fields and normalisation (netinspect key <- tshark field):
       RA Z AD CD); dns.counts <- the four header counts (UPDATE messages:
       zones/prerequisites/updates/additional); dns.qd.name/type/class <- dns.qry.*;
       per section (an, ns, ar; for UPDATE prerequisites -> an, updates -> ns): count
-      of parsed records, names, types, and (class, ttl) of the non-OPT records;
+      of parsed records, names, types, and (class, ttl) of the non-OPT records
+      (only when the whole 12-byte header is there: a header cut inside its counts
+      has no sections on either side);
       dns.opt.udp_size <- dns.rr.udp_payload_size.  Record data, all sections
       together, per type: A <- dns.a, AAAA <- dns.aaaa, CNAME <- dns.cname, NS <-
       dns.ns, PTR <- dns.ptr.domain_name, MX "pref host", SRV "prio weight port
@@ -206,6 +208,7 @@ TSHARK_FIELDS = [
     "icmpv6.nd.rd.target_address", "icmpv6.rd.na.destination_address", "icmpv6.mld.multicast_address",
     "icmpv6.mld.nb_sources", "icmpv6.opt.src_linkaddr", "icmpv6.opt.target_linkaddr", "icmpv6.opt.mtu",
     "icmpv6.opt.prefix", "icmpv6.opt.prefix.length",
+    "dns.txt.length",
 ]
 PI_ERROR, PI_CHECKSUM, PI_MALFORMED = 0x00800000, 0x01000000, 0x07000000
 
@@ -540,7 +543,9 @@ def tshark_pdml_sections(path, numbers, frames, timeout):
     env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile())
     r = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
     xml = re.sub(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", b"?", r.stdout)  # PDML may carry raw control bytes
-    xml = re.sub(rb"&#x?0*(?:[0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]|[bcef]|1[0-9a-f]);", b"?", xml)
+    # character references to control characters XML 1.0 does not allow: decimal 0-8, 11, 12, 14-31
+    # and hex 0-8, b, c, e, f, 10-1f (kept apart: "&#x27;" is an apostrophe, not decimal 27)
+    xml = re.sub(rb"&#(?:0*(?:[0-8]|1[12]|1[4-9]|2[0-9]|3[01])|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]));", b"?", xml)
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
@@ -856,6 +861,15 @@ def offload_partial(rec, net, proto, field, length):
     return field in (acc, ~acc & 0xFFFF)
 
 
+def txt_strings(rec):
+    """tshark's TXT character-strings.  With -T fields a single empty string prints as an empty field,
+    which reads as no string at all; dns.txt.length has one value per string, so it tells them apart."""
+    txt = [tshark_text(x) for x in rec.get("dns.txt", [])]
+    if not txt and rec.get("dns.txt.length"):
+        txt = [""] * len(rec["dns.txt.length"])
+    return txt
+
+
 def tshark_dns(rec, out):
     def first(name, conv=to_int):
         v = rec.get(name) or []
@@ -893,14 +907,16 @@ def tshark_dns(rec, out):
     classes = lst("dns.resp.class", to_int)
     ttls = lst("dns.resp.ttl", to_int)
     counts = counts4[1:]
-    have_counts = [c for c in counts if c is not None]
     if len(types) != len(names) or set(types) & {33, 47, 50, 62}:
         # NSEC/NSEC3/CSYNC type bitmaps are reported as extra dns.resp.type values, an SRV record's owner
         # name is split into dns.srv.service/proto/name instead of dns.resp.name, and a record cut short
         # has a name but no type: the flat lists cannot be split, tshark_pdml_sections() does it
         out["_needs_pdml"] = True
-    elif have_counts:
-        # distribute the parsed records over the sections in order (the parser reads them in order)
+    elif None not in counts4:
+        # Distribute the parsed records over the sections in order (the parser reads them in order).
+        # Only for a whole 12-byte header: a header cut inside its counts has no sections in tshark's
+        # tree (it shows the counts that fit and nothing else), so there are no section fields to
+        # compare -- netinspect shows no sections then either.
         idx = 0
         ci = 0
         for (short, _), cnt in zip(SECTIONS, counts):
@@ -930,7 +946,7 @@ def tshark_dns(rec, out):
                 zip(rec.get("dns.soa.mname", []), rec.get("dns.soa.rname", []), rec.get("dns.soa.serial_number", []),
                     rec.get("dns.soa.refresh_interval", []), rec.get("dns.soa.retry_interval", []),
                     rec.get("dns.soa.expire_limit", []), rec.get("dns.soa.minimum_ttl", []))],
-        "TXT": [x.split("\0")[0] for x in lst("dns.txt", tshark_text)],
+        "TXT": [x.split("\0")[0] for x in txt_strings(rec)],
     }
     for t in DATA_TYPES:
         if data[t]:
