@@ -727,6 +727,18 @@ public struct LayeredView {
             out.ascii(TCPOptionNames.text(kind)); out.ascii(" (kind "); out.decimal(kind); out.ascii(", cut off by the capture)")
         case .timestampValueOnly(let v):
             out.ascii("timestamps: value "); out.decimal(v); out.ascii(" (echo reply cut off by the capture)")
+        case .truncatedSACK(let b):
+            out.ascii("SACK:")
+            var i = 0
+            while i < b.count {
+                let blk = b.block(i)
+                out.byte(32); out.decimal(blk.left); out.byte(45); out.decimal(blk.right)
+                i += 1
+            }
+            out.ascii(" (the blocks after these cut off)")
+        case .invalidLength(let kind, let length):
+            out.ascii(TCPOptionNames.text(kind)); out.ascii(" (kind "); out.decimal(kind)
+            out.ascii(") with length "); out.decimal(length); out.ascii(": wrong for its kind, skipped")
         }
         out.byte(10)
     }
