@@ -321,8 +321,10 @@ struct Runner {
         // Flow rows leave the table while packets still stream by (evicted flows): they are spooled
         // to a temporary file and written after the packet lines, so memory stays bounded.
         let flowSpool = FlowSpool(enabled: analysis.flows, json: output.json)
-        var stats = analysis.stats ? CaptureStatistics() : nil
-        let flowCounts = analysis.stats ? ConversationCounter() : nil
+        // Not an optional: testing a Bool per packet is cheaper than copying out an optional value.
+        let counting = analysis.stats
+        var stats = CaptureStatistics(tableCapacity: counting ? CaptureStatistics.defaultTableCapacity : 2)
+        let flowCounts = counting ? ConversationCounter() : nil
         var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); flowCounts?.add($0) }),
                                       streams: streams)
         let showPackets = !((analysis.flows || analysis.stats) && output.quiet)
@@ -354,7 +356,7 @@ struct Runner {
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
                 let flow = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                             bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
-                stats?.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds)
+                if counting { stats.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds) }
                 progress?.tick(captured)
                 guard showPackets else { continue }
                 text.pendingMarks = marks
@@ -393,7 +395,7 @@ struct Runner {
                 if let marks { writeResolved(marks, &out, force: true) }
                 out.flush()
                 flowSpool.writeOut(&out)
-                if let stats { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
+                if counting { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
                 return end
             }
         }
@@ -402,7 +404,7 @@ struct Runner {
         if let marks { writeResolved(marks, &out, force: true) }
         out.flush()
         flowSpool.writeOut(&out)
-        if let stats { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
+        if counting { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
         return .stopped
     }
 
