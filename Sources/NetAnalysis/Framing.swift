@@ -178,10 +178,12 @@ public struct Framer: Sendable {
     /// Why the framing was lost.
     public private(set) var lostReason: String?
 
+    static let newline: [UInt8] = [10]
+
     public init(_ spec: FramingSpec, maxMessage: Int = 64 << 20) {
         self.spec = spec
         self.maxMessage = maxMessage
-        if case .delimiter(let d) = spec { delimiter = d } else { delimiter = [10] }
+        if case .delimiter(let d) = spec { delimiter = d } else { delimiter = Self.newline }
         switch spec {
         case .lengthPrefix(let w, _, _): phase = .header; want = w
         case .lpjson: phase = .header; want = 4

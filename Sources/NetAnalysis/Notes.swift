@@ -45,7 +45,10 @@ public struct Note: Sendable, Equatable {
     /// The words come from `framed` (write them with `MessageNotes.write`).
     public var wordsFromFramed: Bool { framed != nil && storedText.isEmpty }
     /// Words before a message note's text ("delivered from held segments: ").
-    public var prefix: String = ""
+    public var prefix: String {
+        get { framed?.prefix ?? "" }
+        set { framed?.prefix = newValue }
+    }
     /// The frame this note refers to (for a duplicate: the first copy).
     public var relatedFrame: Int?
     /// Endpoint states after this segment, as an observer infers them (TCP notes).
@@ -71,14 +74,21 @@ public struct Note: Sendable, Equatable {
     }
 }
 
-/// The messages one segment carries, for the notes `message`, `sticky` and `split`.
-public struct FramedDetail: Sendable, Equatable {
+/// The messages one segment carries, for the notes `message`, `sticky` and `split`. A reference
+/// (one word in the note), so that notes stay small to copy.
+public final class FramedDetail: @unchecked Sendable, Equatable {
     /// The pieces, in stream order.
     public var spans: [MessageSpan]
     /// `c2s` or `s2c` stream.
-    public var clientToServer: Bool
+    public let clientToServer: Bool
     /// The framing that found them (`lp:4:be`, `line` …).
-    public var framing: String
+    public let framing: String
+    /// Words before the note's text ("delivered from held segments: ").
+    public var prefix = ""
+
+    public static func == (a: FramedDetail, b: FramedDetail) -> Bool {
+        a.spans == b.spans && a.clientToServer == b.clientToServer && a.framing == b.framing && a.prefix == b.prefix
+    }
 
     public init(spans: [MessageSpan], clientToServer: Bool, framing: String) {
         self.spans = spans

@@ -146,10 +146,14 @@ public final class StreamAnalyzer {
             let serverPort = clientToServer ? t.destinationPort : t.sourcePort
             var spec = policy.spec(serverPort: serverPort)
             if recvSize != nil && spec == .raw { spec = .raw }
-            conn = StreamConn(spec: spec, tracked: spec != .raw || recvSize != nil || flowID == followFlow)
+            if spec != .raw || recvSize != nil || flowID == followFlow {
+                conn = StreamConn(spec: spec, tracked: true)
+            } else {
+                conn = StreamConn.untracked  // shared: nothing is kept for an unframed conversation
+            }
             conns[flowID] = conn
         }
-        guard conn.tracked else { return }
+        guard conn.tracked, conn.summary == nil else { return }
         let following = flowID == followFlow && follow != nil
         var ctx = Context(frame: frame, clientToServer: clientToServer, framing: conn.name, following: following)
         // The peer acknowledges bytes this capture never saw: skip that gap in the other direction.
@@ -159,6 +163,13 @@ public final class StreamAnalyzer {
         }
         if clientToServer { process(&conn.c2s, t, payload, &ctx) } else { process(&conn.s2c, t, payload, &ctx) }
         flush(&ctx, &notes)
+        if conn.c2s.ended && conn.s2c.ended && !following {
+            // Both directions are over: keep the counters, free the streams (the conversation may
+            // stay in the flow table for a long time).
+            conn.summary = Self.summarize(conn)
+            conn.c2s = DirectionStream.finished
+            conn.s2c = DirectionStream.finished
+        }
     }
 
     struct Context {
@@ -522,15 +533,33 @@ public final class StreamAnalyzer {
 
     /// Adds the framing counters to a conversation leaving the flow table and forgets its streams.
     public func finish(_ s: inout FlowSummary) {
-        guard let c = conns.removeValue(forKey: s.id) else { return }
-        var ctx = Context(frame: 0, clientToServer: true, framing: c.name, following: false)
-        if !c.c2s.ended { end(&c.c2s, &ctx, why: nil) }
-        if !c.s2c.ended { end(&c.s2c, &ctx, why: nil) }
-        guard c.spec != .raw else { return }
+        guard let c = conns.removeValue(forKey: s.id), c.tracked else { return }
+        if c.summary == nil {
+            var ctx = Context(frame: 0, clientToServer: true, framing: c.name, following: false)
+            if !c.c2s.ended { end(&c.c2s, &ctx, why: nil) }
+            if !c.s2c.ended { end(&c.s2c, &ctx, why: nil) }
+        }
+        guard c.spec != .raw, let sum = c.summary ?? Self.summarize(c) else { return }
+        s.framing = sum.framing
+        s.messages = sum.messages
+        s.stickySegments = sum.sticky
+        s.splitMessages = sum.split
+    }
+
+    struct FramingSummary {
+        var framing: String
+        var messages: (c2s: Int, s2c: Int)
+        var sticky: Int
+        var split: Int
+    }
+
+    static func summarize(_ c: StreamConn) -> FramingSummary? {
+        guard c.spec != .raw else { return nil }
+        var s = FramingSummary(framing: c.name, messages: (0, 0), sticky: 0, split: 0)
         let a = c.c2s.chosen, b = c.s2c.chosen
         s.messages = (a?.message ?? 0, b?.message ?? 0)
-        s.stickySegments = (a?.stickySegments ?? 0) + (b?.stickySegments ?? 0)
-        s.splitMessages = (a?.splitMessages ?? 0) + (b?.splitMessages ?? 0)
+        s.sticky = (a?.stickySegments ?? 0) + (b?.stickySegments ?? 0)
+        s.split = (a?.splitMessages ?? 0) + (b?.splitMessages ?? 0)
         if c.spec == .auto {
             // Detected: what parsed each direction's whole stream (no loss, nothing left over).
             func detected(_ d: DirectionStream) -> String? {
@@ -543,10 +572,10 @@ public final class StreamAnalyzer {
                 : found.count == 1 ? "auto: " + (found.first ?? "") + (names.contains(nil) && (c.c2s.delivered > 0 && c.s2c.delivered > 0) ? " (one direction)" : "")
                 : "auto: \(names[0] ?? "none") / \(names[1] ?? "none")"
         } else {
-            s.framing = c.spec.name
             let lost = [a, b].filter { $0?.lostNoted ?? false }.count
-            if lost > 0 { s.framing = c.spec.name + " (lost in \(lost == 2 ? "both directions" : "one direction"))" }
+            if lost > 0 { s.framing = c.name + " (lost in \(lost == 2 ? "both directions" : "one direction"))" }
         }
+        return s
     }
 }
 
@@ -556,6 +585,10 @@ final class StreamConn {
     let tracked: Bool
     @exclusivity(unchecked) var c2s: DirectionStream
     @exclusivity(unchecked) var s2c: DirectionStream
+    /// Set when both directions have ended and the streams were freed.
+    @exclusivity(unchecked) var summary: StreamAnalyzer.FramingSummary?
+    /// The one entry every unframed conversation shares.
+    nonisolated(unsafe) static let untracked = StreamConn(spec: .raw, tracked: false)
 
     init(spec: FramingSpec, tracked: Bool) {
         self.spec = spec
@@ -614,6 +647,9 @@ struct DirectionStream {
     var gaps = 0
     var snapNoted = false
     var recvView = RecvView()
+
+    /// What an ended stream is replaced with (shares its storage).
+    static let finished = DirectionStream(.raw, clientToServer: true)
 
     /// `auto` tries these, most specific first.
     static let autoCandidates: [FramingSpec] = [
@@ -755,7 +791,7 @@ public enum MessageNotes {
 
     /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.
     public static func resolve(_ n: inout Note, _ lookup: (Int) -> (parts: Int, length: Int?)?) {
-        guard var d = n.framed, d.isPending else { return }
+        guard let d = n.framed, d.isPending else { return }
         for i in d.spans.indices {
             guard let id = d.spans[i].pendingID else { continue }
             if let r = lookup(id) {

@@ -63,21 +63,7 @@ struct FollowCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source: CaptureSource
-        do {
-            source = try CaptureSource.open(file: readFile)
-        } catch {
-            Diagnostics.line("netinspect follow: \(error.message)")
-            throw ExitCode(1)
-        }
-        if !filter.isEmpty {
-            do {
-                try source.setFilter(filter.joined(separator: " "))
-            } catch {
-                Diagnostics.line("netinspect follow: \(error.message)")
-                throw ExitCode(2)
-            }
-        }
+        let source = try Diagnostics.openFile(readFile, filter: filter, command: "netinspect follow")
         let linkType = LinkType(rawValue: source.linkType)
         let decoder = PacketDecoder(verifyChecksums: false, decodeDNS: false)
         var packet = Packet()

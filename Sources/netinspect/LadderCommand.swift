@@ -73,21 +73,7 @@ struct LadderCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source: CaptureSource
-        do {
-            source = try CaptureSource.open(file: readFile)
-        } catch {
-            Diagnostics.line("netinspect ladder: \(error.message)")
-            throw ExitCode(1)
-        }
-        if !filter.isEmpty {
-            do {
-                try source.setFilter(filter.joined(separator: " "))
-            } catch {
-                Diagnostics.line("netinspect ladder: \(error.message)")
-                throw ExitCode(2)
-            }
-        }
+        let source = try Diagnostics.openFile(readFile, filter: filter, command: "netinspect ladder")
         let linkType = LinkType(rawValue: source.linkType)
         let decoder = PacketDecoder(verifyChecksums: false, decodeDNS: false)
         var packet = Packet()

@@ -277,6 +277,27 @@ enum Diagnostics {
         var s = s + "\n"
         s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
+
+    /// Opens a capture file for a subcommand and applies its filter; one line on stderr and exit
+    /// 1 (unreadable file) or 2 (bad filter expression) otherwise.
+    static func openFile(_ path: String, filter: [String], command: String) throws -> CaptureSource {
+        let source: CaptureSource
+        do {
+            source = try CaptureSource.open(file: path)
+        } catch {
+            line("\(command): \(error.message)")
+            throw ExitCode(1)
+        }
+        if !filter.isEmpty {
+            do {
+                try source.setFilter(filter.joined(separator: " "))
+            } catch {
+                line("\(command): \(error.message)")
+                throw ExitCode(2)
+            }
+        }
+        return source
+    }
 }
 
 /// The per-packet loop, the same for files and live interfaces: decode, annotate, format into a
@@ -409,7 +430,7 @@ struct Runner {
     }
 
     /// Output held back for split-message part counts, at most (then written with what is known).
-    static let maxWaiting = 4 << 20
+    static let maxWaiting = 2 << 20
 
     /// Writes the formatted output up to the first mark whose message has not completed, filling in
     /// the part counts of the marks before it; `force`: the oldest marks go out unfilled until the
