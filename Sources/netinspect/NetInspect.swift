@@ -26,7 +26,7 @@ struct NetInspect: ParsableCommand {
           netinspect -v -r captures/demo-dns.pcap -c 2    (every layer of each packet)
           netinspect stats -r capture.pcap
 
-        More: netinspect help demo|ladder|stats, docs/ in the source tree.
+        More: netinspect help demo|follow|ladder|stats, docs/ in the source tree.
         Shell completions: netinspect --generate-completion-script bash|zsh|fish
         """
     )

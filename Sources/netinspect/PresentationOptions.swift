@@ -86,7 +86,7 @@ struct PresentationOptions: ParsableArguments {
 
     /// What shell completion offers for the first free word: the subcommands (dispatched before
     /// parsing) and the usual first words of a filter.
-    static let firstWords = ["demo", "ladder", "stats", "help", "tcp", "udp", "icmp", "icmp6", "arp", "ip", "ip6",
+    static let firstWords = ["demo", "follow", "ladder", "stats", "help", "tcp", "udp", "icmp", "icmp6", "arp", "ip", "ip6",
                              "host", "net", "port", "portrange", "src", "dst", "not", "vlan"]
 
     /// The text line's formatter with `-vv`'s states and `--color` applied.
@@ -247,7 +247,7 @@ struct StatsCommand: ParsableCommand {
 
 /// `netinspect help [TOPIC …]`: the help of the main command or of a subcommand.
 enum HelpCommand {
-    static let topics = "demo, ladder, stats"
+    static let topics = "demo, follow, ladder, stats"
 
     static func main(_ args: [String]) {
         guard let topic = args.first else {
@@ -259,6 +259,8 @@ enum HelpCommand {
             DemoCommand.main(args.count > 1 ? ["help"] + args.dropFirst() : ["--help"])
         case "ladder":
             LadderCommand.main(["--help"])
+        case "follow":
+            FollowCommand.main(["--help"])
         case "stats":
             StatsCommand.main(["--help"])
         default:

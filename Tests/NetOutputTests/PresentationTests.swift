@@ -545,7 +545,9 @@ private func merged(_ r: CLI.Result) -> String {
         let main = try CLI.run(["help"])
         #expect(main.status == 0 && main.stdout.contains("CAPTURE:"))
         let none = try CLI.run(["help", "nonsense"])
-        #expect(none.status == 1 && none.stderr.contains("topics: demo, ladder, stats"))
+        #expect(none.status == 1 && none.stderr.contains("topics: demo, follow, ladder, stats"))
+        let follow = try CLI.run(["help", "follow"])
+        #expect(follow.status == 0 && follow.stdout.contains("USAGE:"))
     }
 
     @Test(arguments: ["bash", "zsh", "fish"])
