@@ -41,7 +41,7 @@ let package = Package(
         // also link in an ordinary build (they then only replay input files).
         .target(name: "CFuzzerDriver"),
         // libFuzzer target over the decoder and both formatters: one packet per input.
-        .executableTarget(name: "fuzz-decode", dependencies: ["NetWire", "NetOutput", "CFuzzerDriver"]),
+        .executableTarget(name: "fuzz-decode", dependencies: ["NetWire", "NetAnalysis", "NetOutput", "CFuzzerDriver"]),
         // libFuzzer target over the TCP analysis: one input is a conversation of TCP segments.
         .executableTarget(name: "fuzz-analysis", dependencies: ["NetWire", "NetAnalysis", "NetOutput", "CFuzzerDriver"]),
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),

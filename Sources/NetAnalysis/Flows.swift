@@ -314,6 +314,24 @@ public struct FlowTracker {
         return obs
     }
 
+    /// The window scale shift (RFC 7323) that applies to a TCP segment's window field: the
+    /// sender's own announced scale, once both SYNs of its tracked connection carried the option
+    /// (nil: not negotiated, not known, not tracked, or a SYN, whose window is never scaled).
+    /// A lookup, for the `-v` view: the per-packet path does not pay for it.
+    public func windowShift(of p: Packet) -> UInt8? {
+        guard let t = p.tcp, t.isComplete, !t.flags.contains(.syn) else { return nil }
+        let src: FlowEndpoint, dst: FlowEndpoint
+        if let ip = p.ipv4, ip.isComplete {
+            src = FlowEndpoint(ipv4: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv4: ip.destination, port: t.destinationPort)
+        } else if let ip = p.ipv6, ip.isComplete {
+            src = FlowEndpoint(ipv6: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv6: ip.destination, port: t.destinationPort)
+        } else {
+            return nil
+        }
+        guard let s = index[FlowKey(src, dst, proto: 6)], let c = conns[s].windowScale.0, let v = conns[s].windowScale.1 else { return nil }
+        return src == conns[s].client ? c : v
+    }
+
     // MARK: the TCP life cycle
 
     static func tcpStep(_ c: inout Conn, _ t: TCPHeader, options: [TCPOption], dir: FlowDirection, now: Int, frame: Int, notes: inout [Note]) {

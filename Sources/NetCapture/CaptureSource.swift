@@ -220,6 +220,23 @@ public final class CaptureSource {
         }
     }
 
+    /// How far into a saved capture libpcap has read, in bytes (its stdio position, so up to one
+    /// buffer ahead of the packet in hand); nil for live captures and for input that cannot tell
+    /// (a pipe). One `ftello` call: meant for a progress display a few times a second, not per packet.
+    public var bytesRead: Int64? {
+        guard !isLive, let f = pcap_file(handle) else { return nil }
+        let position = ftello(f)
+        return position >= 0 ? Int64(position) : nil
+    }
+
+    /// The size of a saved capture that is a regular file (nil for live captures, pipes, devices).
+    public var fileSize: Int64? {
+        guard !isLive, let f = pcap_file(handle) else { return nil }
+        var st = stat()
+        guard fstat(fileno(f), &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int64(st.st_size)
+    }
+
     /// Kernel statistics of a live capture: (received by filter, dropped by kernel, dropped by interface).
     public func statistics() -> (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {
         var s = pcap_stat()

@@ -36,7 +36,7 @@ public struct TextOptions: Sendable {
     public var utc = false
     /// `-S`: sequence numbers as carried, not relative to the connection's first.
     public var absoluteSequence = false
-    /// `-v`: annotations also show both endpoints' TCP states.
+    /// `-vv`: annotations also show both endpoints' TCP states.
     public var verbose = false
 
     public init() {}
@@ -50,6 +50,10 @@ public struct TextFormatter {
     // Local-time conversion is done once per second, not per packet.
     private var cachedSecond = Int.min
     private var cachedTime: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
+    /// `--color`: ANSI colors for addresses, TCP flags, annotations and errors (see `Style`). Kept
+    /// here, in the padding after `cachedTime`, so the formatter does not grow: it is copied per
+    /// call into the line's parts, which costs more once it no longer fits in 128 bytes.
+    public var color = false
     private var cachedDate: (Int, Int, Int) = (0, 0, 0)
     private var previous: (Int, Int)?
     /// The current packet's flow, for relative sequence numbers.
@@ -143,9 +147,12 @@ public struct TextFormatter {
         }
         link(p, &out)
         network(p, &out)
-        ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, &out)
+        ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, color: color, &out)
         for n in notes {
-            out.ascii(" [")
+            out.byte(32)
+            let noteColor = color ? Style.note(n.kind) : nil
+            if let noteColor { out.ascii(noteColor) }
+            out.byte(91)
             if let f = n.framed, n.wordsFromFramed {
                 if !n.prefix.isEmpty { out.string(n.prefix) }
                 BufferSink.write(f, into: &out, json: false, marks: pendingMarks)
@@ -160,6 +167,7 @@ public struct TextFormatter {
                 for s in f.spans { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } }
             }
             out.byte(93)
+            if noteColor != nil { out.ascii(Style.reset) }
         }
         out.byte(10)
     }
@@ -276,10 +284,15 @@ public struct TextFormatter {
     private func transport(_ p: Packet, src: (inout OutputBuffer) -> Void, dst: (inout OutputBuffer) -> Void,
                            payloadLength: Int, proto: IPProtocol, _ out: inout OutputBuffer) {
         let isUDP = proto == .udp
+        let color = self.color
         if let ports = p.partialPorts, proto == .tcp || isUDP {
+            if color { out.ascii(Style.address) }
             src(&out); out.byte(46); port(ports.0, udp: isUDP, &out)
+            if color { out.ascii(Style.reset) }
             out.ascii(" > ")
+            if color { out.ascii(Style.address) }
             dst(&out); out.byte(46); port(ports.1, udp: isUDP, &out)
+            if color { out.ascii(Style.reset) }
             out.ascii(": ")
             if let tcp = p.tcp, tcp.isComplete {
                 tcpLine(tcp, p.tcpOptions, &out)
@@ -294,7 +307,14 @@ public struct TextFormatter {
             }
             return
         }
-        src(&out); out.ascii(" > "); dst(&out); out.ascii(": ")
+        if color { out.ascii(Style.address) }
+        src(&out)
+        if color { out.ascii(Style.reset) }
+        out.ascii(" > ")
+        if color { out.ascii(Style.address) }
+        dst(&out)
+        if color { out.ascii(Style.reset) }
+        out.ascii(": ")
         if let icmp = p.icmp {
             icmpLine(icmp, &out)
         } else if let icmp6 = p.icmpv6 {
@@ -314,6 +334,7 @@ public struct TextFormatter {
         }
         out.ascii("Flags [")
         let f = tcp.flags
+        if color { out.ascii(Style.tcpFlags(f)) }
         if f.contains(.fin) { out.byte(UInt8(ascii: "F")) }
         if f.contains(.syn) { out.byte(UInt8(ascii: "S")) }
         if f.contains(.rst) { out.byte(UInt8(ascii: "R")) }
@@ -324,6 +345,7 @@ public struct TextFormatter {
         if f.contains(.cwr) { out.byte(UInt8(ascii: "W")) }
         if f.contains(.ns) { out.byte(UInt8(ascii: "e")) }
         if f.isEmpty { out.ascii("none") }
+        if color { out.ascii(Style.reset) }
         out.byte(93)
         let len = tcp.payloadLength
         // tcpdump's relative numbers (from each side's initial sequence number) unless -S.
@@ -702,11 +724,13 @@ public struct TextFormatter {
 /// Decode errors as text: `[|tcp]` for truncation (tcpdump's marker), `(invalid tcp: data offset 12
 /// at offset 46)` for malformed fields.
 enum ErrorText {
-    static func printAll(_ errors: [DecodeError], separated: Bool, _ out: inout OutputBuffer) {
+    static func printAll(_ errors: [DecodeError], separated: Bool, color: Bool = false, _ out: inout OutputBuffer) {
         var space = separated
         for e in errors {
             if space { out.byte(32) }
             space = true
+            if color { out.ascii(Style.error) }
+            defer { if color { out.ascii(Style.reset) } }
             switch e.kind {
             case .truncated:
                 out.ascii("[|"); out.ascii(e.layer.name); out.byte(93)

@@ -14,12 +14,16 @@
 // `OutputBuffer` with fd -1 (nothing is written). Besides traps and memory errors (AddressSanitizer),
 // these are crashes: a payload range outside the packet, a text output that is not exactly one
 // line of UTF-8, a JSON output that is not exactly one line holding one valid JSON object.
+// It is also shown as the `-vv` layered view with `--hex-payload` and `-XX` (byte 1 bit 2 picks
+// `-X` instead, bit 3 colors), which must be lines of UTF-8 that are all indented (never a line
+// that could pass for a packet line), and counted by `--stats`.
 //
 // Without libFuzzer linked in (a plain `swift build`), `fuzz-decode FILE...` runs each file once,
 // which replays a reproducer; `fuzz-decode --make-seeds DIR CAPTURE...` writes one input per packet
 // of pcap/pcapng captures (the seed corpus).
 
 import CFuzzerDriver
+import NetAnalysis
 import NetOutput
 import NetWire
 #if canImport(Glibc)
@@ -89,7 +93,36 @@ enum DecodeFuzz {
                     link: JSONFormatter.linkName(link, pcapName: pcapName), into: &out)
         check(out.bytes, json: true)
         out.flush()
+
+        var layered = LayeredOptions()
+        layered.numeric = options.numeric
+        layered.analysis = true
+        layered.hexPayload = true
+        layered.color = flags & 8 != 0
+        let details = PacketDetails(layered: LayeredView(options: layered),
+                                    hex: (flags & 4 != 0 ? .network : .frame, true), hexPayload: true)
+        details.format(frame: 1, packet: packet, bytes: bytes, notes: [], flow: nil, into: &out)
+        checkDetails(out.bytes)
+        out.flush()
+        stats.add(packet, notes: [], seconds: seconds, nanoseconds: nanoseconds)
         return 0
+    }
+
+    nonisolated(unsafe) static var stats = CaptureStatistics(tableCapacity: 64)
+
+    /// Lines under a packet line: UTF-8, each ending in a newline, each indented.
+    static func checkDetails(_ text: [UInt8]) {
+        guard text.last == 10 else { fatalError("details do not end in a newline: \(String(decoding: text, as: UTF8.self).debugDescription)") }
+        guard text.withContiguousStorageIfAvailable({ String(validating: $0, as: UTF8.self) }) != nil else {
+            fatalError("details are not UTF-8: \(text)")
+        }
+        var lineStart = true
+        for b in text {
+            if lineStart && b != 32 && b != 9 {
+                fatalError("a detail line is not indented: \(String(decoding: text, as: UTF8.self).debugDescription)")
+            }
+            lineStart = b == 10
+        }
     }
 
     static func check(_ line: [UInt8], json: Bool) {

@@ -30,7 +30,7 @@ struct LadderCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The connection to draw, by the flow id that --flows prints (default: the first TCP connection).", valueName: "id"))
     var flow: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Width of the text diagram in columns (default: the terminal's, else 100; at least \(LadderDiagram.minimumWidth)).", valueName: "columns"))
+    @Option(name: .long, help: ArgumentHelp("Width of the text diagram in columns (default: the terminal's, else $COLUMNS, else 100; at least \(LadderDiagram.minimumWidth)).", valueName: "columns"))
     var width: Int?
 
     @Option(name: .long, help: ArgumentHelp("Write the diagram as an SVG file ('-' for standard output) instead of printing it as text.", valueName: "file"))
@@ -49,10 +49,12 @@ struct LadderCommand: ParsableCommand {
         if let flow, flow <= 0 { throw ValidationError("--flow needs a positive flow id (as --flows prints it)") }
     }
 
-    /// The terminal's width (TIOCGWINSZ on standard output), else 100.
+    /// The terminal's width (TIOCGWINSZ on standard output); when the output is not a terminal,
+    /// `COLUMNS` if it holds a width; else 100.
     static func terminalWidth() -> Int {
         var ws = winsize()
         if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0 && ws.ws_col > 0 { return Int(ws.ws_col) }
+        if let c = getenv("COLUMNS"), let n = Int(String(cString: c)), n > 0, n <= 10_000 { return n }
         return 100
     }
 

@@ -23,6 +23,11 @@ struct NetInspect: ParsableCommand {
           netinspect -r captures/demo-sticky.pcap --flows   (messages, sticky and split segments)
           netinspect follow -r captures/demo-framed.pcap --flow 1
           netinspect demo echo --inspect       (see 'netinspect demo --help')
+          netinspect -v -r captures/demo-dns.pcap -c 2    (every layer of each packet)
+          netinspect stats -r capture.pcap
+
+        More: netinspect help demo|follow|ladder|stats, docs/ in the source tree.
+        Shell completions: netinspect --generate-completion-script bash|zsh|fish
         """
     )
 
@@ -37,6 +42,10 @@ struct NetInspect: ParsableCommand {
             LadderCommand.main(Array(args.dropFirst()))
         } else if args.first == "follow" {
             FollowCommand.main(Array(args.dropFirst()))
+        } else if args.first == "stats" {
+            StatsCommand.main(Array(args.dropFirst()))
+        } else if args.first == "help" {
+            HelpCommand.main(Array(args.dropFirst()))
         } else {
             NetInspect.main(args)
         }
@@ -48,10 +57,14 @@ struct NetInspect: ParsableCommand {
     @OptionGroup(title: "Output")
     var output: OutputOptions
 
+    @OptionGroup
+    var presentation: PresentationOptions
+
     @OptionGroup(title: "Framing (messages in TCP streams)")
     var framing: FramingOptions
 
-    @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (e.g. 'tcp port 80').", valueName: "filter"))
+    @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (e.g. 'tcp port 80').", valueName: "filter"),
+              completion: .list(PresentationOptions.firstWords))
     var filter: [String] = []
 
     func validate() throws {
@@ -60,6 +73,9 @@ struct NetInspect: ParsableCommand {
         if sources > 1 { throw ValidationError("use only one of -r, -i and -D") }
         if capture.writeFile == "-" && output.printWhileWriting {
             throw ValidationError("--print cannot share standard output with -w -")
+        }
+        if capture.writeFile != nil && !output.printWhileWriting && presentation.analysis.stats {
+            throw ValidationError("--stats with -w needs --print (or run 'netinspect stats' on the written file)")
         }
     }
 
@@ -118,7 +134,8 @@ struct NetInspect: ParsableCommand {
         if let d = capture.duration { alarm(UInt32(clamping: d)) }
 
         var run = Runner(source: source, output: output, count: capture.count, writer: writer,
-                         printing: printing, lineBuffered: lineBuffered, streams: framing.makeAnalyzer())
+                         printing: printing, lineBuffered: lineBuffered, streams: framing.makeAnalyzer(),
+                         presentation: presentation)
         let end = run.run()
         writer?.close()
         if source.isLive {
@@ -160,7 +177,8 @@ struct NetInspect: ParsableCommand {
 }
 
 struct CaptureOptions: ParsableArguments {
-    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from a pcap or pcapng file ('-' for standard input).", valueName: "file"))
+    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from a pcap or pcapng file ('-' for standard input).", valueName: "file"),
+            completion: .file(extensions: ["pcap", "pcapng", "cap"]))
     var readFile: String?
 
     @Option(name: .customShort("i"), help: ArgumentHelp("Capture live on this interface ('any' for all; needs root or cap_net_raw,cap_net_admin).", valueName: "interface"))
@@ -232,20 +250,8 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .customLong("print"), help: "With -w, also print the packets.")
     var printWhileWriting = false
 
-    @Flag(name: .customShort("v"), help: "Verbose: TCP annotations also show both endpoints' states (client SYN_SENT, server LISTEN …).")
-    var verbose = false
-
-        @Flag(name: .customShort("S"), help: "Print TCP sequence numbers as carried, not relative to the connection's first.")
+    @Flag(name: .customShort("S"), help: "Print TCP sequence numbers as carried, not relative to the connection's first.")
     var absoluteSequence = false
-
-    @Flag(name: .long, help: "After the packets (instead of them with -q), one row per conversation: endpoints, packets, bytes, handshake RTT, Zeek conn_state and history, how it ended.")
-    var flows = false
-
-    @Option(name: .customLong("max-flows"), help: "Conversations tracked at once; beyond, closed then idle ones are finished early (bounds memory).")
-    var maxFlows: Int = 32_768
-
-    @Option(name: .customLong("dns-port"), help: ArgumentHelp("Also decode DNS on this UDP port (repeatable).", valueName: "port"))
-    var dnsPorts: [UInt16] = []
 
     var textOptions: TextOptions {
         var o = TextOptions()
@@ -254,7 +260,6 @@ struct OutputOptions: ParsableArguments {
         o.quiet = quiet
         o.nanoseconds = nano
         o.absoluteSequence = absoluteSequence
-        o.verbose = verbose
         switch timestampLevel {
         case 0: o.timestamps = .timeOfDay
         case 1: o.timestamps = .none
@@ -305,10 +310,13 @@ struct Runner {
     let printing: Bool
     let lineBuffered: Bool
     let streams: StreamAnalyzer
+    let presentation: PresentationOptions
+    /// What is printed under each packet line (-v, -x/-X, --hex-payload); nil by default.
+    let details: PacketDetails?
     private(set) var captured = 0
 
     init(source: CaptureSource, output: OutputOptions, count: Int?, writer: CaptureWriter?, printing: Bool, lineBuffered: Bool,
-         streams: StreamAnalyzer) {
+         streams: StreamAnalyzer, presentation: PresentationOptions) {
         self.source = source
         self.output = output
         self.count = count
@@ -316,29 +324,42 @@ struct Runner {
         self.printing = printing
         self.lineBuffered = lineBuffered
         self.streams = streams
+        self.presentation = presentation
+        details = output.json ? nil : presentation.details(numeric: output.numeric, absoluteSequence: output.absoluteSequence,
+                                                           color: presentation.display.color.isEnabled(fd: 1))
     }
 
     mutating func run() -> ReadEnd {
         let linkType = LinkType(rawValue: source.linkType)
         let linkName = JSONFormatter.linkName(linkType, pcapName: source.linkTypeName)
-        // Checksums are only shown in JSON; the text line does not pay for them.
-        let decoder = PacketDecoder(verifyChecksums: output.json, decodeDNS: true, extraDNSPorts: output.dnsPorts)
+        // Checksums are only shown in JSON and -v; the text line does not pay for them.
+        let analysis = presentation.analysis
+        let decoder = PacketDecoder(verifyChecksums: output.json || presentation.needsChecksums, decodeDNS: true,
+                                    extraDNSPorts: analysis.dnsPorts)
         var packet = Packet()
         var notes: [Note] = []
         var out = OutputBuffer(fd: 1)
         // Flow rows leave the table while packets still stream by (evicted flows): they are spooled
         // to a temporary file and written after the packet lines, so memory stays bounded.
-        let flowSpool = FlowSpool(enabled: output.flows, json: output.json)
-        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: output.maxFlows, finished: { flowSpool.add($0) }),
+        let flowSpool = FlowSpool(enabled: analysis.flows, json: output.json)
+        // Not an optional: testing a Bool per packet is cheaper than copying out an optional value.
+        let counting = analysis.stats
+        var stats = CaptureStatistics(tableCapacity: counting ? CaptureStatistics.defaultTableCapacity : 2)
+        let flowCounts = counting ? ConversationCounter() : nil
+        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); flowCounts?.add($0) }),
                                       streams: streams)
-        let showPackets = !(output.flows && output.quiet)
+        let showPackets = !((analysis.flows || analysis.stats) && output.quiet)
         // Reading a file, lines whose split-message notes wait for later segments ("part 1/3") stay
         // in the output buffer until those messages complete (bounded); live, lines go out at once.
         let holding = showPackets && !source.isLive
         streams.recordResolutions = holding
         let marks: PendingMarks? = holding ? PendingMarks() : nil
         var nextCheck = 0
-        var text = TextFormatter(options: output.textOptions)
+        let color = !output.json && presentation.display.color.isEnabled(fd: 1)
+        var text = presentation.textFormatter(output.textOptions, color: color)
+        let details = self.details
+        let progress = ProgressMeter.make(presentation.display.progress, source: source,
+                                          packetLinesToTerminal: showPackets && isatty(1) != 0)
         var json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
         let limit = count ?? Int.max
         let jsonMode = output.json
@@ -356,6 +377,8 @@ struct Runner {
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
                 let flow = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                             bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
+                if counting { stats.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds) }
+                progress?.tick(captured)
                 guard showPackets else { continue }
                 text.pendingMarks = marks
                 json.pendingMarks = marks
@@ -365,6 +388,9 @@ struct Runner {
                 } else {
                     text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
                                 notes: notes, flow: flow, linkName: source.linkTypeName, into: &out)
+                    // (With no details, optional chaining skips the arguments: no window lookup.)
+                    details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow,
+                                    windowShift: analyzer.flows.windowShift(of: packet), marks: marks, into: &out)
                 }
                 if let marks, !marks.list.isEmpty {
                     if out.count >= nextCheck || lineBuffered {
@@ -377,7 +403,7 @@ struct Runner {
                 } else {
                     out.flushIfNeeded()
                 }
-                if out.failed { return .stopped }
+                if out.failed { progress?.finish(); return .stopped }
             case .end(let end):
                 if end == .stopped && source.isLive && !drained {
                     // Stopped by a signal or --duration: print what the kernel already holds.
@@ -385,17 +411,21 @@ struct Runner {
                     source.beginDrain()
                     continue
                 }
+                progress?.finish()
                 analyzer.flows.finishAll()
                 if let marks { writeResolved(marks, &out, force: true) }
                 out.flush()
                 flowSpool.writeOut(&out)
+                if counting { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
                 return end
             }
         }
+        progress?.finish()
         analyzer.flows.finishAll()
         if let marks { writeResolved(marks, &out, force: true) }
         out.flush()
         flowSpool.writeOut(&out)
+        if counting { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
         return .stopped
     }
 
