@@ -361,6 +361,8 @@ struct Runner {
         let progress = ProgressMeter.make(presentation.display.progress, source: source,
                                           packetLinesToTerminal: showPackets && isatty(1) != 0)
         var json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
+        text.pendingMarks = marks
+        json.pendingMarks = marks
         let limit = count ?? Int.max
         let jsonMode = output.json
         var drained = false
@@ -380,8 +382,6 @@ struct Runner {
                 if counting { stats.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds) }
                 progress?.tick(captured)
                 guard showPackets else { continue }
-                text.pendingMarks = marks
-                json.pendingMarks = marks
                 if jsonMode {
                     json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                 packet: packet, notes: notes, flow: flow, link: linkName, into: &out)
