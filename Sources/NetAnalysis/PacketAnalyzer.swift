@@ -35,7 +35,9 @@ public struct PacketAnalyzer {
             return flows.lookup(p)
         }
         let obs = flows.observe(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, notes: &notes)
-        if let streams, let obs, let t = p.tcp, t.isComplete {
+        // Only conversations the stream analyzer frames (or has not seen yet) go to it; the TCP
+        // header is copied out of the packet only for them.
+        if let streams, let obs, streams.wants(slot: obs.slot, flowID: obs.flowID), let t = p.tcp, t.isComplete {
             let start = p.payloadStart, end = p.payloadEnd
             let payload = start >= 0 && start <= end && end <= bytes.count
                 ? UnsafeRawBufferPointer(rebasing: bytes[start ..< end]) : UnsafeRawBufferPointer(rebasing: bytes[0 ..< 0])

@@ -62,19 +62,19 @@ public enum StreamEvent {
 /// not framed again; the first copy wins, and a retransmission of the same range with different
 /// bytes is flagged. Only held segments and message headers are stored, never whole streams.
 public final class StreamAnalyzer {
-    public var policy: FramingPolicy
+    @exclusivity(unchecked) public var policy: FramingPolicy
     /// `--recv-size N`: also note how a receiver's recv(N) loop would cut the stream.
-    public var recvSize: Int?
-    public var maxHeldSegments = 256
-    public var maxHeldBytes = 1 << 20
-    public var maxHeldTotal = 64 << 20
+    @exclusivity(unchecked) public var recvSize: Int?
+    @exclusivity(unchecked) public var maxHeldSegments = 256
+    @exclusivity(unchecked) public var maxHeldBytes = 1 << 20
+    @exclusivity(unchecked) public var maxHeldTotal = 64 << 20
     /// Record when split messages complete, so held lines can say "part 1/3" (see `resolutions`).
-    public var recordResolutions = false
+    @exclusivity(unchecked) public var recordResolutions = false
     /// Receives the stream of one flow (`follow`).
-    public var followFlow: Int?
+    @exclusivity(unchecked) public var followFlow: Int?
     /// Follow the first TCP conversation seen (sets `followFlow`).
-    public var followFirst = false
-    public var follow: ((StreamEvent) -> Void)?
+    @exclusivity(unchecked) public var followFirst = false
+    @exclusivity(unchecked) public var follow: ((StreamEvent) -> Void)?
 
     @exclusivity(unchecked) var conns: [Int: StreamConn] = [:]
     /// Streams by flow-table slot, with the flow id that holds it.
@@ -134,6 +134,13 @@ public final class StreamAnalyzer {
         guard i >= 0, i < resolvedParts.count else { return }
         resolvedParts[i] = max(parts, 1)
         resolvedLength[i] = length ?? -1
+    }
+
+    /// False for a conversation this analyzer already decided not to frame (or has finished with):
+    /// its segments need not be handed over.
+    public func wants(slot: Int, flowID: Int) -> Bool {
+        guard slot >= 0 && slot < bySlot.count && bySlot[slot].id == flowID, let c = bySlot[slot].conn else { return true }
+        return c.tracked && c.summary == nil
     }
 
     /// One TCP segment of flow `flowID`. `payload` is the captured payload; `wirePayload` its length

@@ -12,7 +12,7 @@ public final class PendingMarks {
         public var json: Bool
     }
 
-    public var list: [Mark] = []
+    @exclusivity(unchecked) public var list: [Mark] = []
 
     public init() {}
 
