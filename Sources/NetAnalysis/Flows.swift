@@ -202,7 +202,7 @@ public struct FlowTracker {
     /// Observes one decoded packet; appends notes for it; returns its flow, or nil for packets
     /// that belong to no TCP/UDP conversation.
     public mutating func observe(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int, notes: inout [Note]) -> FlowObservation? {
-        let src: FlowEndpoint, dst: FlowEndpoint, proto: UInt8
+        let proto: UInt8
         let sport: UInt16, dport: UInt16
         if let t = p.tcp, t.isComplete {
             sport = t.sourcePort; dport = t.destinationPort; proto = 6
@@ -211,15 +211,7 @@ public struct FlowTracker {
         } else {
             return nil
         }
-        if let ip = p.ipv4, ip.isComplete {
-            src = FlowEndpoint(ipv4: ip.source, port: sport)
-            dst = FlowEndpoint(ipv4: ip.destination, port: dport)
-        } else if let ip = p.ipv6, ip.isComplete {
-            src = FlowEndpoint(ipv6: ip.source, port: sport)
-            dst = FlowEndpoint(ipv6: ip.destination, port: dport)
-        } else {
-            return nil
-        }
+        guard let (src, dst) = Self.endpoints(p, sport, dport) else { return nil }
         let (secs, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         let now = overflow ? Int.max : secs &+ nanoseconds
         let key = FlowKey(src, dst, proto: proto)
@@ -296,17 +288,21 @@ public struct FlowTracker {
         obs.ackBase = t.flags.contains(.ack) ? (dir == .clientToServer ? base.server : base.client) : nil
     }
 
+    /// Source and destination endpoint of a packet with a complete IPv4 or IPv6 header.
+    static func endpoints(_ p: Packet, _ sport: UInt16, _ dport: UInt16) -> (FlowEndpoint, FlowEndpoint)? {
+        if let ip = p.ipv4, ip.isComplete {
+            return (FlowEndpoint(ipv4: ip.source, port: sport), FlowEndpoint(ipv4: ip.destination, port: dport))
+        }
+        if let ip = p.ipv6, ip.isComplete {
+            return (FlowEndpoint(ipv6: ip.source, port: sport), FlowEndpoint(ipv6: ip.destination, port: dport))
+        }
+        return nil
+    }
+
     /// The flow of a packet without changing anything (for a duplicate frame: same numbers as the original).
     public func lookup(_ p: Packet) -> FlowObservation? {
         guard let t = p.tcp, t.isComplete else { return nil }
-        let src: FlowEndpoint, dst: FlowEndpoint
-        if let ip = p.ipv4, ip.isComplete {
-            src = FlowEndpoint(ipv4: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv4: ip.destination, port: t.destinationPort)
-        } else if let ip = p.ipv6, ip.isComplete {
-            src = FlowEndpoint(ipv6: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv6: ip.destination, port: t.destinationPort)
-        } else {
-            return nil
-        }
+        guard let (src, dst) = Self.endpoints(p, t.sourcePort, t.destinationPort) else { return nil }
         guard let s = index[FlowKey(src, dst, proto: 6)] else { return nil }
         let dir: FlowDirection = src == conns[s].client ? .clientToServer : .serverToClient
         var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil, slot: s)
@@ -320,14 +316,7 @@ public struct FlowTracker {
     /// A lookup, for the `-v` view: the per-packet path does not pay for it.
     public func windowShift(of p: Packet) -> UInt8? {
         guard let t = p.tcp, t.isComplete, !t.flags.contains(.syn) else { return nil }
-        let src: FlowEndpoint, dst: FlowEndpoint
-        if let ip = p.ipv4, ip.isComplete {
-            src = FlowEndpoint(ipv4: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv4: ip.destination, port: t.destinationPort)
-        } else if let ip = p.ipv6, ip.isComplete {
-            src = FlowEndpoint(ipv6: ip.source, port: t.sourcePort); dst = FlowEndpoint(ipv6: ip.destination, port: t.destinationPort)
-        } else {
-            return nil
-        }
+        guard let (src, dst) = Self.endpoints(p, t.sourcePort, t.destinationPort) else { return nil }
         guard let s = index[FlowKey(src, dst, proto: 6)], let c = conns[s].windowScale.0, let v = conns[s].windowScale.1 else { return nil }
         return src == conns[s].client ? c : v
     }

@@ -188,7 +188,8 @@ public struct Framer: Sendable {
         case .lengthPrefix(let w, _, _): phase = .header; want = w
         case .lpjson: phase = .header; want = 4
         case .dnsTCP: phase = .header; want = 2
-        case .line, .delimiter: phase = .scan; want = 0
+        case .line: phase = .scan; want = 0
+        case .delimiter(let d): phase = d.isEmpty ? .lost : .scan; want = 0  // an empty delimiter frames nothing
         case .raw, .auto: phase = .lost; want = 0
         }
     }
@@ -400,8 +401,6 @@ public struct Framer: Sendable {
     /// The current message's lpjson header, once read.
     public var currentHeader: String? { info.jsonHeader }
 
-    /// Whether the current message's header is complete (its length is known).
-    public var lengthKnown: Bool { messageLength != nil }
 }
 
 /// Just enough JSON to read the course header: the integer value of `total_size`, `size` or

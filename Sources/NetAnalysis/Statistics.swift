@@ -215,7 +215,8 @@ public struct CaptureStatistics {
         bytes &+= p.wireLength
         capturedBytes &+= p.capturedLength
         let (secs, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let now = overflow ? (seconds < 0 ? Int.min : Int.max) : secs.addingReportingOverflow(nanoseconds).partialValue
+        let (sum, sumOverflow) = secs.addingReportingOverflow(nanoseconds)
+        let now = overflow || sumOverflow ? (seconds < 0 ? Int.min : Int.max) : sum
         firstNanoseconds = min(firstNanoseconds ?? now, now)
         lastNanoseconds = max(lastNanoseconds ?? now, now)
         countHierarchy(p)

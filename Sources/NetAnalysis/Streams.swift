@@ -76,7 +76,6 @@ public final class StreamAnalyzer {
     @exclusivity(unchecked) public var followFirst = false
     @exclusivity(unchecked) public var follow: ((StreamEvent) -> Void)?
 
-    @exclusivity(unchecked) var conns: [Int: StreamConn] = [:]
     /// Streams by flow-table slot, with the flow id that holds it.
     @exclusivity(unchecked) var bySlot: [(id: Int, conn: StreamConn?)] = []
     @exclusivity(unchecked) var heldTotal = 0
@@ -91,10 +90,6 @@ public final class StreamAnalyzer {
 
     public init(policy: FramingPolicy = FramingPolicy()) {
         self.policy = policy
-    }
-
-    public var isActive: Bool {
-        policy.global != nil || !policy.byPort.isEmpty || policy.useDefaults || recvSize != nil || follow != nil
     }
 
     /// A pending message's final part count and length (nil length: it never completed), or nil
@@ -145,14 +140,13 @@ public final class StreamAnalyzer {
 
     /// One TCP segment of flow `flowID`. `payload` is the captured payload; `wirePayload` its length
     /// on the wire (more when the snapshot length cut it).
-    public func segment(flowID: Int, slot: Int = -1, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
+    public func segment(flowID: Int, slot: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
                         frame: Int, notes: inout [Note]) {
         if followFirst && followFlow == nil { followFlow = flowID }
         let conn: StreamConn
-        if slot >= 0 && slot < bySlot.count && bySlot[slot].id == flowID, let c = bySlot[slot].conn {
+        guard slot >= 0 else { return }
+        if slot < bySlot.count && bySlot[slot].id == flowID, let c = bySlot[slot].conn {
             // The flow table's slot indexes this table too (no hashing per segment).
-            conn = c
-        } else if slot < 0, let c = conns[flowID] {
             conn = c
         } else {
             let serverPort = clientToServer ? t.destinationPort : t.sourcePort
@@ -163,12 +157,8 @@ public final class StreamAnalyzer {
             } else {
                 conn = StreamConn.untracked  // shared: nothing is kept for an unframed conversation
             }
-            if slot >= 0 {
-                if slot >= bySlot.count { bySlot.append(contentsOf: repeatElement((id: -1, conn: StreamConn?.none), count: slot + 1 - bySlot.count)) }
-                bySlot[slot] = (flowID, conn)
-            } else {
-                conns[flowID] = conn
-            }
+            if slot >= bySlot.count { bySlot.append(contentsOf: repeatElement((id: -1, conn: StreamConn?.none), count: slot + 1 - bySlot.count)) }
+            bySlot[slot] = (flowID, conn)
         }
         guard conn.tracked, conn.summary == nil else { return }
         let following = flowID == followFlow && follow != nil
@@ -323,7 +313,6 @@ public final class StreamAnalyzer {
         let offset = d.delivered
         d.next = d.next &+ UInt32(truncatingIfNeeded: count)
         d.delivered += count
-        d.gaps += 1
         if ctx.following { follow?(.gap(frame: ctx.frame, clientToServer: d.clientToServer, offset: offset, count: count)) }
         // Payload cut by the snapshot length: said once per direction, not on every segment.
         let snap = reason.hasSuffix("(snapshot length)")
@@ -550,14 +539,9 @@ public final class StreamAnalyzer {
 
     /// Adds the framing counters to a conversation leaving the flow table and forgets its streams.
     public func finish(_ s: inout FlowSummary) {
-        let found: StreamConn?
-        if s.slot >= 0 && s.slot < bySlot.count && bySlot[s.slot].id == s.id {
-            found = bySlot[s.slot].conn
-            bySlot[s.slot] = (-1, nil)
-        } else {
-            found = conns.removeValue(forKey: s.id)
-        }
-        guard let c = found, c.tracked else { return }
+        guard s.slot >= 0 && s.slot < bySlot.count && bySlot[s.slot].id == s.id, let c = bySlot[s.slot].conn else { return }
+        bySlot[s.slot] = (-1, nil)
+        guard c.tracked else { return }
         if c.summary == nil {
             var ctx = Context(frame: 0, clientToServer: true, framing: c.name, following: false)
             if !c.c2s.ended { end(&c.c2s, &ctx, why: nil) }
@@ -668,7 +652,6 @@ struct DirectionStream {
     var chosen: FramedStream? { chosenIndex.map { candidates[$0] } }
     var chosenMessage: Int { chosenIndex.map { candidates[$0].message } ?? 0 }
     var ended = false
-    var gaps = 0
     var snapNoted = false
     var recvView = RecvView()
 

@@ -82,23 +82,8 @@ public struct FollowPrinter {
         guard !b.isEmpty else { return }
         if hex {
             // tcpdump -X layout, offsets counted in the direction's stream.
-            var i = 0
-            while i < b.count {
-                newline(&o)
-                o.ascii("  "); o.hexPadded(UInt64(streamOffset + i), digits: 4); o.ascii(":  ")
-                let n = min(16, b.count - i)
-                for k in 0 ..< 16 {
-                    if k < n { o.hexByte(b[i + k]) } else { o.ascii("  ") }
-                    if k % 2 == 1 { o.byte(32) }
-                }
-                o.byte(32)
-                for k in 0 ..< n {
-                    let c = b[i + k]
-                    o.byte(c >= 0x20 && c < 0x7F ? c : 46)
-                }
-                o.byte(10)
-                i += n
-            }
+            newline(&o)
+            HexDump.lines(b, ascii: true, indent: "  ", startOffset: streamOffset, into: &o)
             atLineStart = true
             return
         }

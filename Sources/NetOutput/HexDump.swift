@@ -18,17 +18,17 @@ public enum HexDump {
         case frame
     }
 
-    /// Appends the dump of `bytes` (offsets counted from its start), one line per 16 bytes, each
-    /// ending in a newline. Nothing for no bytes.
+    /// Appends the dump of `bytes` (offsets counted from its start, plus `startOffset`), one line per
+    /// 16 bytes, each ending in a newline. Nothing for no bytes.
     public static func lines(_ bytes: UnsafeRawBufferPointer, ascii: Bool, indent: StaticString = "\t",
-                             into out: inout OutputBuffer) {
+                             startOffset: Int = 0, into out: inout OutputBuffer) {
         let n = bytes.count
         var offset = 0
         while offset < n {
             let count = min(16, n &- offset)
             out.ascii(indent)
             out.ascii("0x")
-            offsetDigits(offset, &out)
+            offsetDigits(max(startOffset, 0) &+ offset, &out)
             out.ascii(":  ")
             var i = 0
             while i < count {

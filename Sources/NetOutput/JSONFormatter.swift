@@ -457,15 +457,11 @@ public struct JSONFormatter {
 
     private func tcpFlags(_ flags: TCPFlags, _ o: inout OutputBuffer) {
         var first = true
-        func flag(_ f: TCPFlags, _ name: StaticString) {
-            if flags.contains(f) {
-                if !first { o.byte(44) }
-                first = false
-                o.byte(34); o.ascii(name); o.byte(34)
-            }
+        for (f, name) in Names.tcpFlagNames where flags.contains(f) {
+            if !first { o.byte(44) }
+            first = false
+            o.byte(34); o.ascii(name); o.byte(34)
         }
-        flag(.fin, "FIN"); flag(.syn, "SYN"); flag(.rst, "RST"); flag(.psh, "PSH"); flag(.ack, "ACK")
-        flag(.urg, "URG"); flag(.ece, "ECE"); flag(.cwr, "CWR"); flag(.ns, "NS")
     }
 
     private func dnsName(_ n: String, _ o: inout OutputBuffer) {

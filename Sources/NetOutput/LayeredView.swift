@@ -667,14 +667,11 @@ public struct LayeredView {
         field("flags", &out); out.hexPadded(UInt64(f.rawValue), digits: 3); out.ascii(" [")
         if options.color { out.ascii(Style.tcpFlags(f)) }
         var first = true
-        func flag(_ x: TCPFlags, _ name: StaticString) {
-            guard f.contains(x) else { return }
+        for (x, name) in Names.tcpFlagNames where f.contains(x) {
             if !first { out.ascii(", ") }
             first = false
             out.ascii(name)
         }
-        flag(.fin, "FIN"); flag(.syn, "SYN"); flag(.rst, "RST"); flag(.psh, "PSH"); flag(.ack, "ACK")
-        flag(.urg, "URG"); flag(.ece, "ECE"); flag(.cwr, "CWR"); flag(.ns, "NS")
         if first { out.ascii("none") }
         if options.color { out.ascii(Style.reset) }
         out.ascii("]\n")

@@ -2,6 +2,12 @@ import NetWire
 
 /// Names of protocol numbers for display. Tables only; no parsing.
 public enum Names {
+    /// TCP flag names in header order (the JSON contract's spelling), for lists of set flags.
+    static let tcpFlagNames: [(TCPFlags, StaticString)] = [
+        (.fin, "FIN"), (.syn, "SYN"), (.rst, "RST"), (.psh, "PSH"), (.ack, "ACK"),
+        (.urg, "URG"), (.ece, "ECE"), (.cwr, "CWR"), (.ns, "NS"),
+    ]
+
     /// Well-known service names (as in /etc/services) for ports, shown without `-n`.
     public static func service(port: UInt16, udp: Bool) -> StaticString? {
         switch port {

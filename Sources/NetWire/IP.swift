@@ -227,6 +227,10 @@ enum IPv6Decoder {
                 try body.seek(to: at + e.length, lowerBound: at)
             case .ah:
                 e.length = (Int(lenByte) + 2) * 4
+                // Next header, length, reserved, SPI and sequence number take 12 bytes.
+                guard e.length >= 12 else {
+                    throw DecodeError.malformed(.ipv6, at: at + 1, field: "AH length", value: Int(lenByte))
+                }
                 try body.require(e.length - 2)
                 try body.skip(2)  // reserved
                 e.spi = try body.readUInt32()

@@ -85,8 +85,6 @@ struct FollowCommand: ParsableCommand {
             switch source.next() {
             case .packet(let frame, let record):
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
-                sink.packet = packet
-                sink.frame = frame
                 guard let obs = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                                  bytes: record.bytes, wireLength: record.wireLength, notes: &notes) else { continue }
                 highestID = max(highestID, obs.flowID)
@@ -144,8 +142,6 @@ final class FollowSink {
     var printer: FollowPrinter
     var out = OutputBuffer(fd: 1)
     var started = false
-    var packet = Packet()
-    var frame = 0
     var rawFiles: (c2s: Int32, s2c: Int32)?
     /// Events that came before the flow's header could be printed (the header needs the tracker's id).
     var early: [(StreamEventCopy)] = []

@@ -234,6 +234,13 @@ import Testing
         #expect(r.stdout == expected)
     }
 
+    @Test func followHexOffsetsGrowPastSixteenBits() throws {
+        let r = try CLI.run(["follow", "-r", "captures/demo-framed-be.pcap", "--framing", "9005=lpjson:be", "--hex"])
+        // The 200,041-byte answer: offsets past 0xffff get a fifth digit instead of wrapping.
+        #expect(r.stdout.contains("  0x1000b:  "))
+        #expect(r.stdout.range(of: "\n  0x3[0-9a-f]{4}:  ", options: .regularExpression) != nil)
+    }
+
     @Test func followRefusesUnknownFlowsAndFramings() throws {
         let r = try CLI.run(["follow", "-r", "captures/demo-echo.pcap", "--flow", "9"])
         #expect(r.status == 1 && r.stderr.contains("no TCP flow 9"))

@@ -206,6 +206,15 @@ struct IPv6Tests {
         #expect(p.udp?.sourcePort == 40000)
     }
 
+    @Test func authenticationHeaderTooShortIsMalformed() {
+        // Payload length byte 0: 8 bytes, shorter than the 12 its fixed fields need.
+        let ah: [UInt8] = [17, 0, 0, 0] + be32(0x0102_0304) + be32(77)
+        let p = decode(Build.eth6(Build.ipv6(next: 51, payload: ah + Self.udpDgram)))
+        #expect(p.errors.first?.kind == .malformed)
+        #expect(p.errors.first?.layer == .ipv6)
+        #expect(p.udp == nil)
+    }
+
     @Test func fragmentHeaderFieldsPerExtension() {
         let frag = Self.fragment(next: 17, offset: 0, more: true, id: 0xCAFE)
         let p = decode(Build.eth6(Build.ipv6(next: 44, payload: frag + Self.udpDgram)))
