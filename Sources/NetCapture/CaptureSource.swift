@@ -101,17 +101,45 @@ public final class CaptureSource {
         snapshotLength = Int(pcap_snapshot(handle))
     }
 
-    deinit { pcap_close(handle) }
+    deinit {
+        pcap_close(handle)
+        fileBuffer?.deallocate()
+    }
 
     /// Opens a saved capture ('-' is standard input).
     public static func open(file path: String) throws(CaptureError) -> CaptureSource {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
-        guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
-            throw CaptureError("\(path): \(Self.string(errbuf))")
+        if path == "-" {
+            guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+                throw CaptureError("\(path): \(Self.string(errbuf))")
+            }
+            return CaptureSource(handle: h, name: path, isLive: false, precision: .micro)
         }
-        let precision: TimestampPrecision = path == "-" ? .micro : FilePrecisionSniffer.precision(ofFileAt: path)
-        return CaptureSource(handle: h, name: path, isLive: false, precision: precision)
+        // libpcap reads a file with fread(); stdio's default buffer is one 4 KiB block, so a large
+        // capture costs a read(2) per 4 KiB. We open the file ourselves and give it a 1 MiB buffer
+        // (about 200 times fewer system calls), then hand the stream to libpcap, which closes it.
+        guard let fp = fopen(path, "rb") else {
+            throw CaptureError("\(path): \(String(cString: strerror(errno)))")
+        }
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Self.fileBufferSize)
+        setvbuf(fp, buffer, _IOFBF, Self.fileBufferSize)
+        _ = posix_fadvise(fileno(fp), 0, 0, POSIX_FADV_SEQUENTIAL)
+        guard let h = pcap_fopen_offline_with_tstamp_precision(fp, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            fclose(fp)
+            buffer.deallocate()
+            var message = Self.string(errbuf)
+            if message.hasPrefix(path + ": ") { message.removeFirst(path.count + 2) }
+            throw CaptureError("\(path): \(message)")
+        }
+        let source = CaptureSource(handle: h, name: path, isLive: false,
+                                   precision: FilePrecisionSniffer.precision(ofFileAt: path))
+        source.fileBuffer = buffer
+        return source
     }
+
+    /// The stdio buffer of a saved capture's stream (freed after `pcap_close` closed the stream).
+    private var fileBuffer: UnsafeMutablePointer<CChar>?
+    static let fileBufferSize = 1 << 20
 
     /// Opens a live interface (`pcap_create` + `pcap_activate`).
     public static func open(interface: String, options: LiveOptions) throws(CaptureError) -> CaptureSource {
