@@ -78,11 +78,13 @@ public struct Note: Sendable, Equatable {
 /// (one word in the note), so that notes stay small to copy.
 public final class FramedDetail: @unchecked Sendable, Equatable {
     /// The pieces, in stream order.
-    public var spans: [MessageSpan]
+    public internal(set) var spans: [MessageSpan]
     /// `c2s` or `s2c` stream.
-    public let clientToServer: Bool
+    public internal(set) var clientToServer: Bool
     /// The framing that found them (`lp:4:be`, `line` …).
-    public let framing: String
+    public internal(set) var framing: String
+    /// Some span carries a DNS decode (dns-tcp), so formatters look for one.
+    public internal(set) var hasDNS = false
     /// Words before the note's text ("delivered from held segments: ").
     public var prefix = ""
 
@@ -94,13 +96,16 @@ public final class FramedDetail: @unchecked Sendable, Equatable {
         self.spans = spans
         self.clientToServer = clientToServer
         self.framing = framing
+        hasDNS = spans.contains { $0.extras?.dns != nil }
     }
 
     /// True while some span waits for its message's total part count or length.
     public var isPending: Bool { spans.contains { $0.pendingID != nil } }
 }
 
-/// One message's bytes inside one segment.
+/// One message's bytes inside one segment. Plain numbers plus one optional reference for the
+/// rare extras (segment list, lpjson header, DNS decode), so spans copy without reference counting
+/// of several fields.
 public struct MessageSpan: Sendable, Equatable {
     /// Message number in its direction, from 1.
     public var message: Int
@@ -114,16 +119,17 @@ public struct MessageSpan: Sendable, Equatable {
     public var parts: Int?
     /// The message ends in this segment.
     public var completes: Bool
-    /// On the last part of a split message: the frames that carried it.
-    public var frames: [Int]
-    /// The lpjson header of the message (on the span that completes it).
-    public var jsonHeader: String?
-    /// The DNS decode of a dns-tcp message (on the span that completes it), boxed so that spans
-    /// stay small.
-    public var dnsBox: DNSBox?
-    public var dns: DNSMessage? { dnsBox?.message }
     /// Set while `parts` (or `length`) is not known yet: the message's id for `resolve`.
     public var pendingID: Int?
+    /// Segment list, lpjson header, DNS decode (nil when the span has none of them).
+    var extras: SpanExtras?
+
+    /// On the last part of a split message: the frames that carried it.
+    public var frames: [Int] { extras?.frames ?? [] }
+    /// The lpjson header of the message (on the span that completes it).
+    public var jsonHeader: String? { extras?.jsonHeader }
+    /// The DNS decode of a dns-tcp message (on the span that completes it).
+    public var dns: DNSMessage? { extras?.dns }
 
     public init(message: Int, from: Int, to: Int, length: Int?, part: Int, parts: Int?, completes: Bool,
                 frames: [Int] = [], jsonHeader: String? = nil, dns: DNSMessage? = nil, pendingID: Int? = nil) {
@@ -134,19 +140,28 @@ public struct MessageSpan: Sendable, Equatable {
         self.part = part
         self.parts = parts
         self.completes = completes
-        self.frames = frames
-        self.jsonHeader = jsonHeader
-        self.dnsBox = dns.map(DNSBox.init)
         self.pendingID = pendingID
+        if !frames.isEmpty || jsonHeader != nil || dns != nil {
+            extras = SpanExtras(frames: frames, jsonHeader: jsonHeader, dns: dns)
+        }
     }
 
     public var isWhole: Bool { part == 1 && completes }
 }
 
-public final class DNSBox: Sendable, Equatable {
-    public let message: DNSMessage
-    public init(_ m: DNSMessage) { message = m }
-    public static func == (a: DNSBox, b: DNSBox) -> Bool { a.message == b.message }
+/// What few spans carry besides numbers.
+final class SpanExtras: Sendable, Equatable {
+    let frames: [Int]
+    let jsonHeader: String?
+    let dns: DNSMessage?
+    init(frames: [Int], jsonHeader: String?, dns: DNSMessage?) {
+        self.frames = frames
+        self.jsonHeader = jsonHeader
+        self.dns = dns
+    }
+    static func == (a: SpanExtras, b: SpanExtras) -> Bool {
+        a.frames == b.frames && a.jsonHeader == b.jsonHeader && a.dns == b.dns
+    }
 }
 
 /// RFC 793 connection states of one endpoint, as an observer of the wire infers them.

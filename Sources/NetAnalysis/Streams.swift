@@ -87,6 +87,10 @@ public final class StreamAnalyzer {
     @exclusivity(unchecked) var resolvedLength: [Int] = []
     /// Scratch space for the framer's completed messages.
     @exclusivity(unchecked) var completions: [Framer.Completed] = []
+    /// The message detail of the last framed segment's note (reused once that note is gone), and
+    /// the spans array the next segment fills (its storage moves between the two).
+    @exclusivity(unchecked) var scratchDetail = FramedDetail(spans: [], clientToServer: true, framing: "")
+    @exclusivity(unchecked) var scratchSpans: [MessageSpan] = []
 
     public init(policy: FramingPolicy = FramingPolicy()) {
         self.policy = policy
@@ -163,6 +167,8 @@ public final class StreamAnalyzer {
         guard conn.tracked, conn.summary == nil else { return }
         let following = flowID == followFlow && follow != nil
         var ctx = Context(frame: frame, clientToServer: clientToServer, framing: conn.name, following: following)
+        swap(&ctx.spans, &scratchSpans)
+        defer { swap(&ctx.spans, &scratchSpans) }
         // The peer acknowledges bytes this capture never saw: skip that gap in the other direction.
         if t.flags.contains(.ack) {
             if clientToServer { ackPast(&conn.s2c, t.acknowledgment, &ctx) } else { ackPast(&conn.c2s, t.acknowledgment, &ctx) }
@@ -520,8 +526,25 @@ public final class StreamAnalyzer {
     /// Turns the segment's spans and reassembly events into notes.
     func flush(_ ctx: inout Context, _ notes: inout [Note]) {
         if !ctx.spans.isEmpty {
-            notes.append(MessageNotes.note(FramedDetail(spans: ctx.spans, clientToServer: ctx.clientToServer, framing: ctx.framing)))
-            ctx.spans = []
+            // The detail of the previous packet's note is reused when nobody holds that note any
+            // more (the caller cleared its notes): no allocation per framed segment.
+            let d: FramedDetail
+            if isKnownUniquelyReferenced(&scratchDetail) {
+                d = scratchDetail
+                swap(&d.spans, &ctx.spans)
+                ctx.spans.removeAll(keepingCapacity: true)
+                d.clientToServer = ctx.clientToServer
+                if d.framing != ctx.framing { d.framing = ctx.framing }
+                if !d.prefix.isEmpty { d.prefix = "" }
+                var dns = false
+                for i in d.spans.indices where d.spans[i].extras?.dns != nil { dns = true }
+                d.hasDNS = dns
+            } else {
+                d = FramedDetail(spans: ctx.spans, clientToServer: ctx.clientToServer, framing: ctx.framing)
+                ctx.spans.removeAll(keepingCapacity: true)
+                scratchDetail = d
+            }
+            notes.append(MessageNotes.note(d))
         }
         if !ctx.spansOfOther.isEmpty {
             var n = MessageNotes.note(FramedDetail(spans: ctx.spansOfOther, clientToServer: !ctx.clientToServer, framing: ctx.framing))
@@ -788,8 +811,11 @@ struct RecvView {
 /// Message note texts (analysis decides what a segment carries; this says it in words).
 public enum MessageNotes {
     public static func note(_ d: FramedDetail) -> Note {
-        var whole = 0
-        for s in d.spans where s.isWhole { whole += 1 }
+        let whole = d.spans.withUnsafeBufferPointer { b in
+            var n = 0
+            for i in b.indices where b[i].isWhole { n += 1 }
+            return n
+        }
         let kind: Note.Kind = whole >= 2 ? .sticky : (d.spans.count == 1 && whole == 1 ? .message : .split)
         var n = Note(kind: kind, text: "")
         n.framed = d
@@ -846,32 +872,39 @@ public enum MessageNotes {
     /// `split: msg #7 bytes 0–1447 of 3000 (part 1/3)`, `split: end of #3 + #4 + start of #5 (…)`.
     @inlinable
     public static func write<S: NoteTextSink>(_ d: FramedDetail, to o: inout S) {
-        let spans = d.spans
-        guard let first = spans.first, let last = spans.last else { return }
-        if spans.count == 1 {
-            if first.isWhole {
-                o.lit("msg #"); o.num(first.message); o.lit(" ("); o.num(first.to); o.lit(" B)")
-                extras(first, &o)
+        // Spans are read in place (no copies of them).
+        d.spans.withUnsafeBufferPointer { spans in write(spans, to: &o) }
+    }
+
+    @inlinable
+    static func write<S: NoteTextSink>(_ spans: UnsafeBufferPointer<MessageSpan>, to o: inout S) {
+        let n = spans.count
+        guard n > 0 else { return }
+        if n == 1 {
+            if spans[0].isWhole {
+                o.lit("msg #"); o.num(spans[0].message); o.lit(" ("); o.num(spans[0].to); o.lit(" B)")
+                extras(spans[0], &o)
                 return
             }
-            o.lit("split: msg #"); o.num(first.message); o.lit(" "); range(first, &o)
-            if !first.completes { extras(first, &o) }
-            if first.completes && first.part > 1 {
-                o.lit(", msg #"); o.num(first.message); o.lit(" complete in segments "); frames(first, &o)
-                extras(first, &o)
+            o.lit("split: msg #"); o.num(spans[0].message); o.lit(" "); range(spans[0], &o)
+            if !spans[0].completes { extras(spans[0], &o) }
+            if spans[0].completes && spans[0].part > 1 {
+                o.lit(", msg #"); o.num(spans[0].message); o.lit(" complete in segments "); frames(spans[0], &o)
+                extras(spans[0], &o)
             }
             return
         }
         var whole = 0
-        for s in spans where s.isWhole { whole += 1 }
-        if whole == spans.count {
-            o.lit("sticky: "); o.num(spans.count); o.lit(" messages (#"); o.num(first.message); o.lit("–#"); o.num(last.message); o.lit(")")
-            if spans.count <= 4 {
+        for i in 0 ..< n where spans[i].isWhole { whole += 1 }
+        if whole == n {
+            o.lit("sticky: "); o.num(n); o.lit(" messages (#"); o.num(spans[0].message)
+            o.lit("–#"); o.num(spans[n - 1].message); o.lit(")")
+            if n <= 4 {
                 o.lit(": ")
-                for (i, s) in spans.enumerated() {
+                for i in 0 ..< n {
                     if i > 0 { o.lit(", ") }
-                    o.lit("#"); o.num(s.message); o.lit(" "); o.num(s.to); o.lit(" B")
-                    extras(s, &o)
+                    o.lit("#"); o.num(spans[i].message); o.lit(" "); o.num(spans[i].to); o.lit(" B")
+                    extras(spans[i], &o)
                 }
             }
             return
@@ -888,26 +921,26 @@ public enum MessageNotes {
             if runEnd != runStart { o.lit("–#"); o.num(runEnd) }
             inRun = false
         }
-        for s in spans {
-            if s.isWhole {
-                if inRun { runEnd = s.message } else { runStart = s.message; runEnd = s.message; inRun = true }
+        for i in 0 ..< n {
+            if spans[i].isWhole {
+                if inRun { runEnd = spans[i].message } else { runStart = spans[i].message; runEnd = spans[i].message; inRun = true }
                 continue
             }
             closeRun(&o)
             sep(&o)
-            if s.completes { o.lit("end of #") } else if s.from == 0 { o.lit("start of #") } else { o.lit("part of #") }
-            o.num(s.message)
+            if spans[i].completes { o.lit("end of #") } else if spans[i].from == 0 { o.lit("start of #") } else { o.lit("part of #") }
+            o.num(spans[i].message)
         }
         closeRun(&o)
         var tails = false
-        for s in spans where !s.isWhole {
+        for i in 0 ..< n where !spans[i].isWhole {
             if tails { o.lit("; ") } else { o.lit(" (") }
             tails = true
-            o.lit("#"); o.num(s.message)
-            if s.completes {
-                o.lit(" complete in segments "); frames(s, &o)
+            o.lit("#"); o.num(spans[i].message)
+            if spans[i].completes {
+                o.lit(" complete in segments "); frames(spans[i], &o)
             } else {
-                o.lit(" "); range(s, &o)
+                o.lit(" "); range(spans[i], &o)
             }
         }
         if tails { o.lit(")") }

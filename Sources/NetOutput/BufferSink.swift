@@ -38,7 +38,7 @@ struct BufferSink: NoteTextSink {
     let json: Bool
     let marks: PendingMarks?
 
-    mutating func lit(_ s: StaticString) { out.pointee.ascii(s) }
+    @inline(__always) mutating func lit(_ s: StaticString) { out.pointee.ascii(s) }
 
     mutating func str(_ s: String) {
         if json {
@@ -49,7 +49,7 @@ struct BufferSink: NoteTextSink {
         }
     }
 
-    mutating func num(_ n: Int) { out.pointee.decimal(n) }
+    @inline(__always) mutating func num(_ n: Int) { out.pointee.decimal(n) }
 
     mutating func pending(_ id: Int, _ field: PendingField) {
         // Inside the JSON "text" string the inserted words are the same as in the text line.

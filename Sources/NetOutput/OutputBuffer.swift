@@ -116,7 +116,17 @@ public struct OutputBuffer {
     }
 
     @inline(__always) public mutating func ascii(_ s: StaticString) {
-        append(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        let n = s.utf8CodeUnitCount
+        if n <= 8 {
+            // Short literals (most of them): a byte loop beats a call to memcpy.
+            ensure(n)
+            let src = s.utf8Start
+            var i = 0
+            while i < n { base[count &+ i] = src[i]; i &+= 1 }
+            count &+= n
+        } else {
+            append(UnsafeRawBufferPointer(start: s.utf8Start, count: n))
+        }
     }
 
     public mutating func string(_ s: String) {

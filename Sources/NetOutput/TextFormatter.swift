@@ -164,7 +164,7 @@ public struct TextFormatter {
                 out.ascii(", server "); out.string(st.server.rawValue)
             }
             if let f = n.framed {
-                for s in f.spans { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } }
+                if f.hasDNS { for s in f.spans { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } } }
             }
             out.byte(93)
             if noteColor != nil { out.ascii(Style.reset) }
