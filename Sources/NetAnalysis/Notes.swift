@@ -67,6 +67,13 @@ public struct Note: Sendable, Equatable {
         self.rttNanoseconds = rttNanoseconds
     }
 
+    /// A message note whose words come from `framed`.
+    public init(kind: Kind, framed: FramedDetail) {
+        self.kind = kind
+        self.storedText = ""
+        self.framed = framed
+    }
+
     public static func == (a: Note, b: Note) -> Bool {
         a.kind == b.kind && a.text == b.text && a.relatedFrame == b.relatedFrame
             && a.states?.client == b.states?.client && a.states?.server == b.states?.server

@@ -166,7 +166,7 @@ public final class StreamAnalyzer {
         }
         guard conn.tracked, conn.summary == nil else { return }
         let following = flowID == followFlow && follow != nil
-        var ctx = Context(frame: frame, clientToServer: clientToServer, framing: conn.name, following: following)
+        var ctx = Context(frame: frame, clientToServer: clientToServer, conn: conn, following: following)
         swap(&ctx.spans, &scratchSpans)
         defer { swap(&ctx.spans, &scratchSpans) }
         // The peer acknowledges bytes this capture never saw: skip that gap in the other direction.
@@ -188,17 +188,19 @@ public final class StreamAnalyzer {
     struct Context {
         var frame: Int
         var clientToServer: Bool
-        var framing: String
+        /// The conversation (held by the analyzer for the whole call).
+        unowned(unsafe) let conn: StreamConn
+        var framing: String { conn.name }
         var following: Bool
         var spans: [MessageSpan] = []
         var extra: [Note] = []
         /// Spans of the other direction (a skipped gap there delivered held segments).
         var spansOfOther: [MessageSpan] = []
 
-        init(frame: Int, clientToServer: Bool, framing: String, following: Bool) {
+        init(frame: Int, clientToServer: Bool, conn: StreamConn, following: Bool) {
             self.frame = frame
             self.clientToServer = clientToServer
-            self.framing = framing
+            self.conn = conn
             self.following = following
         }
     }
@@ -340,11 +342,8 @@ public final class StreamAnalyzer {
     func checkRetransmission(_ d: DirectionStream, seq: UInt32, _ payload: UnsafeRawBufferPointer, complete: Bool, _ ctx: inout Context) {
         guard complete, !payload.isEmpty else { return }
         let h = DirectionStream.hash(payload)
-        for r in d.recent where r.seq == seq && r.length == payload.count {
-            if r.hash != h {
-                ctx.extra.append(Note(kind: .overlapDiffers, text: "retransmission carries different bytes than the first copy (first copy kept)"))
-            }
-            return
+        if let known = d.recent.hash(seq: seq, length: payload.count), known != h {
+            ctx.extra.append(Note(kind: .overlapDiffers, text: "retransmission carries different bytes than the first copy (first copy kept)"))
         }
     }
 
@@ -566,7 +565,7 @@ public final class StreamAnalyzer {
         bySlot[s.slot] = (-1, nil)
         guard c.tracked else { return }
         if c.summary == nil {
-            var ctx = Context(frame: 0, clientToServer: true, framing: c.name, following: false)
+            var ctx = Context(frame: 0, clientToServer: true, conn: c, following: false)
             if !c.c2s.ended { end(&c.c2s, &ctx, why: nil) }
             if !c.s2c.ended { end(&c.s2c, &ctx, why: nil) }
         }
@@ -666,8 +665,7 @@ struct DirectionStream {
     var heldBytes = 0
     /// The last segments delivered (sequence, length, hash), to tell a retransmission with
     /// different bytes.
-    var recent: [(seq: UInt32, length: Int, hash: UInt64)] = []
-    var recentNext = 0
+    var recent = RecentSegments()
     /// The framer (or, for `auto`, the candidates in order of preference) with their message state.
     var candidates: [FramedStream]
     /// The framing whose notes are shown.
@@ -706,9 +704,7 @@ struct DirectionStream {
 
     mutating func remember(seq: UInt32, _ payload: UnsafeRawBufferPointer, complete: Bool) {
         guard complete, !payload.isEmpty else { return }
-        let entry = (seq: seq, length: payload.count, hash: Self.hash(payload))
-        if recent.count < 8 { recent.append(entry) } else { recent[recentNext] = entry }
-        recentNext = (recentNext + 1) & 7
+        recent.add(seq: seq, length: payload.count, hash: Self.hash(payload))
     }
 
     /// A 64-bit fingerprint of a segment's bytes: its length and its first and last 64 bytes,
@@ -737,6 +733,38 @@ struct DirectionStream {
             mix(n - 64, n)
         }
         return h
+    }
+}
+
+/// The last eight segments delivered in one direction (sequence, length, fingerprint), kept
+/// inline: a ring of fixed size, no heap storage to copy or grow.
+struct RecentSegments {
+    private var seqs: SIMD8<UInt32> = .zero
+    private var lengths: SIMD8<Int32> = SIMD8(repeating: -1)
+    private var hashes: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var next = 0
+
+    mutating func add(seq: UInt32, length: Int, hash: UInt64) {
+        let i = next
+        seqs[i] = seq
+        lengths[i] = Int32(clamping: length)
+        withUnsafeMutableBytes(of: &hashes) { $0.storeBytes(of: hash, toByteOffset: i &* 8, as: UInt64.self) }
+        next = (i &+ 1) & 7
+    }
+
+    /// The fingerprint of the newest remembered segment with this sequence number and length.
+    func hash(seq: UInt32, length: Int) -> UInt64? {
+        guard length >= 0, length <= Int(Int32.max) else { return nil }
+        let l = Int32(length)
+        var k = 0
+        while k < 8 {
+            let i = (next &+ 7 &- k) & 7
+            if seqs[i] == seq && lengths[i] == l {
+                return withUnsafeBytes(of: hashes) { $0.load(fromByteOffset: i &* 8, as: UInt64.self) }
+            }
+            k &+= 1
+        }
+        return nil
     }
 }
 
@@ -817,9 +845,7 @@ public enum MessageNotes {
             return n
         }
         let kind: Note.Kind = whole >= 2 ? .sticky : (d.spans.count == 1 && whole == 1 ? .message : .split)
-        var n = Note(kind: kind, text: "")
-        n.framed = d
-        return n
+        return Note(kind: kind, framed: d)
     }
 
     /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.

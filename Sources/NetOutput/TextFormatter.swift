@@ -148,23 +148,27 @@ public struct TextFormatter {
         link(p, &out)
         network(p, &out)
         ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, color: color, &out)
-        for n in notes {
+        // Notes are read in place (a copy of each would retain its fields).
+        var k = 0
+        while k < notes.count {
+            defer { k &+= 1 }
             out.byte(32)
-            let noteColor = color ? Style.note(n.kind) : nil
+            let noteColor = color ? Style.note(notes[k].kind) : nil
             if let noteColor { out.ascii(noteColor) }
             out.byte(91)
-            if let f = n.framed, n.wordsFromFramed {
-                if !n.prefix.isEmpty { out.string(n.prefix) }
+            let framed = notes[k].framed
+            if let f = framed, notes[k].wordsFromFramed {
+                if !f.prefix.isEmpty { out.string(f.prefix) }
                 BufferSink.write(f, into: &out, json: false, marks: pendingMarks)
             } else {
-                out.string(n.text)
+                out.string(notes[k].text)
             }
-            if options.verbose, let st = n.states {
+            if options.verbose, let st = notes[k].states {
                 out.ascii(" | client "); out.string(st.client.rawValue)
                 out.ascii(", server "); out.string(st.server.rawValue)
             }
-            if let f = n.framed {
-                if f.hasDNS { for s in f.spans { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } } }
+            if let f = framed, f.hasDNS {
+                for s in f.spans { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } }
             }
             out.byte(93)
             if noteColor != nil { out.ascii(Style.reset) }
