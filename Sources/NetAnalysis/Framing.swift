@@ -135,8 +135,18 @@ public enum FramingSpec: Hashable, Sendable {
 public struct FramedMessageInfo: Sendable {
     /// The lpjson header text (bounded), for display.
     public var jsonHeader: String?
-    /// The decoded DNS message of a dns-tcp message.
-    public var dns: DNSMessage?
+    /// The decoded DNS message of a dns-tcp message (boxed: an unboxed optional DNS message costs
+    /// a multi-field copy and destroy on every completed message of every framing).
+    var dnsBox: DNSBox?
+    public var dns: DNSMessage? {
+        get { dnsBox?.message }
+        set { dnsBox = newValue.map(DNSBox.init) }
+    }
+}
+
+final class DNSBox: Sendable {
+    let message: DNSMessage
+    init(_ m: DNSMessage) { message = m }
 }
 
 /// One direction's message framer: a small state machine fed the stream's bytes in order, in

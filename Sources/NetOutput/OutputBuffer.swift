@@ -186,15 +186,19 @@ public struct OutputBuffer {
     /// Exactly `width` decimal digits, zero-padded (value must fit).
     @inline(__always)
     public mutating func padded(_ value: Int, width: Int) {
-        var div = 1
-        var w = width
-        while w > 1 { div &*= 10; w &-= 1 }
-        var v = Int(truncatingIfNeeded: value.magnitude)  // never a negative digit
-        while div > 0 {
-            byte(UInt8(truncatingIfNeeded: (v / div) % 10) &+ 48)
-            v %= div
-            div /= 10
+        guard width > 0 else { return }
+        ensure(width)
+        // From the right, dividing by the constant 10 (a multiply), never a negative digit; a value
+        // wider than `width` keeps its lowest digits.
+        var v = UInt64(value.magnitude)
+        var i = count &+ width
+        while i > count {
+            i &-= 1
+            let q = v / 10
+            base[i] = UInt8(truncatingIfNeeded: v &- q &* 10) &+ 48
+            v = q
         }
+        count &+= width
     }
 
     /// A time as seconds since the epoch with `digits` (6 or 9) fraction digits, correct before 1970
