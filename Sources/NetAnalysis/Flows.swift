@@ -199,6 +199,11 @@ public struct FlowTracker {
 
     public var count: Int { index.count }
 
+    /// When the connection table reaches this many slots, capacity for `maxFlows` (at most
+    /// `reserveLimit`) is reserved in one step.
+    static let reserveAt = 1024
+    static let reserveLimit = 1 << 17
+
     /// Observes one decoded packet; appends notes for it; returns its flow, or nil for packets
     /// that belong to no TCP/UDP conversation.
     public mutating func observe(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int, notes: inout [Note]) -> FlowObservation? {
@@ -239,7 +244,18 @@ public struct FlowTracker {
             }
             nextID += 1
             let s: Int
-            if let f = freeSlots.popLast() { s = f; conns[s] = c } else { s = conns.count; conns.append(c) }
+            if let f = freeSlots.popLast() {
+                s = f; conns[s] = c
+            } else {
+                s = conns.count
+                if s == Self.reserveAt {
+                    // A large table: room for all of it now, instead of doubling (each doubling
+                    // holds the old and the new block at once, and the freed blocks stay resident).
+                    // Untouched capacity costs address space, not memory.
+                    conns.reserveCapacity(min(maxFlows, Self.reserveLimit))
+                }
+                conns.append(c)
+            }
             index[key] = s
             slot = s
             if c.midstream && !synAckFirst {
