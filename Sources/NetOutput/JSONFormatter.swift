@@ -327,14 +327,22 @@ public struct JSONFormatter {
             break
         }
         if let q = m.quoted {
-            o.ascii(",\"quoted\":{\"src\":\""); o.ipv4(q.source)
-            o.ascii("\",\"dst\":\""); o.ipv4(q.destination)
-            o.ascii("\",\"proto\":"); o.decimal(q.proto.rawValue)
-            if let s = q.sourcePort { o.ascii(",\"sport\":"); o.decimal(s) }
-            if let d = q.destinationPort { o.ascii(",\"dport\":"); o.decimal(d) }
-            o.byte(125)
+            quoted(src: { $0.ipv4(q.source) }, dst: { $0.ipv4(q.destination) }, proto: q.proto,
+                   ports: (q.sourcePort, q.destinationPort), &o)
         }
         o.ascii(",\"checksum\":"); checksum(m.checksumStatus, &o)
+        o.byte(125)
+    }
+
+    /// The `"quoted"` object of an ICMP or ICMPv6 error: the invoking packet's addresses, protocol
+    /// and ports.
+    private func quoted(src: (inout OutputBuffer) -> Void, dst: (inout OutputBuffer) -> Void, proto: IPProtocol,
+                        ports: (UInt16?, UInt16?), _ o: inout OutputBuffer) {
+        o.ascii(",\"quoted\":{\"src\":\""); src(&o)
+        o.ascii("\",\"dst\":\""); dst(&o)
+        o.ascii("\",\"proto\":"); o.decimal(proto.rawValue)
+        if let s = ports.0 { o.ascii(",\"sport\":"); o.decimal(s) }
+        if let d = ports.1 { o.ascii(",\"dport\":"); o.decimal(d) }
         o.byte(125)
     }
 
@@ -378,12 +386,8 @@ public struct JSONFormatter {
             o.ascii(",\"prefix\":\""); o.ipv6(pfx); o.byte(47); o.decimal(m.prefixLength); o.byte(34)
         }
         if let q = m.quoted {
-            o.ascii(",\"quoted\":{\"src\":\""); o.ipv6(q.source)
-            o.ascii("\",\"dst\":\""); o.ipv6(q.destination)
-            o.ascii("\",\"proto\":"); o.decimal(q.proto.rawValue)
-            if let s = q.sourcePort { o.ascii(",\"sport\":"); o.decimal(s) }
-            if let d = q.destinationPort { o.ascii(",\"dport\":"); o.decimal(d) }
-            o.byte(125)
+            quoted(src: { $0.ipv6(q.source) }, dst: { $0.ipv6(q.destination) }, proto: q.proto,
+                   ports: (q.sourcePort, q.destinationPort), &o)
         }
         o.ascii(",\"checksum\":"); checksum(m.checksumStatus, &o)
         o.byte(125)

@@ -255,6 +255,19 @@ public struct LayeredView {
         out.byte(41)
     }
 
+    /// The invoking packet an ICMP or ICMPv6 error quotes: addresses, protocol, ports.
+    private func originalDatagram(src: (inout OutputBuffer) -> Void, dst: (inout OutputBuffer) -> Void, proto: IPProtocol,
+                                  ports: (UInt16?, UInt16?), _ out: inout OutputBuffer) {
+        field("original datagram", &out)
+        address(&out, src)
+        out.ascii(" > "); address(&out, dst)
+        out.ascii(", protocol "); protocolName(proto, &out)
+        if let s = ports.0, let d = ports.1 {
+            out.ascii(", ports "); out.decimal(s); out.ascii(" > "); out.decimal(d)
+        }
+        out.byte(10)
+    }
+
     private func sll(_ p: Packet, _ out: inout OutputBuffer) {
         let v2 = p.linkType == .linuxSLL2
         header("Link", v2 ? "Linux cooked capture v2 (SLL2)" : "Linux cooked capture (SLL)", &out)
@@ -563,14 +576,8 @@ public struct LayeredView {
             break
         }
         if let q = m.quoted {
-            field("original datagram", &out)
-            address(&out) { $0.ipv4(q.source) }
-            out.ascii(" > "); address(&out) { $0.ipv4(q.destination) }
-            out.ascii(", protocol "); protocolName(q.proto, &out)
-            if let s = q.sourcePort, let d = q.destinationPort {
-                out.ascii(", ports "); out.decimal(s); out.ascii(" > "); out.decimal(d)
-            }
-            out.byte(10)
+            originalDatagram(src: { $0.ipv4(q.source) }, dst: { $0.ipv4(q.destination) }, proto: q.proto,
+                             ports: (q.sourcePort, q.destinationPort), &out)
         }
         field("data", &out); Self.bytes(m.dataLength, &out); out.ascii(" after the 8-byte header\n")
         errors(p, .icmp, &out)
@@ -615,14 +622,8 @@ public struct LayeredView {
         }
         if m.optionCount > 0 { field("options", &out); out.decimal(m.optionCount); out.ascii(" (neighbor discovery)\n") }
         if let q = m.quoted {
-            field("original datagram", &out)
-            address(&out) { $0.ipv6(q.source) }
-            out.ascii(" > "); address(&out) { $0.ipv6(q.destination) }
-            out.ascii(", protocol "); protocolName(q.proto, &out)
-            if let s = q.sourcePort, let d = q.destinationPort {
-                out.ascii(", ports "); out.decimal(s); out.ascii(" > "); out.decimal(d)
-            }
-            out.byte(10)
+            originalDatagram(src: { $0.ipv6(q.source) }, dst: { $0.ipv6(q.destination) }, proto: q.proto,
+                             ports: (q.sourcePort, q.destinationPort), &out)
         }
         field("data", &out); Self.bytes(m.dataLength, &out); out.ascii(" after the 8-byte header\n")
         errors(p, .icmpv6, &out)

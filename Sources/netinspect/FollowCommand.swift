@@ -118,15 +118,8 @@ struct FollowCommand: ParsableCommand {
         }
         analyzer.flows.finishAll()
         if !sink.started {
-            let name = source.name
-            if let readError {
-                Diagnostics.line("netinspect follow: \(name): \(readError)")
-            } else if let id = flow {
-                let known = highestID == 0 ? "it has no TCP or UDP flows" : highestID == 1 ? "its only flow is 1" : "its flows are 1 to \(highestID)"
-                Diagnostics.line("netinspect follow: no TCP flow \(id) in \(name) (\(known); see --flows)")
-            } else {
-                Diagnostics.line("netinspect follow: no TCP connection in \(name)" + (filter.isEmpty ? "" : " matching the filter"))
-            }
+            Diagnostics.noConversation(command: "netinspect follow", file: source.name, flow: flow, flowKind: "TCP flow",
+                                       highestID: highestID, filtered: !filter.isEmpty, readError: readError)
             throw ExitCode(1)
         }
         sink.finish()

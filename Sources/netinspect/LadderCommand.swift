@@ -161,14 +161,8 @@ struct LadderCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if events.isEmpty {
-            if let readError {
-                Diagnostics.line("netinspect ladder: \(name): \(readError)")
-            } else if let id = flow {
-                let known = highestID == 0 ? "it has no TCP or UDP flows" : highestID == 1 ? "its only flow is 1" : "its flows are 1 to \(highestID)"
-                Diagnostics.line("netinspect ladder: no flow \(id) in \(name) (\(known); see --flows)")
-            } else {
-                Diagnostics.line("netinspect ladder: no TCP connection in \(name)" + (filter.isEmpty ? "" : " matching the filter"))
-            }
+            Diagnostics.noConversation(command: "netinspect ladder", file: name, flow: flow, flowKind: "flow",
+                                       highestID: highestID, filtered: !filter.isEmpty, readError: readError)
             throw ExitCode(1)
         }
 

@@ -278,6 +278,22 @@ enum Diagnostics {
         s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
 
+    /// Why a subcommand that shows one conversation (`follow`, `ladder`) found none: the read
+    /// error, or which flow ids the capture has, or that no TCP connection (matching the filter)
+    /// was there. One line on stderr.
+    static func noConversation(command: String, file: String, flow: Int?, flowKind: String, highestID: Int,
+                               filtered: Bool, readError: String?) {
+        if let readError {
+            line("\(command): \(file): \(readError)")
+        } else if let id = flow {
+            let known = highestID == 0 ? "it has no TCP or UDP flows"
+                : highestID == 1 ? "its only flow is 1" : "its flows are 1 to \(highestID)"
+            line("\(command): no \(flowKind) \(id) in \(file) (\(known); see --flows)")
+        } else {
+            line("\(command): no TCP connection in \(file)" + (filtered ? " matching the filter" : ""))
+        }
+    }
+
     /// Opens a capture file for a subcommand and applies its filter; one line on stderr and exit
     /// 1 (unreadable file) or 2 (bad filter expression) otherwise.
     static func openFile(_ path: String, filter: [String], command: String) throws -> CaptureSource {
