@@ -1,11 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds leave out the dynamic exclusivity checks (a runtime call on every access to a
-// class's stored property: 4 % of the instructions with framing on). Debug builds, which the tests
-// use, keep them, so an overlapping access still traps there.
-let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
-
 let package = Package(
     name: "netinspect",
     platforms: [.macOS(.v13)],
@@ -26,13 +21,13 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Wire decoding: pure, no I/O, no printing, no dependencies.
-        .target(name: "NetWire", swiftSettings: hotPath),
+        .target(name: "NetWire"),
         // Capture: files, filters. The only code that touches CPcap.
-        .target(name: "NetCapture", dependencies: ["CPcap"], swiftSettings: hotPath),
+        .target(name: "NetCapture", dependencies: ["CPcap"]),
         // Presentation: text lines and JSON Lines. The only place that builds output.
         // Analysis: per-packet notes, flows, reassembly. Pure: no I/O.
-        .target(name: "NetAnalysis", dependencies: ["NetWire"], swiftSettings: hotPath),
-        .target(name: "NetOutput", dependencies: ["NetWire", "NetAnalysis"], swiftSettings: hotPath),
+        .target(name: "NetAnalysis", dependencies: ["NetWire"]),
+        .target(name: "NetOutput", dependencies: ["NetWire", "NetAnalysis"]),
         // The bundled socket-course demos (`netinspect demo NAME`), with their own capture of lo.
         .target(name: "NetDemos", dependencies: ["NetWire", "NetCapture", "NetAnalysis", "NetOutput"]),
         .executableTarget(
@@ -40,8 +35,7 @@ let package = Package(
             dependencies: [
                 "NetWire", "NetCapture", "NetAnalysis", "NetOutput", "NetDemos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: hotPath
+            ]
         ),
         // Fuzzing (scripts/fuzz): libFuzzer's LLVMFuzzerRunDriver declared weak, so the fuzz targets
         // also link in an ordinary build (they then only replay input files).

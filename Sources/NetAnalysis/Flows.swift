@@ -44,21 +44,34 @@ public struct FlowKey: Hashable, Sendable {
         self.proto = proto
     }
 
-    /// The key folded into one word (the hash runs once per packet).
-    var folded: UInt64 {
-        let ports = UInt64(low.port) << 48 | UInt64(high.port) << 32 | UInt64(proto) << 8 | (low.isIPv6 ? 1 : 0)
-        var x = low.lo &* 0x9E37_79B9_7F4A_7C15 ^ high.lo ^ ports
-        if low.isIPv6 { x ^= low.hi &* 0xD6E8_FEB8_6659_FD93 ^ high.hi &* 0xC2B2_AE3D_27D4_EB4F }
+    public func hash(into h: inout Hasher) {
+        h.combine(low.lo); h.combine(high.lo); h.combine(low.port); h.combine(high.port); h.combine(proto)
+        h.combine(low.isIPv6)
+        if low.isIPv6 { h.combine(low.hi); h.combine(high.hi) }
+    }
+
+    /// One multiply-xorshift round over the state and the next word of the key.
+    @inline(__always)
+    static func round(_ state: UInt64, _ word: UInt64) -> UInt64 {
+        var x = (state ^ word) &* 0x9E37_79B9_7F4A_7C15
+        x ^= x >> 29
         return x
     }
 
-    public func hash(into h: inout Hasher) { h.combine(folded) }
-
-    /// Dictionary's per-lookup hash without SipHash's setup: a 64-bit finalizer (murmur3's fmix64)
-    /// over the folded key and the process's random seed. The flow table is capped, so even keys
-    /// chosen to collide cost at most a bounded probe length.
+    /// Dictionary's per-lookup hash without SipHash's setup: every word of the key goes through a
+    /// round that starts from the process's random seed (so which keys collide is not known in
+    /// advance: a key folded before seeding could be made to collide from one /64 by choosing
+    /// addresses), then murmur3's fmix64 finalizer.
     public func _rawHashValue(seed: Int) -> Int {
-        var x = folded ^ UInt64(bitPattern: Int64(seed)) &* 0x9E37_79B9_7F4A_7C15
+        let ports = UInt64(low.port) << 48 | UInt64(high.port) << 32 | UInt64(proto) << 8 | (low.isIPv6 ? 1 : 0)
+        var x = UInt64(bitPattern: Int64(seed)) ^ 0xD6E8_FEB8_6659_FD93
+        x = Self.round(x, low.lo)
+        x = Self.round(x, high.lo)
+        x = Self.round(x, ports)
+        if low.isIPv6 {
+            x = Self.round(x, low.hi)
+            x = Self.round(x, high.hi)
+        }
         x = (x ^ (x >> 33)) &* 0xFF51_AFD7_ED55_8CCD
         x = (x ^ (x >> 33)) &* 0xC4CE_B9FE_1A85_EC53
         x ^= x >> 33

@@ -41,7 +41,11 @@ public enum FramingSpec: Hashable, Sendable {
         var rest = Substring(s.dropFirst(3))
         var adjust = 0
         if let sign = rest.firstIndex(where: { $0 == "+" || $0 == "-" }) {
-            guard let k = Int(rest[rest.index(after: sign)...]), k <= 1 << 20 else { return nil }
+            // Digits only (Int() would take a second sign: "lp:4--9223372036854775808").
+            let digits = rest[rest.index(after: sign)...]
+            guard !digits.isEmpty, digits.allSatisfy({ $0 >= "0" && $0 <= "9" }), let k = Int(digits), k <= 1 << 20 else {
+                return nil
+            }
             adjust = rest[sign] == "-" ? -k : k
             rest = rest[..<sign]
         }
@@ -184,6 +188,9 @@ public struct Framer: Sendable {
     public private(set) var messageLength: Int?
     var delimiterMatched = 0
     let delimiter: [UInt8]
+    /// For each matched prefix length k+1 of the delimiter, the longest proper prefix that is also
+    /// a suffix of it (the KMP failure function).
+    let delimiterFallback: [Int]
     var info = FramedMessageInfo()
     /// Why the framing was lost.
     public private(set) var lostReason: String?
@@ -192,10 +199,15 @@ public struct Framer: Sendable {
 
     public init(_ spec: FramingSpec, maxMessage: Int = 64 << 20) {
         self.spec = spec
-        self.maxMessage = maxMessage
+        self.maxMessage = max(maxMessage, 0)
         if case .delimiter(let d) = spec { delimiter = d } else { delimiter = Self.newline }
+        delimiterFallback = Self.fallback(delimiter)
         switch spec {
-        case .lengthPrefix(let w, _, _): phase = .header; want = w
+        case .lengthPrefix(let w, _, _):
+            // A width the parser would refuse (the spec is public): nothing can be framed with it.
+            phase = [1, 2, 4, 8].contains(w) ? .header : .lost
+            want = phase == .lost ? 0 : w
+            if phase == .lost { lostReason = "a length prefix of \(w) bytes is not supported" }
         case .lpjson: phase = .header; want = 4
         case .dnsTCP: phase = .header; want = 2
         case .line: phase = .scan; want = 0
@@ -205,6 +217,19 @@ public struct Framer: Sendable {
     }
 
     public var isLost: Bool { phase == .lost }
+
+    static func fallback(_ d: [UInt8]) -> [Int] {
+        var f = [Int](repeating: 0, count: d.count)
+        var k = 0
+        var i = 1
+        while i < d.count {
+            while k > 0 && d[i] != d[k] { k = f[k - 1] }
+            if d[i] == d[k] { k += 1 }
+            f[i] = k
+            i += 1
+        }
+        return f
+    }
 
     /// A boundary event while decoding: a message ended `at` this many bytes into the piece.
     public struct Completed: Sendable {
@@ -276,6 +301,11 @@ public struct Framer: Sendable {
                     let b = bytes[i]
                     i += 1
                     messageBytes += 1
+                    // Knuth–Morris–Pratt: on a mismatch fall back to the longest matched prefix that
+                    // is also a suffix (`abac` in `ababac`, `aab` in `aaab`).
+                    while delimiterMatched > 0 && b != delim[delimiterMatched] {
+                        delimiterMatched = delimiterFallback[delimiterMatched - 1]
+                    }
                     if b == delim[delimiterMatched] {
                         delimiterMatched += 1
                         if delimiterMatched == delim.count {
@@ -283,9 +313,6 @@ public struct Framer: Sendable {
                             finishMessage(at: i, &completed)
                             break
                         }
-                    } else if delimiterMatched > 0 {
-                        // Restart the match (delimiters are short; recheck this byte alone).
-                        delimiterMatched = b == delim[0] ? 1 : 0
                     }
                     if messageBytes > Self.maxHeader {
                         lose("no delimiter within \(Self.maxHeader) bytes")
@@ -329,11 +356,17 @@ public struct Framer: Sendable {
                 let b = UInt64(held[be ? k : w - 1 - k])
                 v = v << 8 | b
             }
-            guard v <= UInt64(maxMessage) else {
+            guard v <= UInt64(max(maxMessage, 0)) else {
                 lose("length \(v) over the \(maxMessage >> 20) MiB limit")
                 return
             }
-            let body = Int(v) + adjust
+            // v ≤ maxMessage (64 MiB by default) and a parsed adjust is within ±1 MiB; checked all
+            // the same, since the spec is a public value.
+            let (body, over) = Int(v).addingReportingOverflow(adjust)
+            guard !over else {
+                lose("length \(v) with the adjustment \(adjust) does not fit")
+                return
+            }
             guard body >= 0 else {
                 lose("length \(v) is shorter than the prefix adjustment")
                 return
@@ -343,7 +376,7 @@ public struct Framer: Sendable {
                 return
             }
             remaining = body
-            messageLength = w + body
+            messageLength = w &+ body  // w ≤ 8 and body ≤ maxMessage + adjust
             phase = .body
         case .lpjson(let be):
             if held.count == 4 {
@@ -400,7 +433,11 @@ public struct Framer: Sendable {
         remaining = 0
         if !held.isEmpty { held.removeAll(keepingCapacity: true) }
         switch spec {
-        case .lengthPrefix(let w, _, _): phase = .header; want = w
+        case .lengthPrefix(let w, _, _):
+            // A width the parser would refuse (the spec is public): nothing can be framed with it.
+            phase = [1, 2, 4, 8].contains(w) ? .header : .lost
+            want = phase == .lost ? 0 : w
+            if phase == .lost { lostReason = "a length prefix of \(w) bytes is not supported" }
         case .lpjson: phase = .header; want = 4
         case .dnsTCP: phase = .header; want = 2
         default: phase = .scan

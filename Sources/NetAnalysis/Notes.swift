@@ -84,30 +84,44 @@ public struct Note: Sendable, Equatable {
 /// The messages one segment carries, for the notes `message`, `sticky` and `split`. A reference
 /// (one word in the note), so that notes stay small to copy.
 public final class FramedDetail: @unchecked Sendable, Equatable {
+    // Stored internally, read from other modules through the getters below: a direct access from
+    // another module is checked for exclusivity at run time (`@exclusivity(unchecked)` does not
+    // reach it), which cost a runtime call per access per framed packet.
+    @exclusivity(unchecked) var storedSpans: [MessageSpan]
+    @exclusivity(unchecked) var storedClientToServer: Bool
+    @exclusivity(unchecked) var storedFraming: String
+    @exclusivity(unchecked) var storedHasDNS = false
+    @exclusivity(unchecked) var storedPrefix = ""
+
     /// The pieces, in stream order.
-    public internal(set) var spans: [MessageSpan]
+    public var spans: [MessageSpan] { storedSpans }
     /// `c2s` or `s2c` stream.
-    public internal(set) var clientToServer: Bool
+    public var clientToServer: Bool { storedClientToServer }
     /// The framing that found them (`lp:4:be`, `line` …).
-    public internal(set) var framing: String
+    public var framing: String { storedFraming }
     /// Some span carries a DNS decode (dns-tcp), so formatters look for one.
-    public internal(set) var hasDNS = false
+    public var hasDNS: Bool { storedHasDNS }
     /// Words before the note's text ("delivered from held segments: ").
-    public var prefix = ""
+    public var prefix: String {
+        get { storedPrefix }
+        set { storedPrefix = newValue }
+    }
+    public var hasPrefix: Bool { !storedPrefix.isEmpty }
 
     public static func == (a: FramedDetail, b: FramedDetail) -> Bool {
-        a.spans == b.spans && a.clientToServer == b.clientToServer && a.framing == b.framing && a.prefix == b.prefix
+        a.storedSpans == b.storedSpans && a.storedClientToServer == b.storedClientToServer
+            && a.storedFraming == b.storedFraming && a.storedPrefix == b.storedPrefix
     }
 
     public init(spans: [MessageSpan], clientToServer: Bool, framing: String) {
-        self.spans = spans
-        self.clientToServer = clientToServer
-        self.framing = framing
-        hasDNS = spans.contains { $0.extras?.dns != nil }
+        storedSpans = spans
+        storedClientToServer = clientToServer
+        storedFraming = framing
+        storedHasDNS = spans.contains { $0.extras?.dns != nil }
     }
 
     /// True while some span waits for its message's total part count or length.
-    public var isPending: Bool { spans.contains { $0.pendingID != nil } }
+    public var isPending: Bool { storedSpans.contains { $0.pendingID != nil } }
 }
 
 /// One message's bytes inside one segment. Plain numbers plus one optional reference for the

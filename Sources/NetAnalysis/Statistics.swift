@@ -139,7 +139,7 @@ public struct CaptureStatistics {
                 return x != y ? x > y : before(a.key, b.key)
             }
             var best: [(key: Key, value: Value)] = []
-            best.reserveCapacity(n + 1)
+            best.reserveCapacity(min(n, entries.count) + 1)
             for e in entries {
                 if best.count == n, let last = best.last, !heavier(e, last) { continue }
                 var i = best.count

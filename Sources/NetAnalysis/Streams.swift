@@ -64,7 +64,10 @@ public enum StreamEvent {
 public final class StreamAnalyzer {
     @exclusivity(unchecked) public var policy: FramingPolicy
     /// `--recv-size N`: also note how a receiver's recv(N) loop would cut the stream.
-    @exclusivity(unchecked) public var recvSize: Int?
+    /// (0 or less: off — a recv() of no bytes would never advance.)
+    @exclusivity(unchecked) public var recvSize: Int? {
+        didSet { if let n = recvSize, n <= 0 { recvSize = nil } }
+    }
     @exclusivity(unchecked) public var maxHeldSegments = 256
     @exclusivity(unchecked) public var maxHeldBytes = 1 << 20
     @exclusivity(unchecked) public var maxHeldTotal = 64 << 20
@@ -114,6 +117,9 @@ public final class StreamAnalyzer {
         resolutionBase &+= k
     }
 
+    /// How many message resolutions are recorded (see `forgetResolutions`).
+    public var resolutionCount: Int { resolvedParts.count }
+
     /// The next id a pending message will get.
     public var nextID: Int { nextPendingID }
 
@@ -154,8 +160,7 @@ public final class StreamAnalyzer {
             conn = c
         } else {
             let serverPort = clientToServer ? t.destinationPort : t.sourcePort
-            var spec = policy.spec(serverPort: serverPort)
-            if recvSize != nil && spec == .raw { spec = .raw }
+            let spec = policy.spec(serverPort: serverPort)
             if spec != .raw || recvSize != nil || flowID == followFlow {
                 conn = StreamConn(spec: spec, tracked: true)
             } else {
@@ -194,8 +199,10 @@ public final class StreamAnalyzer {
         var following: Bool
         var spans: [MessageSpan] = []
         var extra: [Note] = []
-        /// Spans of the other direction (a skipped gap there delivered held segments).
+        /// Spans of held segments (of either direction) that this packet let through, and their
+        /// direction (`segment` flushes between the other direction's and its own).
         var spansOfOther: [MessageSpan] = []
+        var heldClientToServer = true
 
         init(frame: Int, clientToServer: Bool, conn: StreamConn, following: Bool) {
             self.frame = frame
@@ -394,6 +401,7 @@ public final class StreamAnalyzer {
             ctx.spans.append(contentsOf: spans)
         } else {
             ctx.spansOfOther.append(contentsOf: spans)
+            ctx.heldClientToServer = d.clientToServer
         }
         if missing > 0 { skipBytes(&d, missing, &ctx, reason: "not captured (snapshot length)") }
     }
@@ -530,14 +538,14 @@ public final class StreamAnalyzer {
             let d: FramedDetail
             if isKnownUniquelyReferenced(&scratchDetail) {
                 d = scratchDetail
-                swap(&d.spans, &ctx.spans)
+                swap(&d.storedSpans, &ctx.spans)
                 ctx.spans.removeAll(keepingCapacity: true)
-                d.clientToServer = ctx.clientToServer
-                if d.framing != ctx.framing { d.framing = ctx.framing }
-                if !d.prefix.isEmpty { d.prefix = "" }
+                d.storedClientToServer = ctx.clientToServer
+                if d.storedFraming != ctx.framing { d.storedFraming = ctx.framing }
+                if !d.storedPrefix.isEmpty { d.storedPrefix = "" }
                 var dns = false
-                for i in d.spans.indices where d.spans[i].extras?.dns != nil { dns = true }
-                d.hasDNS = dns
+                for i in d.storedSpans.indices where d.storedSpans[i].extras?.dns != nil { dns = true }
+                d.storedHasDNS = dns
             } else {
                 d = FramedDetail(spans: ctx.spans, clientToServer: ctx.clientToServer, framing: ctx.framing)
                 ctx.spans.removeAll(keepingCapacity: true)
@@ -546,7 +554,7 @@ public final class StreamAnalyzer {
             notes.append(MessageNotes.note(d))
         }
         if !ctx.spansOfOther.isEmpty {
-            var n = MessageNotes.note(FramedDetail(spans: ctx.spansOfOther, clientToServer: !ctx.clientToServer, framing: ctx.framing))
+            var n = MessageNotes.note(FramedDetail(spans: ctx.spansOfOther, clientToServer: ctx.heldClientToServer, framing: ctx.framing))
             n.prefix = "delivered from held segments: "
             notes.append(n)
             ctx.spansOfOther.removeAll()
@@ -839,25 +847,25 @@ struct RecvView {
 /// Message note texts (analysis decides what a segment carries; this says it in words).
 public enum MessageNotes {
     public static func note(_ d: FramedDetail) -> Note {
-        let whole = d.spans.withUnsafeBufferPointer { b in
+        let whole = d.storedSpans.withUnsafeBufferPointer { b in
             var n = 0
             for i in b.indices where b[i].isWhole { n += 1 }
             return n
         }
-        let kind: Note.Kind = whole >= 2 ? .sticky : (d.spans.count == 1 && whole == 1 ? .message : .split)
+        let kind: Note.Kind = whole >= 2 ? .sticky : (d.storedSpans.count == 1 && whole == 1 ? .message : .split)
         return Note(kind: kind, framed: d)
     }
 
     /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.
     public static func resolve(_ n: inout Note, _ lookup: (Int) -> (parts: Int, length: Int?)?) {
         guard let d = n.framed, d.isPending else { return }
-        for i in d.spans.indices {
-            guard let id = d.spans[i].pendingID else { continue }
+        for i in d.storedSpans.indices {
+            guard let id = d.storedSpans[i].pendingID else { continue }
             if let r = lookup(id) {
-                d.spans[i].parts = r.length == nil ? nil : r.parts
-                if d.spans[i].length == nil { d.spans[i].length = r.length }
+                d.storedSpans[i].parts = r.length == nil ? nil : r.parts
+                if d.storedSpans[i].length == nil { d.storedSpans[i].length = r.length }
             }
-            d.spans[i].pendingID = nil
+            d.storedSpans[i].pendingID = nil
         }
         n.framed = d
     }

@@ -85,10 +85,10 @@ public final class CaptureSource {
     /// The precision the source's timestamps have (files: as stored; live: nanoseconds).
     public let precision: TimestampPrecision
     public let snapshotLength: Int
-    private var filter: PacketFilter?
-    private var framesRead = 0
+    @exclusivity(unchecked) private var filter: PacketFilter?
+    @exclusivity(unchecked) private var framesRead = 0
     /// Set by `beginDrain()`: reads no longer wait, and "nothing there" ends the capture.
-    private var draining = false
+    @exclusivity(unchecked) private var draining = false
 
     private init(handle: OpaquePointer, name: String, isLive: Bool, precision: TimestampPrecision) {
         self.handle = handle
@@ -121,18 +121,23 @@ public final class CaptureSource {
         guard let fp = fopen(path, "rb") else {
             throw CaptureError("\(path): \(String(cString: strerror(errno)))")
         }
+        // The file's own timestamp precision, from its first bytes, read without moving the stream
+        // (a pipe or FIFO cannot be read twice: it is taken as microseconds).
+        var head = [UInt8](repeating: 0, count: 4096)
+        let got = head.withUnsafeMutableBytes { pread(fileno(fp), $0.baseAddress, $0.count, 0) }
+        let precision = got > 0 ? FilePrecisionSniffer.precision(ofHeader: Array(head.prefix(got))) : .micro
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Self.fileBufferSize)
         setvbuf(fp, buffer, _IOFBF, Self.fileBufferSize)
+        #if os(Linux)
         _ = posix_fadvise(fileno(fp), 0, 0, POSIX_FADV_SEQUENTIAL)
+        #endif
         guard let h = pcap_fopen_offline_with_tstamp_precision(fp, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            // libpcap leaves a stream it could not read open for its caller.
             fclose(fp)
             buffer.deallocate()
-            var message = Self.string(errbuf)
-            if message.hasPrefix(path + ": ") { message.removeFirst(path.count + 2) }
-            throw CaptureError("\(path): \(message)")
+            throw CaptureError("\(path): \(Self.string(errbuf))")
         }
-        let source = CaptureSource(handle: h, name: path, isLive: false,
-                                   precision: FilePrecisionSniffer.precision(ofFileAt: path))
+        let source = CaptureSource(handle: h, name: path, isLive: false, precision: precision)
         source.fileBuffer = buffer
         return source
     }
@@ -396,14 +401,6 @@ public final class CaptureWriter {
 /// libpcap converts everything to the precision we ask for; the file's own precision decides how
 /// many digits are honest to print.
 enum FilePrecisionSniffer {
-    static func precision(ofFileAt path: String) -> TimestampPrecision {
-        guard let f = fopen(path, "rb") else { return .micro }
-        defer { fclose(f) }
-        var head = [UInt8](repeating: 0, count: 4096)
-        let n = head.withUnsafeMutableBytes { fread($0.baseAddress, 1, 4096, f) }
-        return precision(ofHeader: Array(head.prefix(n)))
-    }
-
     static func precision(ofHeader b: [UInt8]) -> TimestampPrecision {
         func u32(_ at: Int, _ big: Bool) -> UInt32? {
             guard at >= 0, at + 4 <= b.count else { return nil }

@@ -13,6 +13,9 @@ public final class PendingMarks {
     }
 
     @exclusivity(unchecked) public var list: [Mark] = []
+    /// No line waits. (Read through this from other modules: their direct accesses to `list`
+    /// would be checked at run time, once per packet.)
+    public var isEmpty: Bool { list.isEmpty }
 
     public init() {}
 

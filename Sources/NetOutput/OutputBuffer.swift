@@ -75,6 +75,12 @@ public struct OutputBuffer {
         count = 0
     }
 
+    /// Gives up on the output: what is buffered is dropped and `failed` is set (the caller stops).
+    public mutating func abandon() {
+        failed = true
+        count = 0
+    }
+
     /// The bytes not yet written, without copying.
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         body(UnsafeRawBufferPointer(start: base, count: count))

@@ -158,7 +158,7 @@ public struct TextFormatter {
             out.byte(91)
             let framed = notes[k].framed
             if let f = framed, notes[k].wordsFromFramed {
-                if !f.prefix.isEmpty { out.string(f.prefix) }
+                if f.hasPrefix { out.string(f.prefix) }
                 BufferSink.write(f, into: &out, json: false, marks: pendingMarks)
             } else {
                 out.string(notes[k].text)

@@ -100,6 +100,8 @@ public enum DNSType {
 public enum DNSDecoder {
     /// Maximum length of a name in wire form (RFC 1035 §2.3.4).
     public static let maxNameLength = 255
+    /// Most compression pointers one name may follow (a 255-byte name has at most 127 labels).
+    public static let maxPointerJumps = 127
     /// Records decoded per section at most; the rest are counted but not stored.
     public static let maxRecordsPerSection = 512
 
@@ -243,6 +245,10 @@ public enum DNSDecoder {
         // Each pointer must go strictly before the previous jump target (first: the name's start),
         // so pointer chains are finite even when labels run forward after a jump.
         var floorForPointer = cursor
+        // Pointers add no bytes to the name, so a chain of them is bounded here: a real name has at
+        // most 127 labels, hence needs at most 127 jumps (without this, one 64 KiB message could
+        // make every name walk ~8,000 pointers).
+        var jumps = 0
         let whole = ByteReader(buffer: r.buffer, offset: messageStart, upper: pointerFloor ?? r.upper, layer: .dns, clamped: r.clampedByCapture)
         while true {
             let src = followed ? whole : r
@@ -277,6 +283,10 @@ public enum DNSDecoder {
                 let absolute = messageStart + target
                 guard absolute < floorForPointer else {
                     throw DecodeError.malformed(.dns, at: cursor, field: "compression pointer (not backwards)", value: target)
+                }
+                jumps += 1
+                guard jumps <= maxPointerJumps else {
+                    throw DecodeError.malformed(.dns, at: cursor, field: "compression pointer chain", value: jumps)
                 }
                 if !followed {
                     resumeAt = cursor + 2

@@ -175,6 +175,7 @@ enum SeedMaker {
                 } else if link != 101 && link != 12 { break }
                 guard ip + 20 <= at, bytes[ip] >> 4 == 4, bytes[ip + 9] == 6 else { continue }
                 let ihl = Int(bytes[ip] & 15) * 4
+                guard ihl >= 20, ip + ihl <= at else { continue }
                 let segment = Array(bytes[(ip + ihl) ..< at])
                 let src = Array(bytes[(ip + 12) ..< (ip + 16)])
                 if client == nil { client = src }

@@ -316,8 +316,8 @@ enum SeedMaker {
                           let caplen = u32(b, at + 20, big: big), let wire = u32(b, at + 24, big: big),
                           ifc < interfaces.count, at + 28 + caplen <= at + len {
                     result.append((interfaces[ifc], wire, b[at + 28 ..< at + 28 + caplen]))
-                } else if type == 3, let wire = u32(b, at + 8, big: big), let lt = interfaces.first {
-                    let caplen = min(wire, len - 16)
+                } else if type == 3, len >= 16, let wire = u32(b, at + 8, big: big), let lt = interfaces.first {
+                    let caplen = max(0, min(wire, len - 16))
                     result.append((lt, wire, b[at + 12 ..< at + 12 + caplen]))
                 }
                 at += len

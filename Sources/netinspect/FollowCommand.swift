@@ -44,6 +44,9 @@ struct FollowCommand: ParsableCommand {
 
     func validate() throws {
         if let flow, flow <= 0 { throw ValidationError("--flow needs a positive flow id (as --flows prints it)") }
+        if framing.recvSize != nil {
+            throw ValidationError("--recv-size annotates packet lines; follow prints the stream itself (use it with -r)")
+        }
     }
 
     /// `127.000.000.001.09004` (tcpflow's file-name form) or the IPv6 address with its port.
@@ -68,7 +71,6 @@ struct FollowCommand: ParsableCommand {
         let decoder = PacketDecoder(verifyChecksums: false, decodeDNS: false)
         var packet = Packet()
         let streams = framing.makeAnalyzer()
-        streams.recvSize = nil
         let sink = FollowSink(hex: hex)
         streams.followFlow = flow
         streams.followFirst = flow == nil
@@ -93,22 +95,25 @@ struct FollowCommand: ParsableCommand {
                     let c2s = obs.direction == .clientToServer
                     let clientPort = c2s ? t.sourcePort : t.destinationPort
                     let serverPort = c2s ? t.destinationPort : t.sourcePort
-                    sink.start(flow: obs.flowID,
-                               client: LadderCommand.endpoint(packet, source: c2s, numeric: true),
-                               server: LadderCommand.endpoint(packet, source: !c2s, numeric: true),
-                               framing: streams.policy.spec(serverPort: serverPort).name)
+                    // The files first: `start` replays this packet's bytes, which belong in them too.
                     if let dir = raw {
                         let clientName = Self.tcpflowName(packet, source: c2s, port: clientPort)
                         let serverName = Self.tcpflowName(packet, source: !c2s, port: serverPort)
                         let a = open("\(dir)/\(clientName)-\(serverName)", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-                        let b = open("\(dir)/\(serverName)-\(clientName)", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                        let why = errno
+                        let b = a < 0 ? -1 : open("\(dir)/\(serverName)-\(clientName)", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
                         if a < 0 || b < 0 {
-                            Diagnostics.line("netinspect follow: --raw \(dir): \(String(cString: strerror(errno)))")
+                            Diagnostics.line("netinspect follow: --raw \(dir): \(String(cString: strerror(a < 0 ? why : errno)))")
+                            if a >= 0 { close(a) }
                             throw ExitCode(1)
                         }
                         rawFiles = (a, b)
                         sink.rawFiles = (a, b)
                     }
+                    sink.start(flow: obs.flowID,
+                               client: LadderCommand.endpoint(packet, source: c2s, numeric: true),
+                               server: LadderCommand.endpoint(packet, source: !c2s, numeric: true),
+                               framing: streams.policy.spec(serverPort: serverPort).name)
                 }
                 if sink.out.failed { break reading }
             case .end(let end):

@@ -43,18 +43,21 @@ struct LadderCommand: ParsableCommand {
     var filter: [String] = []
 
     func validate() throws {
-        if let width, width < LadderDiagram.minimumWidth {
-            throw ValidationError("--width must be at least \(LadderDiagram.minimumWidth)")
+        if let width, width < LadderDiagram.minimumWidth || width > Self.maximumWidth {
+            throw ValidationError("--width must be from \(LadderDiagram.minimumWidth) to \(Self.maximumWidth)")
         }
         if let flow, flow <= 0 { throw ValidationError("--flow needs a positive flow id (as --flows prints it)") }
     }
+
+    /// The widest diagram drawn (each row is a line of this many cells).
+    static let maximumWidth = 10_000
 
     /// The terminal's width (TIOCGWINSZ on standard output); when the output is not a terminal,
     /// `COLUMNS` if it holds a width; else 100.
     static func terminalWidth() -> Int {
         var ws = winsize()
         if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0 && ws.ws_col > 0 { return Int(ws.ws_col) }
-        if let c = getenv("COLUMNS"), let n = Int(String(cString: c)), n > 0, n <= 10_000 { return n }
+        if let c = getenv("COLUMNS"), let n = Int(String(cString: c)), n > 0, n <= Self.maximumWidth { return n }
         return 100
     }
 

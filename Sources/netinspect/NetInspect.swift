@@ -361,7 +361,7 @@ struct Runner {
         // Not an optional: testing a Bool per packet is cheaper than copying out an optional value.
         let counting = analysis.stats
         var stats = CaptureStatistics(tableCapacity: counting ? CaptureStatistics.defaultTableCapacity : 2)
-        let flowCounts = counting ? ConversationCounter() : nil
+        let flowCounts = counting ? ConversationCounter(top: analysis.top) : nil
         var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); flowCounts?.add($0) }),
                                       streams: streams)
         let showPackets = !((analysis.flows || analysis.stats) && output.quiet)
@@ -408,12 +408,18 @@ struct Runner {
                     details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow,
                                     windowShift: analyzer.flows.windowShift(of: packet), marks: marks, into: &out)
                 }
-                if let marks, !marks.list.isEmpty {
+                if let marks, !marks.isEmpty {
                     if out.count >= nextCheck || lineBuffered {
                         // Write what no longer waits; check again when the buffer has doubled.
                         writeResolved(marks, &out, force: out.count > Self.maxWaiting)
                         nextCheck = max(out.count * 2, out.flushThreshold)
                     }
+                } else if marks != nil && streams.resolutionCount > Self.maxIdleResolutions {
+                    // No line waits, yet resolutions pile up (`auto` candidates that are never shown
+                    // record them too): bounded here. (A message whose lines were forced out at
+                    // `maxWaiting` loses its late part count; nothing else refers to them.)
+                    streams.forgetResolutions(below: streams.nextID)
+                    if lineBuffered { out.flush() } else { out.flushIfNeeded() }
                 } else if lineBuffered {
                     out.flush()
                 } else {
@@ -447,6 +453,8 @@ struct Runner {
 
     /// Output held back for split-message part counts, at most (then written with what is known).
     static let maxWaiting = 2 << 20
+    /// Resolutions kept while no line waits for one (16 bytes each).
+    static let maxIdleResolutions = 1 << 16
 
     /// Writes the formatted output up to the first mark whose message has not completed, filling in
     /// the part counts of the marks before it; `force`: the oldest marks go out unfilled until the
@@ -473,7 +481,14 @@ struct Runner {
             pos = upTo
         }
         done.flush()
-        if done.failed { out.flush() }
+        if done.failed {
+            // The output is gone (a closed pipe): stop as when `out` itself fails to write; no
+            // waiting line will be written, so no mark may point into `out` any more.
+            out.abandon()
+            marks.list.removeAll()
+            streams.forgetResolutions(below: streams.nextID)
+            return
+        }
         out.removeFirst(pos)
         marks.list.removeFirst(k)
         var lowest = streams.nextID

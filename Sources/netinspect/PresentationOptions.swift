@@ -69,9 +69,12 @@ struct AnalysisOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Rows in each --stats list (talkers, conversations, DNS names).", valueName: "n"))
     var top: Int = 5
 
+    /// Rows per --stats list at most (the lists are for reading, and each is kept in memory).
+    static let maxTop = 10_000
+
     func validate() throws {
         if maxFlows <= 0 { throw ValidationError("--max-flows needs a positive number") }
-        if top <= 0 { throw ValidationError("--top needs a positive number") }
+        if top <= 0 || top > Self.maxTop { throw ValidationError("--top needs a number from 1 to \(Self.maxTop)") }
     }
 }
 

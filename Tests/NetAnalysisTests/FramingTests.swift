@@ -38,8 +38,36 @@ private func le32(_ n: Int) -> [UInt8] { be32(n).reversed() }
     }
 
     @Test func refusesNonsense() {
-        for bad in ["lp:3", "lp:4:xx", "lp:", "lp:4:be:le", "delim:", "delim:0x0", "delim:\\q", "lines2", "lp:4+abc", ""] {
+        for bad in ["lp:3", "lp:4:xx", "lp:", "lp:4:be:le", "delim:", "delim:0x0", "delim:\\q", "lines2", "lp:4+abc", "",
+                    // a second sign used to reach Int(): -Int.min trapped, Int.max overflowed later
+                    "lp:4--9223372036854775808", "lp:4--9223372036854775807", "lp:4+-1", "lp:4++1", "lp:4-", "lp:4+2097152"] {
             #expect(FramingSpec(parsing: bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func publicValuesTheParserRefusesFrameNothing() {
+        // The spec and the framer are public: values the parser never makes must not trap or spin.
+        for w in [0, -1, 3, 16] {
+            let r = frame(.lengthPrefix(width: w, bigEndian: true, adjust: 0), [0, 0, 0, 1, 65, 0, 0, 0, 1, 66])
+            #expect(r.lengths.isEmpty && r.framer.isLost, "width \(w)")
+        }
+        // An adjustment near Int.max: the framing is lost, no overflow.
+        let big = frame(.lengthPrefix(width: 4, bigEndian: true, adjust: Int.max), be32(1) + [65])
+        #expect(big.lengths.isEmpty && big.framer.isLost)
+        var f = Framer(.lengthPrefix(width: 4, bigEndian: true, adjust: 0), maxMessage: -5)
+        f.maxMessage = -1
+        be32(1).withUnsafeBytes { f.decode($0) { _ in } }
+        #expect(f.isLost)
+    }
+
+    @Test func multiByteDelimiterAfterAPartialMatch() {
+        // A failed partial match may itself hold the start of the delimiter.
+        #expect(frame(.delimiter(Array("abac".utf8)), Array("xababacyabac".utf8)).lengths == [7, 5])
+        #expect(frame(.delimiter(Array("aab".utf8)), Array("aaab".utf8)).lengths == [4])
+        // Cut at every point, the same boundaries.
+        let stream = Array("12ababac3abac".utf8)
+        for cut in 0 ... stream.count {
+            #expect(frame(.delimiter(Array("abac".utf8)), stream, cuts: [cut]).lengths == [8, 5], "cut \(cut)")
         }
     }
 

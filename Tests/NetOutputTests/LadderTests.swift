@@ -112,7 +112,7 @@ import Testing
         #expect(missing.stderr.split(separator: "\n").count == 1)
         let narrow = try CLI.run(["ladder", "-r", "captures/tcp-handshake.pcap", "--width", "20"])
         #expect(narrow.status != 0)
-        #expect(narrow.stderr.contains("--width must be at least"))
+        #expect(narrow.stderr.contains("--width must be from"))
     }
 
     // MARK: the renderer alone

@@ -229,6 +229,27 @@ struct DNSTests {
         #expect(badValue(e) == 12)
     }
 
+    @Test func longPointerChainStops() {
+        // Question k's name is a pointer to question k−1's name, so question k follows k−1
+        // pointers (all strictly backwards). 127 jumps are a legal name's most; the 129th
+        // question needs 128 and is malformed — a bound on work per name, not only on length.
+        let count = 129
+        var body: [UInt8] = [0] + be16(1) + be16(1)  // question 1: the root name, at 12
+        var starts = [12]
+        for _ in 2 ... count {
+            let previous = starts[starts.count - 1]
+            starts.append(12 + body.count)
+            body += [0xC0 | UInt8(previous >> 8), UInt8(previous & 0xFF)] + be16(1) + be16(1)
+        }
+        let msg = DNSBuilder(id: 0x0042, flags: 0x0100, qd: UInt16(count)).bytes + body
+        let p = decode(Build.dnsFrame(msg))
+        let e = expectOneError(p, .malformed, .dns, offset: Self.dnsStart + starts[1])  // the 128th jump: from question 2 to 1
+        #expect(badValueField(e) == "compression pointer chain")
+        #expect(badValue(e) == DNSDecoder.maxPointerJumps + 1)
+        #expect(p.dns?.questions.count == count - 1)
+        #expect(p.dns?.questions.last?.name == ".")
+    }
+
     @Test(arguments: [UInt8(0x40), 0x41, 0x80, 0xBF])
     func reservedLabelTypes(byte: UInt8) {
         let p = decode(Build.dnsFrame(Self.query([3, 0x61, 0x62, 0x63, byte, 0x61, 0])))
