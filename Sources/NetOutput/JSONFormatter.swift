@@ -459,13 +459,18 @@ public struct JSONFormatter {
         }
     }
 
+    /// Straight-line (every TCP packet passes here); the same order and names as
+    /// `Names.tcpFlagNames`, which the -v view walks.
     private func tcpFlags(_ flags: TCPFlags, _ o: inout OutputBuffer) {
         var first = true
-        for (f, name) in Names.tcpFlagNames where flags.contains(f) {
+        @inline(__always) func name(_ f: TCPFlags, _ n: StaticString, _ o: inout OutputBuffer) {
+            guard flags.contains(f) else { return }
             if !first { o.byte(44) }
             first = false
-            o.byte(34); o.ascii(name); o.byte(34)
+            o.byte(34); o.ascii(n); o.byte(34)
         }
+        name(.fin, "FIN", &o); name(.syn, "SYN", &o); name(.rst, "RST", &o); name(.psh, "PSH", &o)
+        name(.ack, "ACK", &o); name(.urg, "URG", &o); name(.ece, "ECE", &o); name(.cwr, "CWR", &o); name(.ns, "NS", &o)
     }
 
     private func dnsName(_ n: String, _ o: inout OutputBuffer) {

@@ -60,24 +60,27 @@ public enum Style {
     /// The color of an annotation, by its kind's name (so kinds added later get a color too):
     /// handshake green, teardown blue, reset and anomalies red, sticky/split yellow, the rest
     /// (mid-stream start, message boundaries, kinds not known here) uncolored (`nil`).
+    /// The colour of an annotation (a switch on the kind: no string comparisons per note, and a
+    /// new kind must be placed here).
     public static func note(_ kind: Note.Kind) -> StaticString? {
-        note(named: kind.rawValue)
-    }
-
-    public static func note(named kind: String) -> StaticString? {
         switch kind {
-        case "handshake":
+        case .handshake:
             return green
-        case "teardown", "half_close":
+        case .teardown, .halfClose:
             return blue
-        case "sticky", "split":
+        case .sticky, .split:
             return yellow
-        case "reset", "retransmission", "out_of_order", "lost_segment", "duplicate_ack", "zero_window",
-             "window_full", "keep_alive", "syn_retransmission", "data_before_handshake", "segment_after_close",
-             "syn_flood", "duplicate_frame", "framing_lost", "overlap_differs", "stream_gap":
+        case .reset, .retransmission, .outOfOrder, .lostSegment, .duplicateAck, .zeroWindow, .windowFull, .keepAlive,
+             .synRetransmission, .dataBeforeHandshake, .afterClose, .synFlood, .duplicateFrame, .framingLost,
+             .overlapDiffers, .streamGap:
             return red
-        default:
+        case .midstream, .message, .recv:
             return nil
         }
+    }
+
+    /// `note(_:)` by the kind's JSON name (nil for an unknown name).
+    public static func note(named kind: String) -> StaticString? {
+        Note.Kind(rawValue: kind).flatMap { note($0) }
     }
 }
