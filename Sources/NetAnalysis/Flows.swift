@@ -355,8 +355,9 @@ public struct FlowTracker {
     static func tcpStep(_ c: inout Conn, _ t: TCPHeader, options: [TCPOption], dir: FlowDirection, now: Int, frame: Int, notes: inout [Note]) {
         let f = t.flags
         let fromClient = dir == .clientToServer
-        let who = fromClient ? "client" : "server"
-        let other = fromClient ? "server" : "client"
+        // Computed where a note uses them (two String locals would be destroyed on every segment).
+        var who: String { fromClient ? "client" : "server" }
+        var other: String { fromClient ? "server" : "client" }
         let len = UInt32(truncatingIfNeeded: t.payloadLength)
         var retransmission = false
         let d = fromClient ? 0 : 1

@@ -142,6 +142,8 @@ public struct FramedMessageInfo: Sendable {
     /// The decoded DNS message of a dns-tcp message (boxed: an unboxed optional DNS message costs
     /// a multi-field copy and destroy on every completed message of every framing).
     var dnsBox: DNSBox?
+    /// Neither a header nor a DNS decode.
+    var isEmpty: Bool { jsonHeader == nil && dnsBox == nil }
     public var dns: DNSMessage? {
         get { dnsBox?.message }
         set { dnsBox = newValue.map(DNSBox.init) }

@@ -92,6 +92,8 @@ public final class FramedDetail: @unchecked Sendable, Equatable {
     @exclusivity(unchecked) var storedFraming: String
     @exclusivity(unchecked) var storedHasDNS = false
     @exclusivity(unchecked) var storedPrefix = ""
+    /// `StreamConn.nameID` of the framing name stored (0: none).
+    @exclusivity(unchecked) var framingID = 0
 
     /// The pieces, in stream order.
     public var spans: [MessageSpan] { storedSpans }
@@ -143,7 +145,7 @@ public struct MessageSpan: Sendable, Equatable {
     /// Set while `parts` (or `length`) is not known yet: the message's id for `resolve`.
     public var pendingID: Int?
     /// Segment list, lpjson header, DNS decode (nil when the span has none of them).
-    var extras: SpanExtras?
+    @usableFromInline var extras: SpanExtras?
 
     /// On the last part of a split message: the frames that carried it.
     public var frames: [Int] { extras?.frames ?? [] }
@@ -167,12 +169,27 @@ public struct MessageSpan: Sendable, Equatable {
         }
     }
 
+    /// The analyzer's own: numbers and an already built extras reference (no defaulted array or
+    /// DNS optional to build and destroy per span).
+    init(message: Int, from: Int, to: Int, length: Int?, part: Int, parts: Int?, completes: Bool,
+         pendingID: Int?, extras: SpanExtras?) {
+        self.message = message
+        self.from = from
+        self.to = to
+        self.length = length
+        self.part = part
+        self.parts = parts
+        self.completes = completes
+        self.pendingID = pendingID
+        self.extras = extras
+    }
+
     public var isWhole: Bool { part == 1 && completes }
 }
 
 /// What few spans carry besides numbers.
-final class SpanExtras: Sendable, Equatable {
-    let frames: [Int]
+@usableFromInline final class SpanExtras: Sendable, Equatable {
+    @usableFromInline let frames: [Int]
     let jsonHeader: String?
     let dns: DNSMessage?
     init(frames: [Int], jsonHeader: String?, dns: DNSMessage?) {
@@ -180,7 +197,7 @@ final class SpanExtras: Sendable, Equatable {
         self.jsonHeader = jsonHeader
         self.dns = dns
     }
-    static func == (a: SpanExtras, b: SpanExtras) -> Bool {
+    @usableFromInline static func == (a: SpanExtras, b: SpanExtras) -> Bool {
         a.frames == b.frames && a.jsonHeader == b.jsonHeader && a.dns == b.dns
     }
 }

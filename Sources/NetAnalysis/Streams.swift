@@ -93,7 +93,24 @@ public final class StreamAnalyzer {
     /// The message detail of the last framed segment's note (reused once that note is gone), and
     /// the spans array the next segment fills (its storage moves between the two).
     @exclusivity(unchecked) var scratchDetail = FramedDetail(spans: [], clientToServer: true, framing: "")
-    @exclusivity(unchecked) var scratchSpans: [MessageSpan] = []
+    /// What the segment being analysed adds, until `flush` turns it into notes: its own spans,
+    /// the spans of held segments (of either direction) it let through, and reassembly notes.
+    /// Kept here rather than in `Context` (whose copies and destruction cost reference counting
+    /// on every segment); empty between segments.
+    @exclusivity(unchecked) var pendSpans: [MessageSpan] = []
+    @exclusivity(unchecked) var pendOther: [MessageSpan] = []
+    @exclusivity(unchecked) var pendExtra: [Note] = []
+
+    /// Numbers for framing names (`StreamConn.nameID`), from 1.
+    @exclusivity(unchecked) var nameIDs: [String: Int] = [:]
+
+    func nameID(_ spec: FramingSpec) -> Int {
+        let name = spec.name
+        if let id = nameIDs[name] { return id }
+        let id = nameIDs.count + 1
+        nameIDs[name] = id
+        return id
+    }
 
     public init(policy: FramingPolicy = FramingPolicy()) {
         self.policy = policy
@@ -162,7 +179,7 @@ public final class StreamAnalyzer {
             let serverPort = clientToServer ? t.destinationPort : t.sourcePort
             let spec = policy.spec(serverPort: serverPort)
             if spec != .raw || recvSize != nil || flowID == followFlow {
-                conn = StreamConn(spec: spec, tracked: true)
+                conn = StreamConn(spec: spec, tracked: true, nameID: nameID(spec))
             } else {
                 conn = StreamConn.untracked  // shared: nothing is kept for an unframed conversation
             }
@@ -172,12 +189,10 @@ public final class StreamAnalyzer {
         guard conn.tracked, conn.summary == nil else { return }
         let following = flowID == followFlow && follow != nil
         var ctx = Context(frame: frame, clientToServer: clientToServer, conn: conn, following: following)
-        swap(&ctx.spans, &scratchSpans)
-        defer { swap(&ctx.spans, &scratchSpans) }
         // The peer acknowledges bytes this capture never saw: skip that gap in the other direction.
         if t.flags.contains(.ack) {
             if clientToServer { ackPast(&conn.s2c, t.acknowledgment, &ctx) } else { ackPast(&conn.c2s, t.acknowledgment, &ctx) }
-            if !ctx.spansOfOther.isEmpty || !ctx.extra.isEmpty { flush(&ctx, &notes) }
+            if !pendOther.isEmpty || !pendExtra.isEmpty { flush(&ctx, &notes) }
         }
         if clientToServer { process(&conn.c2s, t, payload, &ctx) } else { process(&conn.s2c, t, payload, &ctx) }
         flush(&ctx, &notes)
@@ -197,11 +212,7 @@ public final class StreamAnalyzer {
         unowned(unsafe) let conn: StreamConn
         var framing: String { conn.name }
         var following: Bool
-        var spans: [MessageSpan] = []
-        var extra: [Note] = []
-        /// Spans of held segments (of either direction) that this packet let through, and their
-        /// direction (`segment` flushes between the other direction's and its own).
-        var spansOfOther: [MessageSpan] = []
+        /// The direction of the held segments in `pendOther`.
         var heldClientToServer = true
 
         init(frame: Int, clientToServer: Bool, conn: StreamConn, following: Bool) {
@@ -280,14 +291,14 @@ public final class StreamAnalyzer {
         while i > 0 && Int32(bitPattern: d.held[i - 1].seq &- seq) > 0 { i -= 1 }
         if i > 0 && d.held[i - 1].seq == seq {
             if d.held[i - 1].bytes.count == payload.count && !d.held[i - 1].bytes.elementsEqual(payload) {
-                ctx.extra.append(Note(kind: .overlapDiffers, text: "retransmission differs from the held copy (first copy kept)"))
+                pendExtra.append(Note(kind: .overlapDiffers, text: "retransmission differs from the held copy (first copy kept)"))
             }
             return
         }
         d.held.insert(HeldSegment(seq: seq, bytes: Array(payload), frame: ctx.frame), at: i)
         d.heldBytes += payload.count
         heldTotal += payload.count
-        ctx.extra.append(Note(kind: .streamGap, text: "held for reassembly: \(Int32(bitPattern: seq &- d.next)) bytes missing before it"))
+        pendExtra.append(Note(kind: .streamGap, text: "held for reassembly: \(Int32(bitPattern: seq &- d.next)) bytes missing before it"))
     }
 
     /// Delivers held segments that now follow on.
@@ -332,7 +343,7 @@ public final class StreamAnalyzer {
         // Payload cut by the snapshot length: said once per direction, not on every segment.
         let snap = reason.hasSuffix("(snapshot length)")
         if !snap || !d.snapNoted {
-            ctx.extra.append(Note(kind: .streamGap, text: snap ? "stream gap: \(count) bytes \(reason), skipped (and in later segments)"
+            pendExtra.append(Note(kind: .streamGap, text: snap ? "stream gap: \(count) bytes \(reason), skipped (and in later segments)"
                                                                : "stream gap: \(count) bytes \(reason), skipped"))
         }
         if snap { d.snapNoted = true }
@@ -350,7 +361,7 @@ public final class StreamAnalyzer {
         guard complete, !payload.isEmpty else { return }
         let h = DirectionStream.hash(payload)
         if let known = d.recent.hash(seq: seq, length: payload.count), known != h {
-            ctx.extra.append(Note(kind: .overlapDiffers, text: "retransmission carries different bytes than the first copy (first copy kept)"))
+            pendExtra.append(Note(kind: .overlapDiffers, text: "retransmission carries different bytes than the first copy (first copy kept)"))
         }
     }
 
@@ -368,7 +379,7 @@ public final class StreamAnalyzer {
             if !d.candidates[0].framer.isLost {
                 if simple {
                     // The common case: straight into this packet's spans.
-                    frameBytes(&d.candidates[0], bytes, frame: frame, into: &ctx.spans)
+                    frameBytes(&d.candidates[0], bytes, frame: frame, into: &pendSpans)
                 } else {
                     frameBytes(&d.candidates[0], bytes, frame: frame, into: &spans)
                 }
@@ -388,19 +399,19 @@ public final class StreamAnalyzer {
             if calls.count > 2 {
                 // A long stretch inside one message: the first call, then how many more.
                 let first = d.recvView.calls - calls.count + 1
-                ctx.extra.append(calls[0])
-                ctx.extra.append(Note(kind: .recv, text: "recv(\(n)) #\(first + 1)–#\(d.recvView.calls) → \(calls.count - 1) more results of \(n) B"))
+                pendExtra.append(calls[0])
+                pendExtra.append(Note(kind: .recv, text: "recv(\(n)) #\(first + 1)–#\(d.recvView.calls) → \(calls.count - 1) more results of \(n) B"))
             } else {
-                ctx.extra.append(contentsOf: calls)
+                pendExtra.append(contentsOf: calls)
             }
         }
         if ctx.following {
             follow?(.data(frame: frame, clientToServer: d.clientToServer, offset: offset, bytes: bytes, spans: spans))
         }
         if frame == ctx.frame && d.clientToServer == ctx.clientToServer {
-            ctx.spans.append(contentsOf: spans)
+            pendSpans.append(contentsOf: spans)
         } else {
-            ctx.spansOfOther.append(contentsOf: spans)
+            pendOther.append(contentsOf: spans)
             ctx.heldClientToServer = d.clientToServer
         }
         if missing > 0 { skipBytes(&d, missing, &ctx, reason: "not captured (snapshot length)") }
@@ -413,49 +424,64 @@ public final class StreamAnalyzer {
     }
 
     func frameBytes(_ d: inout FramedStream, _ bytes: UnsafeRawBufferPointer, frame: Int, into spans: inout [MessageSpan]) {
-        let firstSpan = spans.count
         let before = d.framer.messageBytes
-        var first = true
         if !completions.isEmpty { completions.removeAll(keepingCapacity: true) }
         d.framer.decode(bytes, into: &completions)
-        for c in completions {
+        // Completions are read in place by index (a copy of one would retain its header and DNS).
+        let done = completions.count
+        var whole = 0
+        var k = 0
+        while k < done {
             let no = d.message + 1
-            let continuing = first && before > 0
+            let continuing = k == 0 && before > 0
             let part = continuing ? d.parts + 1 : 1
-            var frames: [Int] = []
-            if part > 1 {
-                frames = d.frames
-                if frames.count < DirectionStream.maxFramesListed { frames.append(frame) }
-                d.splitMessages += 1
-                if let id = d.pendingID, recordResolutions, d.reported {
-                    resolve(id, parts: part, length: c.length)
+            if part == 1 { whole &+= 1 }
+            let length = completions[k].length
+            if part > 1 || !completions[k].info.isEmpty {
+                var frames: [Int] = []
+                if part > 1 {
+                    frames = d.frames
+                    if frames.count < DirectionStream.maxFramesListed { frames.append(frame) }
+                    d.splitMessages += 1
+                    if let id = d.pendingID, recordResolutions, d.reported {
+                        resolve(id, parts: part, length: length)
+                    }
                 }
+                spans.append(MessageSpan(message: no, from: continuing ? before : 0, to: length, length: length,
+                                         part: part, parts: part, completes: true, pendingID: nil,
+                                         extras: SpanExtras(frames: frames, jsonHeader: completions[k].info.jsonHeader,
+                                                            dns: completions[k].info.dns)))
+            } else {
+                // The common case: numbers only (no reference to count).
+                spans.append(MessageSpan(message: no, from: 0, to: length, length: length,
+                                         part: 1, parts: 1, completes: true, pendingID: nil, extras: nil))
             }
-            spans.append(MessageSpan(message: no, from: continuing ? before : 0, to: c.length, length: c.length,
-                                     part: part, parts: part, completes: true, frames: frames,
-                                     jsonHeader: c.info.jsonHeader, dns: c.info.dns))
             d.message = no
             d.parts = 0
-            d.frames.removeAll(keepingCapacity: true)
+            if !d.frames.isEmpty { d.frames.removeAll(keepingCapacity: true) }
             d.pendingID = nil
-            first = false
+            k &+= 1
         }
         if d.framer.isLost { return }
         let now = d.framer.messageBytes
         if now > 0 {
             // A message starts or continues here and goes on in later segments.
-            let continuing = first && before > 0
+            let continuing = done == 0 && before > 0
             d.parts += 1
             if d.frames.count < DirectionStream.maxFramesListed { d.frames.append(frame) }
             if d.pendingID == nil {
                 d.pendingID = newPendingID()
             }
-            spans.append(MessageSpan(message: d.message + 1, from: continuing ? before : 0, to: now,
-                                     length: d.framer.messageLength, part: d.parts, parts: nil, completes: false,
-                                     jsonHeader: d.parts == 1 ? d.framer.currentHeader : nil, pendingID: d.pendingID))
+            if d.parts == 1, let h = d.framer.currentHeader {
+                spans.append(MessageSpan(message: d.message + 1, from: continuing ? before : 0, to: now,
+                                         length: d.framer.messageLength, part: d.parts, parts: nil, completes: false,
+                                         pendingID: d.pendingID, extras: SpanExtras(frames: [], jsonHeader: h, dns: nil)))
+            } else {
+                spans.append(MessageSpan(message: d.message + 1, from: continuing ? before : 0, to: now,
+                                         length: d.framer.messageLength, part: d.parts, parts: nil, completes: false,
+                                         pendingID: d.pendingID, extras: nil))
+            }
         }
-        var whole = 0
-        for s in spans[firstSpan...] where s.isWhole { whole += 1 }
         if whole >= 2 { d.stickySegments += 1 }
     }
 
@@ -476,7 +502,7 @@ public final class StreamAnalyzer {
             if let p = previous, d.candidates[p].framer.isLost, !d.candidates[p].lostNoted {
                 d.candidates[p].lostNoted = true
                 let f = d.candidates[p].framer
-                ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(f.spec.name) stopped fitting (\(f.lostReason ?? "")); no other framing fits"))
+                pendExtra.append(Note(kind: .framingLost, text: "framing auto: \(f.spec.name) stopped fitting (\(f.lostReason ?? "")); no other framing fits"))
             }
             d.chosenIndex = nil
             return []
@@ -486,11 +512,11 @@ public final class StreamAnalyzer {
             if let p = previous, d.candidates[p].framer.isLost {
                 d.candidates[p].lostNoted = true
                 let f = d.candidates[p].framer
-                ctx.extra.append(Note(kind: .framingLost, text: "framing auto: \(f.spec.name) stopped fitting (\(f.lostReason ?? "")); now \(name)"))
+                pendExtra.append(Note(kind: .framingLost, text: "framing auto: \(f.spec.name) stopped fitting (\(f.lostReason ?? "")); now \(name)"))
             } else if let p = previous {
-                ctx.extra.append(Note(kind: .message, text: "framing auto: \(name) fits too, preferred to \(d.candidates[p].framer.spec.name)"))
+                pendExtra.append(Note(kind: .message, text: "framing auto: \(name) fits too, preferred to \(d.candidates[p].framer.spec.name)"))
             } else {
-                ctx.extra.append(Note(kind: .message, text: "framing auto: \(name) fits so far"))
+                pendExtra.append(Note(kind: .message, text: "framing auto: \(name) fits so far"))
             }
             d.chosenIndex = i
         }
@@ -503,7 +529,7 @@ public final class StreamAnalyzer {
         d.lostNoted = true
         resolvePending(&d)
         let why = d.framer.lostReason ?? "unreadable"
-        ctx.extra.append(Note(kind: .framingLost, text: "framing lost (\(d.framer.spec.name): \(why)) after message #\(d.message); this direction is no longer framed"))
+        pendExtra.append(Note(kind: .framingLost, text: "framing lost (\(d.framer.spec.name): \(why)) after message #\(d.message); this direction is no longer framed"))
     }
 
     /// The current message will never complete: its held lines say what is known.
@@ -518,11 +544,11 @@ public final class StreamAnalyzer {
         guard !d.ended else { return }
         if let why, let c = d.chosen, !c.framer.isLost, let (bytes, length) = c.framer.endOfStream() {
             let of = length.map { " of \($0)" } ?? ""
-            ctx.extra.append(Note(kind: .split, text: "msg #\(c.message + 1) incomplete at the \(why): \(bytes)\(of) bytes arrived"))
+            pendExtra.append(Note(kind: .split, text: "msg #\(c.message + 1) incomplete at the \(why): \(bytes)\(of) bytes arrived"))
         }
         for i in d.candidates.indices { resolvePending(&d.candidates[i]) }
         if why != nil, let n = recvSize, d.recvView.filled > 0 {
-            d.recvView.emit(n: n, lastMessage: d.chosenMessage, into: &ctx.extra)
+            d.recvView.emit(n: n, lastMessage: d.chosenMessage, into: &pendExtra)
         }
         d.ended = true
         heldTotal -= d.heldBytes
@@ -532,36 +558,40 @@ public final class StreamAnalyzer {
 
     /// Turns the segment's spans and reassembly events into notes.
     func flush(_ ctx: inout Context, _ notes: inout [Note]) {
-        if !ctx.spans.isEmpty {
+        if !pendSpans.isEmpty {
             // The detail of the previous packet's note is reused when nobody holds that note any
-            // more (the caller cleared its notes): no allocation per framed segment.
-            let d: FramedDetail
+            // more (the caller cleared its notes): no allocation per framed segment. Read through
+            // an unretained reference (the analyzer holds it) and filled field by field.
             if isKnownUniquelyReferenced(&scratchDetail) {
-                d = scratchDetail
-                swap(&d.storedSpans, &ctx.spans)
-                ctx.spans.removeAll(keepingCapacity: true)
+                unowned(unsafe) let d = scratchDetail
+                swap(&d.storedSpans, &pendSpans)
+                pendSpans.removeAll(keepingCapacity: true)
                 d.storedClientToServer = ctx.clientToServer
-                if d.storedFraming != ctx.framing { d.storedFraming = ctx.framing }
-                if !d.storedPrefix.isEmpty { d.storedPrefix = "" }
-                var dns = false
-                for i in d.storedSpans.indices where d.storedSpans[i].extras?.dns != nil { dns = true }
-                d.storedHasDNS = dns
+                unowned(unsafe) let conn = ctx.conn
+                if d.framingID != conn.nameID {
+                    d.storedFraming = conn.name
+                    d.framingID = conn.nameID
+                }
+                if d.hasPrefix { d.storedPrefix = "" }
+                d.storedHasDNS = conn.decodesDNS && d.storedSpans.contains { $0.extras?.dns != nil }
             } else {
-                d = FramedDetail(spans: ctx.spans, clientToServer: ctx.clientToServer, framing: ctx.framing)
-                ctx.spans.removeAll(keepingCapacity: true)
+                let d = FramedDetail(spans: pendSpans, clientToServer: ctx.clientToServer, framing: ctx.framing)
+                d.framingID = ctx.conn.nameID
+                pendSpans.removeAll(keepingCapacity: true)
                 scratchDetail = d
             }
-            notes.append(MessageNotes.note(d))
+            let d = scratchDetail
+            notes.append(Note(kind: MessageNotes.kind(of: d), framed: d))
         }
-        if !ctx.spansOfOther.isEmpty {
-            var n = MessageNotes.note(FramedDetail(spans: ctx.spansOfOther, clientToServer: ctx.heldClientToServer, framing: ctx.framing))
+        if !pendOther.isEmpty {
+            var n = MessageNotes.note(FramedDetail(spans: pendOther, clientToServer: ctx.heldClientToServer, framing: ctx.framing))
             n.prefix = "delivered from held segments: "
             notes.append(n)
-            ctx.spansOfOther.removeAll()
+            pendOther.removeAll(keepingCapacity: true)
         }
-        if !ctx.extra.isEmpty {
-            notes.append(contentsOf: ctx.extra)
-            ctx.extra.removeAll()
+        if !pendExtra.isEmpty {
+            notes.append(contentsOf: pendExtra)
+            pendExtra.removeAll(keepingCapacity: true)
         }
     }
 
@@ -574,8 +604,11 @@ public final class StreamAnalyzer {
         guard c.tracked else { return }
         if c.summary == nil {
             var ctx = Context(frame: 0, clientToServer: true, conn: c, following: false)
+            // Ending without a reason adds no note; none may reach the next segment's line anyway.
+            let before = pendExtra.count
             if !c.c2s.ended { end(&c.c2s, &ctx, why: nil) }
             if !c.s2c.ended { end(&c.s2c, &ctx, why: nil) }
+            if pendExtra.count > before { pendExtra.removeSubrange(before...) }
         }
         guard c.spec != .raw, let sum = c.summary ?? Self.summarize(c) else { return }
         s.framing = sum.framing
@@ -620,6 +653,11 @@ public final class StreamAnalyzer {
 final class StreamConn {
     let spec: FramingSpec
     let name: String
+    /// The same number for the same name (a message detail reused for another conversation keeps
+    /// its framing name when the numbers match, without comparing strings).
+    let nameID: Int
+    /// dns-tcp: its messages carry DNS decodes.
+    let decodesDNS: Bool
     let tracked: Bool
     @exclusivity(unchecked) var c2s: DirectionStream
     @exclusivity(unchecked) var s2c: DirectionStream
@@ -628,9 +666,11 @@ final class StreamConn {
     /// The one entry every unframed conversation shares.
     nonisolated(unsafe) static let untracked = StreamConn(spec: .raw, tracked: false)
 
-    init(spec: FramingSpec, tracked: Bool) {
+    init(spec: FramingSpec, tracked: Bool, nameID: Int = 0) {
         self.spec = spec
         name = spec.name
+        self.nameID = nameID
+        decodesDNS = spec == .dnsTCP
         self.tracked = tracked
         c2s = DirectionStream(spec, clientToServer: true)
         s2c = DirectionStream(spec, clientToServer: false)
@@ -847,13 +887,17 @@ struct RecvView {
 /// Message note texts (analysis decides what a segment carries; this says it in words).
 public enum MessageNotes {
     public static func note(_ d: FramedDetail) -> Note {
+        Note(kind: kind(of: d), framed: d)
+    }
+
+    /// `sticky` (two or more whole messages), `message` (exactly one, alone), else `split`.
+    static func kind(of d: FramedDetail) -> Note.Kind {
         let whole = d.storedSpans.withUnsafeBufferPointer { b in
             var n = 0
-            for i in b.indices where b[i].isWhole { n += 1 }
+            for i in b.indices where b[i].isWhole { n &+= 1 }
             return n
         }
-        let kind: Note.Kind = whole >= 2 ? .sticky : (d.storedSpans.count == 1 && whole == 1 ? .message : .split)
-        return Note(kind: kind, framed: d)
+        return whole >= 2 ? .sticky : (d.storedSpans.count == 1 && whole == 1 ? .message : .split)
     }
 
     /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.
@@ -878,28 +922,30 @@ public enum MessageNotes {
     }
 
     @inlinable
-    static func range<S: NoteTextSink>(_ s: MessageSpan, _ o: inout S) {
-        o.lit("bytes "); o.num(s.from); o.lit("–"); o.num(max(s.to - 1, s.from))
-        if let l = s.length { o.lit(" of "); o.num(l) } else if let id = s.pendingID { o.pending(id, .length) }
-        o.lit(" (part "); o.num(s.part)
-        if let p = s.parts { o.lit("/"); o.num(p) } else if let id = s.pendingID { o.pending(id, .parts) }
+    static func range<S: NoteTextSink>(_ b: UnsafeBufferPointer<MessageSpan>, _ i: Int, _ o: inout S) {
+        // (Fields are read in place: a copy of the span would retain its extras.)
+        o.lit("bytes "); o.num(b[i].from); o.lit("–"); o.num(max(b[i].to - 1, b[i].from))
+        if let l = b[i].length { o.lit(" of "); o.num(l) } else if let id = b[i].pendingID { o.pending(id, .length) }
+        o.lit(" (part "); o.num(b[i].part)
+        if let p = b[i].parts { o.lit("/"); o.num(p) } else if let id = b[i].pendingID { o.pending(id, .parts) }
         o.lit(")")
     }
 
     @inlinable
-    static func frames<S: NoteTextSink>(_ s: MessageSpan, _ o: inout S) {
+    static func frames<S: NoteTextSink>(_ b: UnsafeBufferPointer<MessageSpan>, _ i: Int, _ o: inout S) {
+        guard let x = b[i].extras else { return }
         var first = true
-        for f in s.frames {
+        for f in x.frames {
             if !first { o.lit(",") }
             first = false
             o.num(f)
         }
-        if s.frames.count >= 64 { o.lit(",…") }
+        if x.frames.count >= 64 { o.lit(",…") }
     }
 
     @inlinable
-    static func extras<S: NoteTextSink>(_ s: MessageSpan, _ o: inout S) {
-        if let h = s.jsonHeader { o.lit(" header "); o.str(h) }
+    static func extras<S: NoteTextSink>(_ b: UnsafeBufferPointer<MessageSpan>, _ i: Int, _ o: inout S) {
+        if b[i].extras != nil, let h = b[i].jsonHeader { o.lit(" header "); o.str(h) }
     }
 
     /// Writes the note's words: `msg #4 (23 B)`, `sticky: 3 messages (#4–#6)`,
@@ -917,14 +963,14 @@ public enum MessageNotes {
         if n == 1 {
             if spans[0].isWhole {
                 o.lit("msg #"); o.num(spans[0].message); o.lit(" ("); o.num(spans[0].to); o.lit(" B)")
-                extras(spans[0], &o)
+                extras(spans, 0, &o)
                 return
             }
-            o.lit("split: msg #"); o.num(spans[0].message); o.lit(" "); range(spans[0], &o)
-            if !spans[0].completes { extras(spans[0], &o) }
+            o.lit("split: msg #"); o.num(spans[0].message); o.lit(" "); range(spans, 0, &o)
+            if !spans[0].completes { extras(spans, 0, &o) }
             if spans[0].completes && spans[0].part > 1 {
-                o.lit(", msg #"); o.num(spans[0].message); o.lit(" complete in segments "); frames(spans[0], &o)
-                extras(spans[0], &o)
+                o.lit(", msg #"); o.num(spans[0].message); o.lit(" complete in segments "); frames(spans, 0, &o)
+                extras(spans, 0, &o)
             }
             return
         }
@@ -938,7 +984,7 @@ public enum MessageNotes {
                 for i in 0 ..< n {
                     if i > 0 { o.lit(", ") }
                     o.lit("#"); o.num(spans[i].message); o.lit(" "); o.num(spans[i].to); o.lit(" B")
-                    extras(spans[i], &o)
+                    extras(spans, i, &o)
                 }
             }
             return
@@ -972,9 +1018,9 @@ public enum MessageNotes {
             tails = true
             o.lit("#"); o.num(spans[i].message)
             if spans[i].completes {
-                o.lit(" complete in segments "); frames(spans[i], &o)
+                o.lit(" complete in segments "); frames(spans, i, &o)
             } else {
-                o.lit(" "); range(spans[i], &o)
+                o.lit(" "); range(spans, i, &o)
             }
         }
         if tails { o.lit(")") }

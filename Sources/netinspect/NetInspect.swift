@@ -348,6 +348,8 @@ struct Runner {
     mutating func run() -> ReadEnd {
         let linkType = LinkType(rawValue: source.linkType)
         let linkName = JSONFormatter.linkName(linkType, pcapName: source.linkTypeName)
+        // Read once: the source's property would be retained around every line's formatting.
+        let pcapLinkName = source.linkTypeName
         // Checksums are only shown in JSON and -v; the text line does not pay for them.
         let analysis = presentation.analysis
         let decoder = PacketDecoder(verifyChecksums: output.json || presentation.needsChecksums, decodeDNS: true,
@@ -403,7 +405,7 @@ struct Runner {
                                 packet: packet, notes: notes, flow: flow, link: linkName, into: &out)
                 } else {
                     text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
-                                notes: notes, flow: flow, linkName: source.linkTypeName, into: &out)
+                                notes: notes, flow: flow, linkName: pcapLinkName, into: &out)
                     // (With no details, optional chaining skips the arguments: no window lookup.)
                     details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow,
                                     windowShift: analyzer.flows.windowShift(of: packet), marks: marks, into: &out)
