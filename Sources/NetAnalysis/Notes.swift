@@ -110,6 +110,11 @@ public final class FramedDetail: @unchecked Sendable, Equatable {
     }
     public var hasPrefix: Bool { !storedPrefix.isEmpty }
 
+    /// Calls `body` with the spans in place (no copy of the array or of its spans).
+    public func withSpans(_ body: (UnsafeBufferPointer<MessageSpan>) -> Void) {
+        storedSpans.withUnsafeBufferPointer(body)
+    }
+
     public static func == (a: FramedDetail, b: FramedDetail) -> Bool {
         a.storedSpans == b.storedSpans && a.storedClientToServer == b.storedClientToServer
             && a.storedFraming == b.storedFraming && a.storedPrefix == b.storedPrefix

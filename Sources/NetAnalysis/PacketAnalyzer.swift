@@ -9,6 +9,8 @@ public struct PacketAnalyzer {
     public var flows: FlowTracker
     /// Reassembly and message framing (nil: off).
     public let streams: StreamAnalyzer?
+    /// `streams` unretained (held by `streams`): the per-packet calls need no reference counting.
+    private let streamsRef: Unmanaged<StreamAnalyzer>?
 
     /// `streams`: reassembly and framing; conversations leaving the flow table get its counters
     /// before they reach the tracker's `finished`.
@@ -24,6 +26,7 @@ public struct PacketAnalyzer {
         }
         self.flows = flows
         self.streams = streams
+        streamsRef = streams.map { Unmanaged.passUnretained($0) }
     }
 
     /// Clears `notes`, then fills them for this packet; returns its flow, if it has one.
@@ -37,12 +40,15 @@ public struct PacketAnalyzer {
         let obs = flows.observe(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, notes: &notes)
         // Only conversations the stream analyzer frames (or has not seen yet) go to it; the TCP
         // header is copied out of the packet only for them.
-        if let streams, let obs, streams.wants(slot: obs.slot, flowID: obs.flowID), let t = p.tcp, t.isComplete {
-            let start = p.payloadStart, end = p.payloadEnd
-            let payload = start >= 0 && start <= end && end <= bytes.count
-                ? UnsafeRawBufferPointer(rebasing: bytes[start ..< end]) : UnsafeRawBufferPointer(rebasing: bytes[0 ..< 0])
-            streams.segment(flowID: obs.flowID, slot: obs.slot, clientToServer: obs.direction == .clientToServer, tcp: t,
-                            payload: payload, frame: frame, notes: &notes)
+        if let ref = streamsRef, let obs, let t = p.tcp, t.isComplete {
+            ref._withUnsafeGuaranteedRef { streams in
+                guard streams.wants(slot: obs.slot, flowID: obs.flowID) else { return }
+                let start = p.payloadStart, end = p.payloadEnd
+                let payload = start >= 0 && start <= end && end <= bytes.count
+                    ? UnsafeRawBufferPointer(rebasing: bytes[start ..< end]) : UnsafeRawBufferPointer(rebasing: bytes[0 ..< 0])
+                streams.segment(flowID: obs.flowID, slot: obs.slot, clientToServer: obs.direction == .clientToServer, tcp: t,
+                                payload: payload, frame: frame, notes: &notes)
+            }
         }
         return obs
     }

@@ -79,8 +79,10 @@ public final class StreamAnalyzer {
     @exclusivity(unchecked) public var followFirst = false
     @exclusivity(unchecked) public var follow: ((StreamEvent) -> Void)?
 
-    /// Streams by flow-table slot, with the flow id that holds it.
-    @exclusivity(unchecked) var bySlot: [(id: Int, conn: StreamConn?)] = []
+    /// Streams by flow-table slot, with the flow id that holds it. Each entry holds one retain of
+    /// its conversation (taken when stored, given back by `finish`, replacement or `deinit`), so
+    /// the per-segment path reads it without reference counting.
+    @exclusivity(unchecked) var bySlot: [(id: Int, conn: Unmanaged<StreamConn>?)] = []
     @exclusivity(unchecked) var heldTotal = 0
     @exclusivity(unchecked) var nextPendingID = 1
     /// Pending message ids from `resolutionBase` on: the final part count (0: not known yet) and
@@ -114,6 +116,10 @@ public final class StreamAnalyzer {
 
     public init(policy: FramingPolicy = FramingPolicy()) {
         self.policy = policy
+    }
+
+    deinit {
+        for e in bySlot { e.conn?.release() }
     }
 
     /// A pending message's final part count and length (nil length: it never completed), or nil
@@ -162,7 +168,7 @@ public final class StreamAnalyzer {
     /// its segments need not be handed over.
     public func wants(slot: Int, flowID: Int) -> Bool {
         guard slot >= 0 && slot < bySlot.count && bySlot[slot].id == flowID, let c = bySlot[slot].conn else { return true }
-        return c.tracked && c.summary == nil
+        return c._withUnsafeGuaranteedRef { $0.tracked && $0.summary == nil }
     }
 
     /// One TCP segment of flow `flowID`. `payload` is the captured payload; `wirePayload` its length
@@ -170,22 +176,35 @@ public final class StreamAnalyzer {
     public func segment(flowID: Int, slot: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
                         frame: Int, notes: inout [Note]) {
         if followFirst && followFlow == nil { followFlow = flowID }
-        let conn: StreamConn
+        let entry: Unmanaged<StreamConn>
         guard slot >= 0 else { return }
         if slot < bySlot.count && bySlot[slot].id == flowID, let c = bySlot[slot].conn {
             // The flow table's slot indexes this table too (no hashing per segment).
-            conn = c
+            entry = c
         } else {
             let serverPort = clientToServer ? t.destinationPort : t.sourcePort
             let spec = policy.spec(serverPort: serverPort)
+            let conn: StreamConn
             if spec != .raw || recvSize != nil || flowID == followFlow {
                 conn = StreamConn(spec: spec, tracked: true, nameID: nameID(spec))
             } else {
                 conn = StreamConn.untracked  // shared: nothing is kept for an unframed conversation
             }
-            if slot >= bySlot.count { bySlot.append(contentsOf: repeatElement((id: -1, conn: StreamConn?.none), count: slot + 1 - bySlot.count)) }
-            bySlot[slot] = (flowID, conn)
+            if slot >= bySlot.count {
+                bySlot.append(contentsOf: repeatElement((id: -1, conn: Unmanaged<StreamConn>?.none), count: slot + 1 - bySlot.count))
+            }
+            bySlot[slot].conn?.release()
+            entry = Unmanaged.passRetained(conn)
+            bySlot[slot] = (flowID, entry)
         }
+        // The table holds the conversation for the whole call: used without reference counting.
+        entry._withUnsafeGuaranteedRef { conn in
+            segment(conn, flowID: flowID, clientToServer: clientToServer, tcp: t, payload: payload, frame: frame, notes: &notes)
+        }
+    }
+
+    private func segment(_ conn: StreamConn, flowID: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
+                         frame: Int, notes: inout [Note]) {
         guard conn.tracked, conn.summary == nil else { return }
         let following = flowID == followFlow && follow != nil
         var ctx = Context(frame: frame, clientToServer: clientToServer, conn: conn, following: following)
@@ -599,8 +618,9 @@ public final class StreamAnalyzer {
 
     /// Adds the framing counters to a conversation leaving the flow table and forgets its streams.
     public func finish(_ s: inout FlowSummary) {
-        guard s.slot >= 0 && s.slot < bySlot.count && bySlot[s.slot].id == s.id, let c = bySlot[s.slot].conn else { return }
+        guard s.slot >= 0 && s.slot < bySlot.count && bySlot[s.slot].id == s.id, let entry = bySlot[s.slot].conn else { return }
         bySlot[s.slot] = (-1, nil)
+        let c = entry.takeRetainedValue()
         guard c.tracked else { return }
         if c.summary == nil {
             var ctx = Context(frame: 0, clientToServer: true, conn: c, following: false)
@@ -956,8 +976,9 @@ public enum MessageNotes {
         d.spans.withUnsafeBufferPointer { spans in write(spans, to: &o) }
     }
 
+    /// `write(_:to:)` for spans read in place (`FramedDetail.withSpans`).
     @inlinable
-    static func write<S: NoteTextSink>(_ spans: UnsafeBufferPointer<MessageSpan>, to o: inout S) {
+    public static func write<S: NoteTextSink>(_ spans: UnsafeBufferPointer<MessageSpan>, to o: inout S) {
         let n = spans.count
         guard n > 0 else { return }
         if n == 1 {

@@ -39,7 +39,14 @@ public final class PendingMarks {
 struct BufferSink: NoteTextSink {
     let out: UnsafeMutablePointer<OutputBuffer>
     let json: Bool
-    let marks: PendingMarks?
+    /// Held by the formatter for the whole write (no reference counting per mark).
+    let marks: Unmanaged<PendingMarks>?
+
+    init(out: UnsafeMutablePointer<OutputBuffer>, json: Bool, marks: PendingMarks?) {
+        self.out = out
+        self.json = json
+        self.marks = marks.map { Unmanaged.passUnretained($0) }
+    }
 
     @inline(__always) mutating func lit(_ s: StaticString) { out.pointee.ascii(s) }
 
@@ -56,13 +63,14 @@ struct BufferSink: NoteTextSink {
 
     mutating func pending(_ id: Int, _ field: PendingField) {
         // Inside the JSON "text" string the inserted words are the same as in the text line.
-        marks?.add(offset: out.pointee.count, id: id, field: field, json: false)
+        let at = out.pointee.count
+        marks?._withUnsafeGuaranteedRef { $0.add(offset: at, id: id, field: field, json: false) }
     }
 
     static func write(_ d: FramedDetail, into o: inout OutputBuffer, json: Bool, marks: PendingMarks?) {
         withUnsafeMutablePointer(to: &o) { p in
             var sink = BufferSink(out: p, json: json, marks: marks)
-            MessageNotes.write(d, to: &sink)
+            d.withSpans { MessageNotes.write($0, to: &sink) }
         }
     }
 }

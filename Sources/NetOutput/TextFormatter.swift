@@ -156,7 +156,8 @@ public struct TextFormatter {
             let noteColor = color ? Style.note(notes[k].kind) : nil
             if let noteColor { out.ascii(noteColor) }
             out.byte(91)
-            let framed = notes[k].framed
+            // The detail is held by `notes` for the whole call: read without reference counting.
+            unowned(unsafe) let framed: FramedDetail? = notes[k].framed
             if let f = framed, notes[k].wordsFromFramed {
                 if f.hasPrefix { out.string(f.prefix) }
                 BufferSink.write(f, into: &out, json: false, marks: pendingMarks)
