@@ -45,6 +45,7 @@ let package = Package(
         // libFuzzer target over the TCP analysis: one input is a conversation of TCP segments.
         .executableTarget(name: "fuzz-analysis", dependencies: ["NetWire", "NetAnalysis", "NetOutput", "CFuzzerDriver"]),
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
+        .testTarget(name: "NetCaptureTests", dependencies: ["NetCapture"]),
         .testTarget(name: "NetAnalysisTests", dependencies: ["NetAnalysis", "NetWire"]),
         .testTarget(name: "NetDemosTests", dependencies: ["NetDemos", "NetCapture", "NetWire", "NetAnalysis"]),
         // Formatter unit tests, plus end-to-end golden tests that run the built `netinspect`.

@@ -599,8 +599,8 @@ public final class StreamAnalyzer {
                 pendSpans.removeAll(keepingCapacity: true)
                 scratchDetail = d
             }
-            let d = scratchDetail
-            notes.append(Note(kind: MessageNotes.kind(of: d), framed: d))
+            let kind = MessageNotes.kind(of: scratchDetail)
+            notes.append(Note(kind: kind, framed: scratchDetail))
         }
         if !pendOther.isEmpty {
             var n = MessageNotes.note(FramedDetail(spans: pendOther, clientToServer: ctx.heldClientToServer, framing: ctx.framing))

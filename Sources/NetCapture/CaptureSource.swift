@@ -1,4 +1,5 @@
 import CPcap
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -102,12 +103,29 @@ public final class CaptureSource {
     }
 
     deinit {
+        if stopFlag == stopRequest { stopFlag = nil }
+        if stopHandle == handle { stopHandle = nil }
+        stopRequest.deinitialize(count: 1)
+        stopRequest.deallocate()
+        records?.release()
         pcap_close(handle)
         fileBuffer?.deallocate()
     }
 
-    /// Opens a saved capture ('-' is standard input).
-    public static func open(file path: String) throws(CaptureError) -> CaptureSource {
+    /// Saved classic pcap files: records read in blocks by us until libpcap must take over (see
+    /// `FileRecords`); nil: libpcap reads.
+    @exclusivity(unchecked) private var records: FileRecords?
+    /// Set by `breakLoop` and the stop signals: ends the records read without libpcap (libpcap
+    /// has its own flag). Its own memory, so a signal handler can reach it without Swift runtime calls.
+    private let stopRequest: UnsafeMutablePointer<Atomic<Bool>> = {
+        let p = UnsafeMutablePointer<Atomic<Bool>>.allocate(capacity: 1)
+        p.initialize(to: Atomic(false))
+        return p
+    }()
+
+    /// Opens a saved capture ('-' is standard input). `blockReads` false: libpcap reads every
+    /// record (to compare the two readers).
+    public static func open(file path: String, blockReads: Bool = true) throws(CaptureError) -> CaptureSource {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         if path == "-" {
             guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
@@ -139,6 +157,10 @@ public final class CaptureSource {
         }
         let source = CaptureSource(handle: h, name: path, isLive: false, precision: precision)
         source.fileBuffer = buffer
+        if blockReads, got >= 24 {
+            source.records = FileRecords(fd: fileno(fp), header: Array(head.prefix(24)), startOffset: Int64(ftello(fp)),
+                                         snapshot: source.snapshotLength)
+        }
         return source
     }
 
@@ -209,6 +231,33 @@ public final class CaptureSource {
     public func next() -> Next {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
+        while records != nil {
+            // (A stop asked for by a signal or `breakLoop` ends the file here, as libpcap would.)
+            if stopRequest.pointee.exchange(false, ordering: .relaxed) { return .end(.endOfFile) }
+            switch records?.next() {
+            case .record(let r)?:
+                framesRead &+= 1
+                if let f = filter {
+                    var h = pcap_pkthdr()
+                    h.caplen = UInt32(truncatingIfNeeded: r.capturedLength)
+                    h.len = UInt32(truncatingIfNeeded: r.wireLength)
+                    if !f.matches(&h, r.bytes.assumingMemoryBound(to: UInt8.self)) { continue }
+                }
+                let (seconds, nanoseconds) = Self.normalized(r.seconds, r.subsecond)
+                return .packet(frame: framesRead, PacketRecord(
+                    seconds: seconds, nanoseconds: nanoseconds, capturedLength: r.capturedLength,
+                    wireLength: r.wireLength, bytes: UnsafeRawBufferPointer(start: r.bytes, count: r.capturedLength)))
+            case .handOver(let offset)?:
+                // libpcap reads on from this record (its stream is repositioned there).
+                records?.release()
+                records = nil
+                if let f = pcap_file(handle), fseeko(f, off_t(offset), SEEK_SET) != 0 {
+                    return .end(.error("cannot seek in the file: \(String(cString: strerror(errno)))"))
+                }
+            case nil:
+                break
+            }
+        }
         while true {
             let rc = pcap_next_ex(handle, &header, &data)
             if rc == 1, let header, let data {
@@ -216,15 +265,7 @@ public final class CaptureSource {
                 if let f = filter, !f.matches(header, data) { continue }
                 let h = header.pointee
                 let caplen = Int(h.caplen)
-                // A file's sub-second field is not checked by libpcap (it may hold 10^6 µs or more,
-                // or read as negative): carry it into the seconds so 0 ≤ nanoseconds < 10^9.
-                var seconds = Int(h.ts.tv_sec)
-                var nanoseconds = Int(h.ts.tv_usec)
-                if nanoseconds < 0 || nanoseconds >= 1_000_000_000 {
-                    let carry = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : -((-nanoseconds - 1) / 1_000_000_000) - 1
-                    seconds &+= carry
-                    nanoseconds -= carry * 1_000_000_000
-                }
+                let (seconds, nanoseconds) = Self.normalized(Int(h.ts.tv_sec), Int(h.ts.tv_usec))
                 return .packet(frame: framesRead, PacketRecord(
                     seconds: seconds, nanoseconds: nanoseconds,
                     capturedLength: caplen, wireLength: Int(h.len),
@@ -239,6 +280,20 @@ public final class CaptureSource {
                 return .end(.error(String(cString: pcap_geterr(handle))))
             }
         }
+    }
+
+    /// A file's sub-second field is not checked by libpcap (it may hold 10^6 µs or more, or read
+    /// as negative): carried into the seconds so 0 ≤ nanoseconds < 10^9.
+    @inline(__always)
+    static func normalized(_ s: Int, _ ns: Int) -> (Int, Int) {
+        var seconds = s
+        var nanoseconds = ns
+        if nanoseconds < 0 || nanoseconds >= 1_000_000_000 {
+            let carry = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : -((-nanoseconds - 1) / 1_000_000_000) - 1
+            seconds &+= carry
+            nanoseconds -= carry * 1_000_000_000
+        }
+        return (seconds, nanoseconds)
     }
 
     /// Reads every packet; `body` gets the frame number and the record, and returns false to stop.
@@ -257,6 +312,7 @@ public final class CaptureSource {
     /// buffer ahead of the packet in hand); nil for live captures and for input that cannot tell
     /// (a pipe). One `ftello` call: meant for a progress display a few times a second, not per packet.
     public var bytesRead: Int64? {
+        if let r = records { return r.offset }
         guard !isLive, let f = pcap_file(handle) else { return nil }
         let position = ftello(f)
         return position >= 0 ? Int64(position) : nil
@@ -289,12 +345,15 @@ public final class CaptureSource {
     }
 
     /// Makes the next `next()` return `.end(.stopped)`. Safe to call from a signal handler.
-    public func breakLoop() { pcap_breakloop(handle) }
+    public func breakLoop() {
+        stopRequest.pointee.store(true, ordering: .relaxed)
+        pcap_breakloop(handle)
+    }
 
     /// Stops the capture on SIGINT, SIGTERM and SIGALRM (used for --duration): the loop ends after
     /// the packet in hand, so everything captured is printed and written before exit.
     public func stopOnSignals() {
-        StopSignals.install(handle)
+        StopSignals.install(handle, stopRequest)
     }
 
     /// Name of a DLT value as libpcap knows it.
@@ -334,12 +393,17 @@ public final class CaptureSource {
 
 /// The handle the signal handler breaks. One capture at a time per process, as in tcpdump.
 private nonisolated(unsafe) var stopHandle: OpaquePointer?
+/// The same request for the records that source reads without libpcap (`FileRecords`): its
+/// atomic flag, safe to set from a signal handler.
+private nonisolated(unsafe) var stopFlag: UnsafeMutablePointer<Atomic<Bool>>?
 
 private enum StopSignals {
-    static func install(_ handle: OpaquePointer) {
+    static func install(_ handle: OpaquePointer, _ flag: UnsafeMutablePointer<Atomic<Bool>>) {
         stopHandle = handle
+        stopFlag = flag
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in
+            stopFlag?.pointee.store(true, ordering: .relaxed)
             if let h = stopHandle { pcap_breakloop(h) }
         }
         sigemptyset(&action.sa_mask)
