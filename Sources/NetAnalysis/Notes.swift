@@ -57,6 +57,12 @@ public struct Note: Sendable, Equatable {
     public var rttNanoseconds: Int?
     /// Message framing details (message / sticky / split notes).
     public var framed: FramedDetail?
+    /// `framed`, unretained: for a formatter that reads it while the note is held (no reference
+    /// counting per note).
+    public var framedRef: Unmanaged<FramedDetail>? {
+        guard let f = framed else { return nil }
+        return Unmanaged.passUnretained(f)
+    }
 
     public init(kind: Kind, text: String, relatedFrame: Int? = nil,
                 states: (client: TCPState, server: TCPState)? = nil, rttNanoseconds: Int? = nil) {

@@ -582,17 +582,20 @@ public final class StreamAnalyzer {
             // more (the caller cleared its notes): no allocation per framed segment. Read through
             // an unretained reference (the analyzer holds it) and filled field by field.
             if isKnownUniquelyReferenced(&scratchDetail) {
-                unowned(unsafe) let d = scratchDetail
-                swap(&d.storedSpans, &pendSpans)
-                pendSpans.removeAll(keepingCapacity: true)
-                d.storedClientToServer = ctx.clientToServer
-                unowned(unsafe) let conn = ctx.conn
-                if d.framingID != conn.nameID {
-                    d.storedFraming = conn.name
-                    d.framingID = conn.nameID
+                let clientToServer = ctx.clientToServer
+                let nameID = ctx.conn.nameID
+                let decodesDNS = ctx.conn.decodesDNS
+                Unmanaged.passUnretained(scratchDetail)._withUnsafeGuaranteedRef { d in
+                    swap(&d.storedSpans, &pendSpans)
+                    pendSpans.removeAll(keepingCapacity: true)
+                    d.storedClientToServer = clientToServer
+                    if d.hasPrefix { d.storedPrefix = "" }
+                    if d.framingID != nameID {
+                        d.storedFraming = ctx.conn.name
+                        d.framingID = nameID
+                    }
+                    d.storedHasDNS = decodesDNS && d.storedSpans.contains { $0.extras?.dns != nil }
                 }
-                if d.hasPrefix { d.storedPrefix = "" }
-                d.storedHasDNS = conn.decodesDNS && d.storedSpans.contains { $0.extras?.dns != nil }
             } else {
                 let d = FramedDetail(spans: pendSpans, clientToServer: ctx.clientToServer, framing: ctx.framing)
                 d.framingID = ctx.conn.nameID

@@ -157,10 +157,13 @@ public struct TextFormatter {
             if let noteColor { out.ascii(noteColor) }
             out.byte(91)
             // The detail is held by `notes` for the whole call: read without reference counting.
-            unowned(unsafe) let framed: FramedDetail? = notes[k].framed
-            if let f = framed, notes[k].wordsFromFramed {
-                if f.hasPrefix { out.string(f.prefix) }
-                BufferSink.write(f, into: &out, json: false, marks: pendingMarks)
+            let framed = notes[k].framedRef
+            if let ref = framed, notes[k].wordsFromFramed {
+                let marks = pendingMarks
+                ref._withUnsafeGuaranteedRef { f in
+                    if f.hasPrefix { out.string(f.prefix) }
+                    BufferSink.write(f, into: &out, json: false, marks: marks)
+                }
             } else {
                 out.string(notes[k].text)
             }
@@ -168,8 +171,8 @@ public struct TextFormatter {
                 out.ascii(" | client "); out.string(st.client.rawValue)
                 out.ascii(", server "); out.string(st.server.rawValue)
             }
-            if let f = framed, f.hasDNS {
-                for s in f.spans { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } }
+            if let ref = framed, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) {
+                for s in ref._withUnsafeGuaranteedRef({ $0.spans }) { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } }
             }
             out.byte(93)
             if noteColor != nil { out.ascii(Style.reset) }
