@@ -144,8 +144,11 @@ public final class CaptureSource {
         var head = [UInt8](repeating: 0, count: 4096)
         let got = head.withUnsafeMutableBytes { pread(fileno(fp), $0.baseAddress, $0.count, 0) }
         let precision = got > 0 ? FilePrecisionSniffer.precision(ofHeader: Array(head.prefix(got))) : .micro
-        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Self.fileBufferSize)
-        setvbuf(fp, buffer, _IOFBF, Self.fileBufferSize)
+        // Files read in blocks (`FileRecords`) need stdio only after a hand-over: a smaller buffer.
+        let blocks = blockReads && FileRecords.scale(ofHeader: Array(head.prefix(max(got, 0)))) != nil
+        let bufferSize = blocks ? Self.fileBufferSize / 16 : Self.fileBufferSize
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: bufferSize)
+        setvbuf(fp, buffer, _IOFBF, bufferSize)
         #if os(Linux)
         _ = posix_fadvise(fileno(fp), 0, 0, POSIX_FADV_SEQUENTIAL)
         #endif
@@ -157,7 +160,7 @@ public final class CaptureSource {
         }
         let source = CaptureSource(handle: h, name: path, isLive: false, precision: precision)
         source.fileBuffer = buffer
-        if blockReads, got >= 24 {
+        if blocks {
             source.records = FileRecords(fd: fileno(fp), header: Array(head.prefix(24)), startOffset: Int64(ftello(fp)),
                                          snapshot: source.snapshotLength)
         }

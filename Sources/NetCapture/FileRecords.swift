@@ -26,7 +26,8 @@ struct FileRecords {
         case handOver(offset: Int64)
     }
 
-    static let blockSize = 1 << 20
+    /// Holds the largest record of the usual 262,144-byte snapshot length; larger ones go to libpcap.
+    static let blockSize = 1 << 19
     static let recordHeader = 16
 
     private let fd: Int32
@@ -40,20 +41,26 @@ struct FileRecords {
     private var position = 0
     private var filled = 0
 
-    /// Nil when the file is not one this reader takes (then libpcap reads it all).
-    init?(fd: Int32, header: [UInt8], startOffset: Int64, snapshot: Int) {
-        guard header.count >= 24, startOffset == 24, snapshot > 0 else { return nil }
+    /// The sub-second scale for a file whose first bytes are `header`, or nil when this reader
+    /// does not take it: native little-endian magic only (x86-64, aarch64), version 2.4; swapped
+    /// files, pcapng and the modified formats stay with libpcap.
+    static func scale(ofHeader header: [UInt8]) -> Int? {
+        guard header.count >= 24, UInt32(littleEndian: 1) == 1 else { return nil }
         let magic = UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24
         let major = UInt16(header[4]) | UInt16(header[5]) << 8
         let minor = UInt16(header[6]) | UInt16(header[7]) << 8
-        // Native little-endian magic only (x86-64, aarch64); swapped files, pcapng and the
-        // modified formats stay with libpcap.
-        guard UInt32(littleEndian: 1) == 1, major == 2, minor == 4 else { return nil }
+        guard major == 2, minor == 4 else { return nil }
         switch magic {
-        case 0xa1b2_c3d4: scale = 1000
-        case 0xa1b2_3c4d: scale = 1
+        case 0xa1b2_c3d4: return 1000
+        case 0xa1b2_3c4d: return 1
         default: return nil
         }
+    }
+
+    /// Nil when the file is not one this reader takes (then libpcap reads it all).
+    init?(fd: Int32, header: [UInt8], startOffset: Int64, snapshot: Int) {
+        guard startOffset == 24, snapshot > 0, let scale = Self.scale(ofHeader: header) else { return nil }
+        self.scale = scale
         self.fd = fd
         self.snapshot = snapshot
         blockOffset = startOffset
