@@ -167,17 +167,9 @@ public struct MessageSpan: Sendable, Equatable {
 
     public init(message: Int, from: Int, to: Int, length: Int?, part: Int, parts: Int?, completes: Bool,
                 frames: [Int] = [], jsonHeader: String? = nil, dns: DNSMessage? = nil, pendingID: Int? = nil) {
-        self.message = message
-        self.from = from
-        self.to = to
-        self.length = length
-        self.part = part
-        self.parts = parts
-        self.completes = completes
-        self.pendingID = pendingID
-        if !frames.isEmpty || jsonHeader != nil || dns != nil {
-            extras = SpanExtras(frames: frames, jsonHeader: jsonHeader, dns: dns)
-        }
+        let plain = frames.isEmpty && jsonHeader == nil && dns == nil
+        self.init(message: message, from: from, to: to, length: length, part: part, parts: parts, completes: completes,
+                  pendingID: pendingID, extras: plain ? nil : SpanExtras(frames: frames, jsonHeader: jsonHeader, dns: dns))
     }
 
     /// The analyzer's own: numbers and an already built extras reference (no defaulted array or
