@@ -311,8 +311,16 @@ def build_tcp_options():
         c2s(seq=ci + 25, ack=si + 1001, flags="PAN") / s.Raw(b"ns-bit"),
         # 10 all nine flags (FIN SYN RST PSH ACK URG ECE CWR NS) -> "christmas tree"
         c2s(seq=ci + 31, ack=si + 1001, flags=0x1FF, urgptr=1) / s.Raw(b"x"),
+        # 11 frame 3 again, the capture cut inside its SACK after the first block (78 of 86 bytes)
+        c2s(seq=ci + 1, ack=si + 1 + 1000, flags="A",
+            options=[("NOP", None), ("NOP", None), ("Timestamp", (100010, 200000)),
+                     ("NOP", None), ("NOP", None),
+                     ("SAck", (si + 1 + 2000, si + 1 + 3000, si + 1 + 4000, si + 1 + 5000))]),
     ]
-    write_pcap("tcp-options.pcap", LINKTYPE_ETHERNET, timed(frames, step_us=10000))
+    records = timed(frames, step_us=10000)
+    sec, frac, data = records[-1]
+    records[-1] = (sec, frac, data[:78], len(data))
+    write_pcap("tcp-options.pcap", LINKTYPE_ETHERNET, records)
 
 
 def _dns_hdr(id_, flags, qd, an, ns=0, ar=0):

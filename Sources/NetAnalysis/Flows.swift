@@ -91,7 +91,7 @@ public struct FlowObservation: Sendable {
     public var seqBase: UInt32?
     public var ackBase: UInt32?
     /// The conversation's slot in the flow table (reused after it leaves; check `flowID`).
-    public var slot: Int = -1
+    public internal(set) var slot: Int = -1
 }
 
 /// A finished (or, at the end, still open) conversation, as `--flows` prints it.

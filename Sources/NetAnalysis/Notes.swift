@@ -47,7 +47,12 @@ public struct Note: Sendable, Equatable {
     /// Words before a message note's text ("delivered from held segments: ").
     public var prefix: String {
         get { framed?.prefix ?? "" }
-        set { framed?.prefix = newValue }
+        set {
+            guard framed != nil else { return }
+            // A note is a value: another note sharing the detail keeps its words.
+            if !isKnownUniquelyReferenced(&framed) { framed = framed?.copy() }
+            framed?.prefix = newValue
+        }
     }
     /// The frame this note refers to (for a duplicate: the first copy).
     public var relatedFrame: Int?
@@ -57,9 +62,9 @@ public struct Note: Sendable, Equatable {
     public var rttNanoseconds: Int?
     /// Message framing details (message / sticky / split notes).
     public var framed: FramedDetail?
-    /// `framed`, unretained: for a formatter that reads it while the note is held (no reference
-    /// counting per note).
-    public var framedRef: Unmanaged<FramedDetail>? {
+    /// `framed`, unretained: for this package's formatters, which read it only while the note is
+    /// held (no reference counting per note).
+    package var framedRef: Unmanaged<FramedDetail>? {
         guard let f = framed else { return nil }
         return Unmanaged.passUnretained(f)
     }
@@ -133,6 +138,14 @@ public final class FramedDetail: @unchecked Sendable, Equatable {
         storedHasDNS = spans.contains { $0.extras?.dns != nil }
     }
 
+    /// A detail of its own with the same contents (see `Note.prefix`, `MessageNotes.resolve`).
+    func copy() -> FramedDetail {
+        let d = FramedDetail(spans: storedSpans, clientToServer: storedClientToServer, framing: storedFraming)
+        d.storedPrefix = storedPrefix
+        d.framingID = framingID
+        return d
+    }
+
     /// True while some span waits for its message's total part count or length.
     public var isPending: Bool { storedSpans.contains { $0.pendingID != nil } }
 }
@@ -194,11 +207,16 @@ public struct MessageSpan: Sendable, Equatable {
 @usableFromInline final class SpanExtras: Sendable, Equatable {
     @usableFromInline let frames: [Int]
     let jsonHeader: String?
-    let dns: DNSMessage?
-    init(frames: [Int], jsonHeader: String?, dns: DNSMessage?) {
+    /// The framer's box, shared (the decode is not copied again).
+    let dnsBox: DNSBox?
+    var dns: DNSMessage? { dnsBox?.message }
+    init(frames: [Int], jsonHeader: String?, dnsBox: DNSBox?) {
         self.frames = frames
         self.jsonHeader = jsonHeader
-        self.dns = dns
+        self.dnsBox = dnsBox
+    }
+    convenience init(frames: [Int], jsonHeader: String?, dns: DNSMessage?) {
+        self.init(frames: frames, jsonHeader: jsonHeader, dnsBox: dns.map(DNSBox.init))
     }
     @usableFromInline static func == (a: SpanExtras, b: SpanExtras) -> Bool {
         a.frames == b.frames && a.jsonHeader == b.jsonHeader && a.dns == b.dns

@@ -38,11 +38,10 @@ public struct PacketAnalyzer {
             return flows.lookup(p)
         }
         let obs = flows.observe(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, notes: &notes)
-        // Only conversations the stream analyzer frames (or has not seen yet) go to it; the TCP
-        // header is copied out of the packet only for them.
+        // Every TCP segment of a tracked conversation; the stream analyzer returns at once for one
+        // it does not frame.
         if let ref = streamsRef, let obs, let t = p.tcp, t.isComplete {
             ref._withUnsafeGuaranteedRef { streams in
-                guard streams.wants(slot: obs.slot, flowID: obs.flowID) else { return }
                 let start = p.payloadStart, end = p.payloadEnd
                 let payload = start >= 0 && start <= end && end <= bytes.count
                     ? UnsafeRawBufferPointer(rebasing: bytes[start ..< end]) : UnsafeRawBufferPointer(rebasing: bytes[0 ..< 0])

@@ -64,9 +64,11 @@ public struct CaptureStatistics {
             if a.isIPv6 != b.isIPv6 { return !a.isIPv6 }
             return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo
         }
-        /// One word into the hasher (two lookups per packet).
+        /// Every word goes through the seeded hasher (a fold before it would let chosen IPv6
+        /// addresses all collide); IPv4 hosts cost one word.
         public func hash(into h: inout Hasher) {
-            h.combine(lo ^ (hi &* 0x9E37_79B9_7F4A_7C15) ^ (isIPv6 ? 0xC2B2_AE3D_27D4_EB4F : 0))
+            h.combine(lo)
+            if isIPv6 { h.combine(hi) }
         }
         public var ipv4: IPv4Address { IPv4Address(raw: UInt32(truncatingIfNeeded: lo)) }
         public var ipv6: IPv6Address { IPv6Address(hi: hi, lo: lo) }
@@ -202,8 +204,10 @@ public struct CaptureStatistics {
 
     /// The count of annotations of the kind named `kind` (0 for a kind this build does not have).
     public func noteCount(_ kind: String) -> Int {
-        Note.Kind(rawValue: kind).flatMap { notes[$0] } ?? 0
+        Note.Kind(rawValue: kind).map(noteCount) ?? 0
     }
+
+    public func noteCount(_ kind: Note.Kind) -> Int { notes[kind, default: 0] }
 
     public var approximate: Bool { talkers.pruned || dnsNames.pruned }
 
@@ -221,8 +225,10 @@ public struct CaptureStatistics {
         lastNanoseconds = max(lastNanoseconds ?? now, now)
         countHierarchy(p)
         if !p.errors.isEmpty {
-            if p.errors.contains(where: { $0.kind == .truncated }) { truncatedPackets &+= 1 }
-            if p.errors.contains(where: { $0.kind == .malformed }) { malformedPackets &+= 1 }
+            var truncated = false, malformed = false
+            for e in p.errors { if e.kind == .truncated { truncated = true } else { malformed = true } }
+            if truncated { truncatedPackets &+= 1 }
+            if malformed { malformedPackets &+= 1 }
         }
         countTalkers(p)
         if let m = p.dns, m.headerFieldsRead >= 2 { countDNS(m) }
@@ -320,7 +326,9 @@ public struct CaptureStatistics {
         } else {
             dnsQueries &+= 1
             if let q = m.questions.first {
-                dnsNames.update(q.name.lowercased(), default: NameCount()) { $0.count &+= 1 }
+                // (Lower-cased only when it has capitals: most names are already.)
+                let name = q.name.utf8.contains { $0 >= 65 && $0 <= 90 } ? q.name.lowercased() : q.name
+                dnsNames.update(name, default: NameCount()) { $0.count &+= 1 }
             }
         }
     }
@@ -368,11 +376,15 @@ public struct Conversations: Sendable {
             tcpConnections &+= 1
             connStates[f.connState, default: 0] &+= 1
             endings[f.end, default: 0] &+= 1
-            if let rtt = f.handshakeRTTNanoseconds {
+            if let measured = f.handshakeRTTNanoseconds {
+                // Timestamps may go backwards in a file: no negative round trip. The total
+                // saturates rather than wrapping into a negative average.
+                let rtt = max(measured, 0)
                 handshakeRTT.count &+= 1
                 handshakeRTT.min = min(handshakeRTT.min, rtt)
                 handshakeRTT.max = max(handshakeRTT.max, rtt)
-                handshakeRTT.total = handshakeRTT.total.addingReportingOverflow(max(rtt, 0)).partialValue
+                let (sum, overflow) = handshakeRTT.total.addingReportingOverflow(rtt)
+                handshakeRTT.total = overflow ? Int.max : sum
             }
         } else {
             udpConversations &+= 1

@@ -103,6 +103,9 @@ public final class StreamAnalyzer {
     @exclusivity(unchecked) var pendOther: [MessageSpan] = []
     @exclusivity(unchecked) var pendExtra: [Note] = []
 
+    /// Beyond any flow table's size (`FlowTracker.maxFlows` is at most this).
+    static let maxSlots = 1 << 26
+
     /// Numbers for framing names (`StreamConn.nameID`), from 1.
     @exclusivity(unchecked) var nameIDs: [String: Int] = [:]
 
@@ -151,6 +154,13 @@ public final class StreamAnalyzer {
         nextPendingID &+= 1
         if recordResolutions {
             if resolvedParts.isEmpty { resolutionBase = id }
+            // Entry `i` is id `resolutionBase + i`: ids issued while recording was off get empty
+            // entries, so later ones keep their places.
+            let gap = id &- resolutionBase &- resolvedParts.count
+            if gap > 0 {
+                resolvedParts.append(contentsOf: repeatElement(0, count: gap))
+                resolvedLength.append(contentsOf: repeatElement(-1, count: gap))
+            }
             resolvedParts.append(0)
             resolvedLength.append(-1)
         }
@@ -164,20 +174,14 @@ public final class StreamAnalyzer {
         resolvedLength[i] = length ?? -1
     }
 
-    /// False for a conversation this analyzer already decided not to frame (or has finished with):
-    /// its segments need not be handed over.
-    public func wants(slot: Int, flowID: Int) -> Bool {
-        guard slot >= 0 && slot < bySlot.count && bySlot[slot].id == flowID, let c = bySlot[slot].conn else { return true }
-        return c._withUnsafeGuaranteedRef { $0.tracked && $0.summary == nil }
-    }
-
     /// One TCP segment of flow `flowID`. `payload` is the captured payload; `wirePayload` its length
     /// on the wire (more when the snapshot length cut it).
-    public func segment(flowID: Int, slot: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
-                        frame: Int, notes: inout [Note]) {
+    /// (`slot` is the flow table's, which this table follows; only `PacketAnalyzer` calls this.)
+    func segment(flowID: Int, slot: Int, clientToServer: Bool, tcp t: TCPHeader, payload: UnsafeRawBufferPointer,
+                 frame: Int, notes: inout [Note]) {
         if followFirst && followFlow == nil { followFlow = flowID }
         let entry: Unmanaged<StreamConn>
-        guard slot >= 0 else { return }
+        guard slot >= 0 && slot < Self.maxSlots else { return }
         if slot < bySlot.count && bySlot[slot].id == flowID, let c = bySlot[slot].conn {
             // The flow table's slot indexes this table too (no hashing per segment).
             entry = c
@@ -469,7 +473,7 @@ public final class StreamAnalyzer {
                 spans.append(MessageSpan(message: no, from: continuing ? before : 0, to: length, length: length,
                                          part: part, parts: part, completes: true, pendingID: nil,
                                          extras: SpanExtras(frames: frames, jsonHeader: completions[k].info.jsonHeader,
-                                                            dns: completions[k].info.dns)))
+                                                            dnsBox: completions[k].info.dnsBox)))
             } else {
                 // The common case: numbers only (no reference to count).
                 spans.append(MessageSpan(message: no, from: 0, to: length, length: length,
@@ -494,7 +498,7 @@ public final class StreamAnalyzer {
             if d.parts == 1, let h = d.framer.currentHeader {
                 spans.append(MessageSpan(message: d.message + 1, from: continuing ? before : 0, to: now,
                                          length: d.framer.messageLength, part: d.parts, parts: nil, completes: false,
-                                         pendingID: d.pendingID, extras: SpanExtras(frames: [], jsonHeader: h, dns: nil)))
+                                         pendingID: d.pendingID, extras: SpanExtras(frames: [], jsonHeader: h, dnsBox: nil)))
             } else {
                 spans.append(MessageSpan(message: d.message + 1, from: continuing ? before : 0, to: now,
                                          length: d.framer.messageLength, part: d.parts, parts: nil, completes: false,
@@ -597,9 +601,10 @@ public final class StreamAnalyzer {
                     d.storedHasDNS = decodesDNS && d.storedSpans.contains { $0.extras?.dns != nil }
                 }
             } else {
-                let d = FramedDetail(spans: pendSpans, clientToServer: ctx.clientToServer, framing: ctx.framing)
+                let d = FramedDetail(spans: [], clientToServer: ctx.clientToServer, framing: ctx.framing)
+                swap(&d.storedSpans, &pendSpans)
+                d.storedHasDNS = ctx.conn.decodesDNS && d.storedSpans.contains { $0.extras?.dns != nil }
                 d.framingID = ctx.conn.nameID
-                pendSpans.removeAll(keepingCapacity: true)
                 scratchDetail = d
             }
             let kind = MessageNotes.kind(of: scratchDetail)
@@ -627,13 +632,11 @@ public final class StreamAnalyzer {
         guard c.tracked else { return }
         if c.summary == nil {
             var ctx = Context(frame: 0, clientToServer: true, conn: c, following: false)
-            // Ending without a reason adds no note; none may reach the next segment's line anyway.
-            let before = pendExtra.count
+            // (Ending without a reason adds no note, so nothing reaches the next segment's line.)
             if !c.c2s.ended { end(&c.c2s, &ctx, why: nil) }
             if !c.s2c.ended { end(&c.s2c, &ctx, why: nil) }
-            if pendExtra.count > before { pendExtra.removeSubrange(before...) }
         }
-        guard c.spec != .raw, let sum = c.summary ?? Self.summarize(c) else { return }
+        guard let sum = c.summary ?? Self.summarize(c) else { return }
         s.framing = sum.framing
         s.messages = sum.messages
         s.stickySegments = sum.sticky
@@ -726,7 +729,7 @@ struct HeldSegment {
 }
 
 struct DirectionStream {
-    static let maxFramesListed = 64
+    static let maxFramesListed = MessageNotes.maxFramesListed
     let clientToServer: Bool
     var started = false
     /// Next expected sequence number, and how many stream bytes came before it.
@@ -778,32 +781,41 @@ struct DirectionStream {
         recent.add(seq: seq, length: payload.count, hash: Self.hash(payload))
     }
 
-    /// A 64-bit fingerprint of a segment's bytes: its length and its first and last 64 bytes,
-    /// eight at a time (cheap enough for every segment; a retransmission that differs only in
-    /// the middle of a large segment goes unnoticed).
+    /// A 64-bit fingerprint of all of a segment's bytes and its length: four independent lanes of
+    /// 8-byte words (multiply and rotate, so every bit reaches every other), folded at the end.
+    /// About one cycle per 8 bytes: cheap enough for every delivered segment, and a retransmission
+    /// that differs anywhere is told from the first copy.
     static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(b.count)
-        guard let base = b.baseAddress else { return h }
+        let k: UInt64 = 0x9E37_79B9_7F4A_7C15
         let n = b.count
-        @inline(__always) func mix(_ from: Int, _ to: Int) {
-            var i = from
-            while i &+ 8 <= to {
-                h = (h ^ (base + i).loadUnaligned(as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
-                h ^= h >> 29
-                i &+= 8
-            }
-            while i < to {
-                h = (h ^ UInt64((base + i).load(as: UInt8.self))) &* 0x100_0000_01b3
-                i &+= 1
-            }
+        var h0: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(n)
+        var h1: UInt64 = 0x8422_2325_cbf2_9ce4
+        var h2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+        var h3: UInt64 = 0x1656_67B1_9E37_79F9
+        guard let base = b.baseAddress else { return h0 }
+        @inline(__always) func step(_ h: UInt64, _ at: Int) -> UInt64 {
+            let x = (h ^ (base + at).loadUnaligned(as: UInt64.self)) &* k
+            return (x << 31) | (x >> 33)
         }
-        if n <= 128 {
-            mix(0, n)
-        } else {
-            mix(0, 64)
-            mix(n - 64, n)
+        var i = 0
+        while i &+ 32 <= n {
+            h0 = step(h0, i)
+            h1 = step(h1, i &+ 8)
+            h2 = step(h2, i &+ 16)
+            h3 = step(h3, i &+ 24)
+            i &+= 32
         }
-        return h
+        while i &+ 8 <= n {
+            h0 = step(h0, i)
+            i &+= 8
+        }
+        while i < n {
+            h1 = (h1 ^ UInt64((base + i).load(as: UInt8.self))) &* 0x100_0000_01b3
+            i &+= 1
+        }
+        var h = h0 ^ ((h1 << 17) | (h1 >> 47)) ^ ((h2 << 29) | (h2 >> 35)) ^ ((h3 << 43) | (h3 >> 21))
+        h = (h ^ (h >> 32)) &* k
+        return h ^ (h >> 29)
     }
 }
 
@@ -909,6 +921,9 @@ struct RecvView {
 
 /// Message note texts (analysis decides what a segment carries; this says it in words).
 public enum MessageNotes {
+    /// Segment numbers listed for one message, at most (then `,…`).
+    @usableFromInline static let maxFramesListed = 64
+
     public static func note(_ d: FramedDetail) -> Note {
         Note(kind: kind(of: d), framed: d)
     }
@@ -925,7 +940,10 @@ public enum MessageNotes {
 
     /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.
     public static func resolve(_ n: inout Note, _ lookup: (Int) -> (parts: Int, length: Int?)?) {
-        guard let d = n.framed, d.isPending else { return }
+        guard n.framed?.isPending == true else { return }
+        // A note is a value: a detail another note (or the analyzer) shares is copied first.
+        if !isKnownUniquelyReferenced(&n.framed) { n.framed = n.framed?.copy() }
+        guard let d = n.framed else { return }
         for i in d.storedSpans.indices {
             guard let id = d.storedSpans[i].pendingID else { continue }
             if let r = lookup(id) {
@@ -963,7 +981,7 @@ public enum MessageNotes {
             first = false
             o.num(f)
         }
-        if x.frames.count >= 64 { o.lit(",…") }
+        if x.frames.count >= maxFramesListed { o.lit(",…") }
     }
 
     @inlinable
@@ -976,7 +994,7 @@ public enum MessageNotes {
     @inlinable
     public static func write<S: NoteTextSink>(_ d: FramedDetail, to o: inout S) {
         // Spans are read in place (no copies of them).
-        d.spans.withUnsafeBufferPointer { spans in write(spans, to: &o) }
+        d.withSpans { spans in write(spans, to: &o) }
     }
 
     /// `write(_:to:)` for spans read in place (`FramedDetail.withSpans`).

@@ -134,8 +134,9 @@ public final class CaptureSource {
             return CaptureSource(handle: h, name: path, isLive: false, precision: .micro)
         }
         // libpcap reads a file with fread(); stdio's default buffer is one 4 KiB block, so a large
-        // capture costs a read(2) per 4 KiB. We open the file ourselves and give it a 1 MiB buffer
-        // (about 200 times fewer system calls), then hand the stream to libpcap, which closes it.
+        // capture costs a read(2) per 4 KiB. We open the file ourselves and give it a larger buffer
+        // (1 MiB; 64 KiB when `FileRecords` reads the records), then hand the stream to libpcap,
+        // which closes it.
         guard let fp = fopen(path, "rb") else {
             throw CaptureError("\(path): \(String(cString: strerror(errno)))")
         }
@@ -235,10 +236,17 @@ public final class CaptureSource {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         while records != nil {
-            // (A stop asked for by a signal or `breakLoop` ends the file here, as libpcap would.)
-            if stopRequest.pointee.exchange(false, ordering: .relaxed) { return .end(.endOfFile) }
-            switch records?.next() {
-            case .record(let r)?:
+            var step = FileRecords.Step.handOver(offset: 0)
+            if stopRequest.pointee.load(ordering: .relaxed) {
+                // A stop (a signal, `breakLoop`) hands over to libpcap, whose own flag is set too:
+                // it ends the read as it always does, and one reader holds the state.
+                stopRequest.pointee.store(false, ordering: .relaxed)
+                if let at = records?.offset { step = .handOver(offset: at) }
+            } else if let s = records?.next() {
+                step = s
+            }
+            switch step {
+            case .record(let r):
                 framesRead &+= 1
                 if let f = filter {
                     var h = pcap_pkthdr()
@@ -250,15 +258,14 @@ public final class CaptureSource {
                 return .packet(frame: framesRead, PacketRecord(
                     seconds: seconds, nanoseconds: nanoseconds, capturedLength: r.capturedLength,
                     wireLength: r.wireLength, bytes: UnsafeRawBufferPointer(start: r.bytes, count: r.capturedLength)))
-            case .handOver(let offset)?:
-                // libpcap reads on from this record (its stream is repositioned there).
-                records?.release()
-                records = nil
+            case .handOver(let offset):
+                // libpcap reads on from this record (its stream is repositioned there; should that
+                // fail, the block reader stays, and a later call tries again).
                 if let f = pcap_file(handle), fseeko(f, off_t(offset), SEEK_SET) != 0 {
                     return .end(.error("cannot seek in the file: \(String(cString: strerror(errno)))"))
                 }
-            case nil:
-                break
+                records?.release()
+                records = nil
             }
         }
         while true {
@@ -311,8 +318,8 @@ public final class CaptureSource {
         }
     }
 
-    /// How far into a saved capture libpcap has read, in bytes (its stdio position, so up to one
-    /// buffer ahead of the packet in hand); nil for live captures and for input that cannot tell
+    /// How far into a saved capture the reader is, in bytes (the next record's offset); nil for
+    /// live captures and for input that cannot tell
     /// (a pipe). One `ftello` call: meant for a progress display a few times a second, not per packet.
     public var bytesRead: Int64? {
         if let r = records { return r.offset }

@@ -10,6 +10,7 @@ import Darwin
 /// than the snapshot length or than the block, a short read, the end of the file, a read error —
 /// it stops, and libpcap reads on from that record's offset, so every damaged file ends with
 /// libpcap's own handling and message.
+/// (A value that owns its block: kept in one place and given back with `release()`, never copied.)
 struct FileRecords {
     /// One record: its header fields and its bytes (valid until the next call).
     struct Record {
@@ -45,7 +46,8 @@ struct FileRecords {
     /// does not take it: native little-endian magic only (x86-64, aarch64), version 2.4; swapped
     /// files, pcapng and the modified formats stay with libpcap.
     static func scale(ofHeader header: [UInt8]) -> Int? {
-        guard header.count >= 24, UInt32(littleEndian: 1) == 1 else { return nil }
+        // 64-bit only: the 32-bit lengths are widened to Int and added without overflow checks.
+        guard header.count >= 24, UInt32(littleEndian: 1) == 1, MemoryLayout<Int>.size == 8 else { return nil }
         let magic = UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24
         let major = UInt16(header[4]) | UInt16(header[5]) << 8
         let minor = UInt16(header[6]) | UInt16(header[7]) << 8

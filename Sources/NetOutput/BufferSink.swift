@@ -19,6 +19,13 @@ public final class PendingMarks {
 
     public init() {}
 
+    /// Something can be written: lines before the oldest mark, or the oldest mark's message has
+    /// its answer (`lookup`: the stream analyzer's resolutions).
+    public func headReady(_ lookup: (Int) -> (parts: Int, length: Int?)?) -> Bool {
+        guard let first = list.first else { return false }
+        return first.offset > 0 || lookup(first.id) != nil
+    }
+
     func add(offset: Int, id: Int, field: PendingField, json: Bool) {
         list.append(Mark(offset: offset, id: id, field: field, json: json))
     }
@@ -71,6 +78,26 @@ struct BufferSink: NoteTextSink {
         withUnsafeMutablePointer(to: &o) { p in
             var sink = BufferSink(out: p, json: json, marks: marks)
             d.withSpans { MessageNotes.write($0, to: &sink) }
+        }
+    }
+}
+
+/// A note's words as the packet line and the `-v` view write them: a message note straight from
+/// its detail (read in place, unretained: `notes` holds it), any other its text; with `states`,
+/// the endpoint states after it.
+enum NoteWords {
+    static func write(_ notes: [Note], _ k: Int, states: Bool, marks: PendingMarks?, into out: inout OutputBuffer) {
+        if let ref = notes[k].framedRef, notes[k].wordsFromFramed {
+            ref._withUnsafeGuaranteedRef { f in
+                if f.hasPrefix { out.string(f.prefix) }
+                BufferSink.write(f, into: &out, json: false, marks: marks)
+            }
+        } else {
+            out.string(notes[k].text)
+        }
+        if states, let st = notes[k].states {
+            out.ascii(" | client "); out.string(st.client.rawValue)
+            out.ascii(", server "); out.string(st.server.rawValue)
         }
     }
 }

@@ -68,20 +68,7 @@ public enum HexDump {
     /// Bytes of the link-layer header of a decoded frame (what `-x` leaves out), never more than
     /// were captured. Unsupported link types have none that we know of: the whole frame is shown.
     public static func linkHeaderLength(_ p: Packet) -> Int {
-        guard p.linkSupported else { return 0 }
-        let header: Int
-        if let e = p.ethernet {
-            header = e.headerLength
-        } else if p.sll != nil || p.linkType == .linuxSLL || p.linkType == .linuxSLL2 {
-            header = p.linkType == .linuxSLL2 ? 20 : 16
-        } else if p.null != nil || p.linkType == .null || p.linkType == .loop {
-            header = 4
-        } else if p.linkType == .ethernet {
-            header = 14
-        } else {
-            header = 0  // raw IP
-        }
-        return min(header, p.capturedLength)
+        max(min(p.networkOffset, p.capturedLength), 0)
     }
 
     /// The `-x`/`-X` lines of one captured frame: from the network header (`.network`), or all of

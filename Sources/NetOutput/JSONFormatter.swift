@@ -50,23 +50,15 @@ public struct JSONFormatter {
         }
         if let s = p.sll {
             o.ascii(s.version == 2 ? ",\"sll2\":{" : ",\"sll\":{")
-            // Field ends within the header, so a cut header shows only what was captured.
-            let v2 = s.version == 2
+            // Only the fields that were captured (a cut header shows what it has).
             var comma = false
             func key(_ k: StaticString) { if comma { o.byte(44) }; comma = true; o.byte(34); o.ascii(k); o.ascii("\":") }
-            if s.has(through: v2 ? 11 : 2) { key("pkttype"); o.decimal(s.packetType) }
-            if s.has(through: v2 ? 10 : 4) { key("hatype"); o.decimal(s.arphrdType) }
+            if s.hasPacketType { key("pkttype"); o.decimal(s.packetType) }
+            if s.hasHardwareType { key("hatype"); o.decimal(s.arphrdType) }
             // The address as far as its length says, once those bytes were captured (as tshark).
-            if s.hasAddress {
-                key("addr"); o.byte(34)
-                if s.addressLength == 6 { o.mac(MACAddress(raw: s.address)) } else {
-                    var i = Int(min(s.addressLength, 8)) - 1
-                    while i >= 0 { o.hexByte(UInt8(truncatingIfNeeded: s.address >> UInt64(i * 8))); i -= 1 }
-                }
-                o.byte(34)
-            }
-            if s.has(through: v2 ? 2 : 16) { key("type"); o.decimal(s.protocolType.rawValue) }
-            if v2 && s.has(through: 8) { key("ifindex"); o.decimal(s.interfaceIndex) }
+            if s.hasAddress { key("addr"); o.byte(34); o.sllAddress(s); o.byte(34) }
+            if s.hasProtocol { key("type"); o.decimal(s.protocolType.rawValue) }
+            if s.hasInterfaceIndex { key("ifindex"); o.decimal(s.interfaceIndex) }
             o.byte(125)
         }
         if let n = p.null {
@@ -396,22 +388,24 @@ public struct JSONFormatter {
     private func tcp(_ t: TCPHeader, _ options: [TCPOption], _ o: inout OutputBuffer) {
         o.ascii(",\"tcp\":{\"sport\":"); o.decimal(t.sourcePort)
         o.ascii(",\"dport\":"); o.decimal(t.destinationPort)
-        // The fields that were read (see `TCPHeader.validBytes`): a header cut inside its first 16
-        // bytes shows its ports; one with an impossible data offset its sequence number and header
-        // length too (as tshark shows them); the payload length only when the segment holds the header.
+        // Every field that was read (see `TCPHeader.validBytes`; the contract never drops a key): a
+        // header cut inside its first 16 bytes shows its ports; the sequence number, acknowledgment,
+        // flags and window come as one (as tshark reads them), also with an impossible data offset,
+        // whose options then are none.
         guard t.has(through: 16) else { o.byte(125); return }
         o.ascii(",\"seq\":"); o.decimal(t.sequence)
-        let usable = t.dataOffsetValid
-        if usable {
-            o.ascii(",\"ack\":"); o.decimal(t.acknowledgment)
-            o.ascii(",\"flags\":["); tcpFlags(t.flags, &o)
-            o.ascii("],\"win\":"); o.decimal(t.window)
-        }
-        if t.segmentHoldsHeader { o.ascii(",\"payload_len\":"); o.decimal(t.payloadLength) }
+        o.ascii(",\"ack\":"); o.decimal(t.acknowledgment)
+        o.ascii(",\"flags\":["); tcpFlags(t.flags, &o)
+        o.ascii("],\"win\":"); o.decimal(t.window)
+        o.ascii(",\"payload_len\":"); o.decimal(t.payloadLength)
         o.ascii(",\"hlen\":"); o.decimal(t.headerLength)
-        guard usable else { o.byte(125); return }
-        if t.has(through: 20) && t.flags.contains(.urg) { o.ascii(",\"urg\":"); o.decimal(t.urgentPointer) }
-        if t.has(through: 20) { tcpOptions(options, &o) }
+        let usable = t.dataOffsetValid
+        if usable && t.has(through: 20) && t.flags.contains(.urg) { o.ascii(",\"urg\":"); o.decimal(t.urgentPointer) }
+        if !usable {
+            o.ascii(",\"options\":[]")
+        } else if t.has(through: 20) {
+            tcpOptions(options, &o)
+        }
         if t.has(through: 18) { o.ascii(",\"checksum\":"); checksum(t.checksumStatus, &o) }
         o.byte(125)
     }
@@ -436,7 +430,7 @@ public struct JSONFormatter {
                 o.ascii("{\"kind\":\"unknown\",\"code\":"); o.decimal(kind); o.ascii(",\"len\":"); o.decimal(length); o.byte(125)
             case .timestampValueOnly(let v):
                 o.ascii("{\"kind\":\"ts\",\"value\":"); o.decimal(v); o.ascii(",\"truncated\":true}")
-            case .truncatedSACK(let b):
+            case .truncatedSACK(let b, _):
                 o.ascii("{\"kind\":\"sack\",\"value\":["); sackBlocks(b, &o); o.ascii("],\"truncated\":true}")
             case .invalidLength(let kind, let length):
                 o.ascii("{\"kind\":\""); o.ascii(TCPOptionNames.json(kind)); o.ascii("\",\"code\":"); o.decimal(kind)
@@ -478,15 +472,11 @@ public struct JSONFormatter {
     }
 
     private func typeName(_ t: UInt16, _ o: inout OutputBuffer) {
-        o.byte(34)
-        if let n = Names.dnsType(t) { o.ascii(n) } else { o.ascii("TYPE"); o.decimal(t) }
-        o.byte(34)
+        o.byte(34); o.dnsType(t); o.byte(34)
     }
 
     private func className(_ c: UInt16, _ o: inout OutputBuffer) {
-        o.byte(34)
-        if let n = Names.dnsClass(c) { o.ascii(n) } else { o.ascii("CLASS"); o.decimal(c) }
-        o.byte(34)
+        o.byte(34); o.dnsClass(c); o.byte(34)
     }
 
     private func dns(_ m: DNSMessage, _ o: inout OutputBuffer) {
@@ -496,7 +486,7 @@ public struct JSONFormatter {
         o.ascii(m.isResponse ? ",\"qr\":true" : ",\"qr\":false")
         o.ascii(",\"opcode\":"); o.decimal(m.opcode)
         o.ascii(",\"rcode\":\"")
-        if let r = Names.dnsRcode(m.rcode) { o.ascii(r) } else { o.ascii("RCODE"); o.decimal(m.rcode) }
+        o.dnsRcode(m.rcode)
         o.ascii("\",\"flags\":[")
         var first = true
         func flag(_ on: Bool, _ name: StaticString) {

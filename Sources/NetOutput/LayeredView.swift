@@ -268,49 +268,36 @@ public struct LayeredView {
         out.byte(10)
     }
 
+    /// `label: value (meaning)` for a code with a known meaning, else `label: value`.
+    private func numbered(_ label: StaticString, _ value: UInt16, _ meaning: StaticString?, _ out: inout OutputBuffer) {
+        field(label, &out); out.decimal(value)
+        if let meaning { out.ascii(" ("); out.ascii(meaning); out.byte(41) }
+        out.byte(10)
+    }
+
     private func sll(_ p: Packet, _ out: inout OutputBuffer) {
         let v2 = p.linkType == .linuxSLL2
         header("Link", v2 ? "Linux cooked capture v2 (SLL2)" : "Linux cooked capture (SLL)", &out)
         guard let s = p.sll else { end(&out); return }
         out.ascii(", "); out.decimal(v2 ? 20 : 16); out.ascii("-byte pseudo-header written by the kernel")
         end(&out)
-        if v2 && s.has(through: 8) { field("interface index", &out); out.decimal(s.interfaceIndex); out.byte(10) }
-        if s.has(through: v2 ? 11 : 2) {
-            field("packet type", &out); out.decimal(s.packetType)
-            switch s.packetType {
-            case 0: out.ascii(" (to us)")
-            case 1: out.ascii(" (broadcast)")
-            case 2: out.ascii(" (multicast)")
-            case 3: out.ascii(" (to another host)")
-            case 4: out.ascii(" (sent by us)")
-            default: break
-            }
-            out.byte(10)
-        }
-        if s.has(through: v2 ? 10 : 4) {
-            field("link-layer address type", &out); out.decimal(s.arphrdType)
-            switch s.arphrdType {
-            case 1: out.ascii(" (Ethernet)")
-            case 772: out.ascii(" (loopback)")
-            case 776: out.ascii(" (IPv6-in-IPv4)")
-            case 65534: out.ascii(" (none)")
-            default: break
-            }
-            out.byte(10)
-        }
-        if s.has(through: v2 ? 20 : 14) {
+        if s.hasInterfaceIndex { field("interface index", &out); out.decimal(s.interfaceIndex); out.byte(10) }
+        if s.hasPacketType { numbered("packet type", s.packetType, Names.sllPacketType(s.packetType), &out) }
+        if s.hasHardwareType { numbered("link-layer address type", s.arphrdType, Names.arphrd(s.arphrdType), &out) }
+        // The address bytes it declares, once they were captured (as JSON's `addr`); "none" once
+        // the length byte was.
+        if s.hasAddress || s.shownAddressLength == 0 && s.hasAddressLength {
             field("address", &out)
             if s.addressLength == 6 {
-                address(&out) { $0.mac(MACAddress(raw: s.address)) }
+                address(&out) { $0.sllAddress(s) }
             } else if s.addressLength == 0 {
                 out.ascii("none")
             } else {
-                var i = Int(min(s.addressLength, 8)) - 1
-                while i >= 0 { out.hexByte(UInt8(truncatingIfNeeded: s.address >> UInt64(i * 8))); i -= 1 }
+                out.sllAddress(s)
             }
             out.ascii(" ("); out.decimal(s.addressLength); out.ascii(" bytes)\n")
         }
-        if s.has(through: v2 ? 2 : 16) {
+        if s.hasProtocol {
             field("protocol", &out); etherType(s.protocolType, &out); out.byte(10)
         }
     }
@@ -408,16 +395,9 @@ public struct LayeredView {
         if ip.has(through: 8) {
             let bits = (ip.reservedFlag ? 4 : 0) | (ip.dontFragment ? 2 : 0) | (ip.moreFragments ? 1 : 0)
             field("flags", &out); out.hexPadded(UInt64(bits), digits: 1); out.ascii(" [")
-            var first = true
-            func flag(_ on: Bool, _ name: StaticString) {
-                guard on else { return }
-                if !first { out.ascii(", ") }
-                first = false
-                out.ascii(name)
-            }
-            flag(ip.reservedFlag, "reserved"); flag(ip.dontFragment, "DF"); flag(ip.moreFragments, "MF")
-            if first { out.ascii("none") }
-            out.byte(93)
+            var list = FlagList()
+            list.add(ip.reservedFlag, "reserved", &out); list.add(ip.dontFragment, "DF", &out); list.add(ip.moreFragments, "MF", &out)
+            list.close(&out)
             if ip.dontFragment { out.ascii(" (don't fragment)") }
             if ip.moreFragments { out.ascii(" (more fragments follow)") }
             out.byte(10)
@@ -593,7 +573,12 @@ public struct LayeredView {
         out.ascii(m.isError ? ", an error message\n" : ", an informational message\n")
         field("code", &out); out.decimal(m.code)
         if m.type == ICMPv6Message.destinationUnreachable, let n = ICMPv6Names.unreachable(m.code) {
-            out.ascii(" ("); out.string(String(describing: n).trimmingLeadingSpace); out.byte(41)
+            // (tcpdump's names keep an odd leading space: skipped in place, no String built.)
+            out.ascii(" ("); n.withUTF8Buffer { b in
+                let raw = UnsafeRawBufferPointer(b)
+                out.append(UnsafeRawBufferPointer(rebasing: raw[(raw.firstIndex { $0 != 32 } ?? raw.count)...]))
+            }
+            out.byte(41)
         } else if m.type == ICMPv6Message.timeExceeded {
             out.ascii(m.code == 0 ? " (hop limit reached 0 in transit)" : m.code == 1 ? " (fragment reassembly time exceeded)" : "")
         }
@@ -699,6 +684,15 @@ public struct LayeredView {
         errors(p, .tcp, &out)
     }
 
+    private func sackBlocks(_ b: SACKBlocks, _ out: inout OutputBuffer) {
+        var i = 0
+        while i < b.count {
+            let blk = b.block(i)
+            out.byte(32); out.decimal(blk.left); out.byte(45); out.decimal(blk.right)
+            i += 1
+        }
+    }
+
     private func tcpOption(_ o: TCPOption, _ out: inout OutputBuffer) {
         item(&out)
         switch o {
@@ -710,13 +704,7 @@ public struct LayeredView {
             out.ascii(" (×"); out.decimal(UInt64(1) << UInt64(min(v, 14))); out.byte(41)
         case .sackPermitted: out.ascii("SACK permitted")
         case .sack(let b):
-            out.ascii("SACK:")
-            var i = 0
-            while i < b.count {
-                let blk = b.block(i)
-                out.byte(32); out.decimal(blk.left); out.byte(45); out.decimal(blk.right)
-                i += 1
-            }
+            out.ascii("SACK:"); sackBlocks(b, &out)
         case .timestamps(let v, let e):
             out.ascii("timestamps: value "); out.decimal(v); out.ascii(", echo reply "); out.decimal(e)
         case .unknown(let kind, let length, _):
@@ -725,15 +713,10 @@ public struct LayeredView {
             out.ascii(TCPOptionNames.text(kind)); out.ascii(" (kind "); out.decimal(kind); out.ascii(", cut off by the capture)")
         case .timestampValueOnly(let v):
             out.ascii("timestamps: value "); out.decimal(v); out.ascii(" (echo reply cut off by the capture)")
-        case .truncatedSACK(let b):
-            out.ascii("SACK:")
-            var i = 0
-            while i < b.count {
-                let blk = b.block(i)
-                out.byte(32); out.decimal(blk.left); out.byte(45); out.decimal(blk.right)
-                i += 1
-            }
-            out.ascii(" (the blocks after these cut off)")
+        case .truncatedSACK(let b, let declared):
+            out.ascii("SACK:"); sackBlocks(b, &out)
+            out.ascii(" (the other "); out.decimal(max(declared - b.count, 0)); out.ascii(" of "); out.decimal(declared)
+            out.ascii(" blocks cut off)")
         case .invalidLength(let kind, let length):
             out.ascii(TCPOptionNames.text(kind)); out.ascii(" (kind "); out.decimal(kind)
             out.ascii(") with length "); out.decimal(length); out.ascii(": wrong for its kind, skipped")
@@ -814,17 +797,12 @@ public struct LayeredView {
         out.ascii(m.headerFieldsRead >= 2 && m.isResponse ? ": matches the query's)\n" : ": the response will carry it)\n")
         if m.headerFieldsRead >= 2 {
             field("flags", &out); out.hexPadded(UInt64(m.flags), digits: 4); out.ascii(" [")
-            var first = true
-            func flag(_ on: Bool, _ name: StaticString) {
-                guard on else { return }
-                if !first { out.ascii(", ") }
-                first = false
-                out.ascii(name)
-            }
-            flag(m.isResponse, "QR"); flag(m.authoritative, "AA"); flag(m.truncatedFlag, "TC"); flag(m.recursionDesired, "RD")
-            flag(m.recursionAvailable, "RA"); flag(m.zFlag, "Z"); flag(m.authenticData, "AD"); flag(m.checkingDisabled, "CD")
-            if first { out.ascii("none") }
-            out.ascii("] (")
+            var list = FlagList()
+            list.add(m.isResponse, "QR", &out); list.add(m.authoritative, "AA", &out); list.add(m.truncatedFlag, "TC", &out)
+            list.add(m.recursionDesired, "RD", &out); list.add(m.recursionAvailable, "RA", &out); list.add(m.zFlag, "Z", &out)
+            list.add(m.authenticData, "AD", &out); list.add(m.checkingDisabled, "CD", &out)
+            list.close(&out)
+            out.ascii(" (")
             out.ascii(m.isResponse ? "response" : "query")
             if m.recursionDesired { out.ascii(", recursion desired") }
             if m.isResponse && m.recursionAvailable { out.ascii(", recursion available") }
@@ -854,7 +832,7 @@ public struct LayeredView {
             for q in m.questions {
                 field("question", &out)
                 DNSPresentation.name(q.name, &out, trailingDot: true); out.byte(32)
-                dnsClass(q.qclass, &out); out.byte(32); dnsType(q.type, &out); out.byte(10)
+                out.dnsClass(q.qclass); out.byte(32); out.dnsType(q.type); out.byte(10)
             }
             record("answer", m.answers, &out)
             record("authority", m.authority, &out)
@@ -879,19 +857,11 @@ public struct LayeredView {
             } else {
                 DNSPresentation.name(rr.name, &out, trailingDot: true); out.byte(32)
                 out.decimal(rr.ttl); out.byte(32)
-                dnsClass(rr.rclass, &out); out.byte(32); dnsType(rr.type, &out); out.byte(32)
+                out.dnsClass(rr.rclass); out.byte(32); out.dnsType(rr.type); out.byte(32)
                 DNSPresentation.data(rr, &out, trailingDots: true)
             }
             out.byte(10)
         }
-    }
-
-    private func dnsType(_ t: UInt16, _ out: inout OutputBuffer) {
-        if let n = Names.dnsType(t) { out.ascii(n) } else { out.ascii("TYPE"); out.decimal(t) }
-    }
-
-    private func dnsClass(_ c: UInt16, _ out: inout OutputBuffer) {
-        if let n = Names.dnsClass(c) { out.ascii(n) } else { out.ascii("CLASS"); out.decimal(c) }
     }
 
     // MARK: -vv
@@ -918,31 +888,39 @@ public struct LayeredView {
             out.ascii("no tracked flow")
         }
         end(&out)
-        for n in notes {
+        for k in notes.indices {
             out.ascii("    ")
-            let color = options.color ? Style.note(n.kind) : nil
+            let color = options.color ? Style.note(notes[k].kind) : nil
             if let color { out.ascii(color) }
-            // The kind, unless the text already starts with it (`handshake 1/3`, `split: msg #1 …`).
-            let kind = n.kind.rawValue
-            if !Self.startsWithKind(n.text, kind) { out.string(kind); out.ascii(": ") }
-            if let f = n.framed, n.wordsFromFramed {
-                // Message notes are written as the packet line writes them (part counts filled in later).
-                if !n.prefix.isEmpty { out.string(n.prefix) }
-                BufferSink.write(f, into: &out, json: false, marks: marks)
-            } else {
-                out.string(n.text)
-            }
-            if let st = n.states {
-                out.ascii(" | client "); out.string(st.client.rawValue)
-                out.ascii(", server "); out.string(st.server.rawValue)
-            }
+            // The kind, unless the words already start with it (`handshake 1/3`, `split: msg #1 …`).
+            // Message notes say `sticky:` / `split:` themselves, `msg #…` for `message`; their
+            // words are not built as a String to find that out.
+            let kind = notes[k].kind.rawValue
+            let saysKind = notes[k].wordsFromFramed
+                ? notes[k].kind != .message && notes[k].prefix.isEmpty
+                : Self.startsWithKind(notes[k].text, kind)
+            if !saysKind { out.string(kind); out.ascii(": ") }
+            // Message notes are written as the packet line writes them (part counts filled in later).
+            NoteWords.write(notes, k, states: true, marks: marks, into: &out)
             if color != nil { out.ascii(Style.reset) }
             out.byte(10)
         }
     }
 }
 
-private extension String {
-    /// Without the leading spaces (tcpdump's names keep an odd one).
-    var trimmingLeadingSpace: String { String(drop { $0 == " " }) }
+/// The names of the set flags of a field, `A, B` (or `none`), closed by `]`.
+private struct FlagList {
+    private var first = true
+
+    mutating func add(_ on: Bool, _ name: StaticString, _ out: inout OutputBuffer) {
+        guard on else { return }
+        if !first { out.ascii(", ") }
+        first = false
+        out.ascii(name)
+    }
+
+    func close(_ out: inout OutputBuffer) {
+        if first { out.ascii("none") }
+        out.byte(93)
+    }
 }

@@ -8,6 +8,29 @@ public enum Names {
         (.urg, "URG"), (.ece, "ECE"), (.cwr, "CWR"), (.ns, "NS"),
     ]
 
+    /// What a Linux cooked capture's packet type means (the `-v` view's words).
+    public static func sllPacketType(_ t: UInt16) -> StaticString? {
+        switch t {
+        case 0: "to us"
+        case 1: "broadcast"
+        case 2: "multicast"
+        case 3: "to another host"
+        case 4: "sent by us"
+        default: nil
+        }
+    }
+
+    /// ARPHRD_ hardware types seen in Linux cooked captures.
+    public static func arphrd(_ t: UInt16) -> StaticString? {
+        switch t {
+        case 1: "Ethernet"
+        case 772: "loopback"
+        case 776: "IPv6-in-IPv4"
+        case 65534: "none"
+        default: nil
+        }
+    }
+
     /// Well-known service names (as in /etc/services) for ports, shown without `-n`.
     public static func service(port: UInt16, udp: Bool) -> StaticString? {
         switch port {
@@ -234,5 +257,30 @@ enum TCPOptionNames {
         case 8: "TS"
         default: "opt"
         }
+    }
+}
+
+/// The names above as written into output: the mnemonic, or the number after its RFC 3597-style
+/// prefix (`TYPE65280`, `CLASS7`, `RCODE12`).
+extension OutputBuffer {
+    mutating func dnsType(_ t: UInt16) {
+        if let n = Names.dnsType(t) { ascii(n) } else { ascii("TYPE"); decimal(t) }
+    }
+
+    mutating func dnsClass(_ c: UInt16) {
+        if let n = Names.dnsClass(c) { ascii(n) } else { ascii("CLASS"); decimal(c) }
+    }
+
+    mutating func dnsRcode(_ r: UInt8) {
+        if let n = Names.dnsRcode(r) { ascii(n) } else { ascii("RCODE"); decimal(r) }
+    }
+}
+
+extension OutputBuffer {
+    /// A Linux cooked capture's link-layer address: a MAC for 6 bytes, else its shown bytes in hex.
+    mutating func sllAddress(_ s: SLLHeader) {
+        if s.addressLength == 6 { mac(MACAddress(raw: s.address)); return }
+        var i = s.shownAddressLength - 1
+        while i >= 0 { hexByte(UInt8(truncatingIfNeeded: s.address >> UInt64(i &* 8))); i -= 1 }
     }
 }

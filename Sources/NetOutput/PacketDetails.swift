@@ -9,10 +9,15 @@ public struct PacketDetails {
     public var layered: LayeredView?
     /// `-x`/`-X` (`-xx`/`-XX` for the whole frame): the packet's bytes.
     public var hex: (extent: HexDump.Extent, ascii: Bool)?
-    /// `--hex-payload`: the application payload's bytes (inside the layered view when there is one).
-    public var hexPayload = false
+    /// `--hex-payload`: the application payload's bytes (inside the layered view when there is
+    /// one: its option follows this one).
+    public var hexPayload = false {
+        didSet { layered?.options.hexPayload = hexPayload }
+    }
 
     public init(layered: LayeredView? = nil, hex: (extent: HexDump.Extent, ascii: Bool)? = nil, hexPayload: Bool = false) {
+        var layered = layered
+        layered?.options.hexPayload = hexPayload
         self.layered = layered
         self.hex = hex
         self.hexPayload = hexPayload

@@ -112,22 +112,26 @@ public enum StatisticsFormatter {
         s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
     }
 
+    /// A hierarchy node's children by frames (most first), then name.
+    static func sortedChildren(_ s: CaptureStatistics, _ i: Int) -> [Int] {
+        s.hierarchy[i].children.sorted {
+            let a = s.hierarchy[$0], b = s.hierarchy[$1]
+            if a.count.frames != b.count.frames { return a.count.frames > b.count.frames }
+            return name(a.node ?? .data) < name(b.node ?? .data)
+        }
+    }
+
     /// Hierarchy rows, depth first, children by frames (most first) then name.
     static func hierarchyRows(_ s: CaptureStatistics) -> [(depth: Int, name: String, count: CaptureStatistics.Counter)] {
         var rows: [(Int, String, CaptureStatistics.Counter)] = []
         func walk(_ i: Int, _ depth: Int) {
-            let node = s.hierarchy[i]
-            let kids = node.children.sorted {
-                let a = s.hierarchy[$0], b = s.hierarchy[$1]
-                if a.count.frames != b.count.frames { return a.count.frames > b.count.frames }
-                return name(a.node ?? .data) < name(b.node ?? .data)
-            }
+            let kids = sortedChildren(s, i)
             for (k, c) in kids.enumerated() {
                 if k == maxChildrenShown {
                     var rest = CaptureStatistics.Counter()
                     for r in kids[k...] {
-                        rest.frames += s.hierarchy[r].count.frames
-                        rest.bytes += s.hierarchy[r].count.bytes
+                        rest.frames &+= s.hierarchy[r].count.frames
+                        rest.bytes &+= s.hierarchy[r].count.bytes
                     }
                     rows.append((depth, "(\(kids.count - k) more)", rest))
                     break
@@ -190,7 +194,7 @@ public enum StatisticsFormatter {
             line("Top conversations (by payload bytes)")
             for f in conversations {
                 var l = "  flow \(f.id) " + (f.isTCP ? "tcp " : "udp ") + endpoint(f.client) + " > " + endpoint(f.server)
-                l += "  \(grouped(f.packets.c2s + f.packets.s2c)) pkts, \(grouped(f.bytes.c2s))/\(grouped(f.bytes.s2c)) B"
+                l += "  \(grouped(f.packets.c2s &+ f.packets.s2c)) pkts, \(grouped(f.bytes.c2s))/\(grouped(f.bytes.s2c)) B"
                 if f.isTCP { l += "  " + f.connState + ", " + f.end }
                 line(l)
             }
@@ -236,9 +240,9 @@ public enum StatisticsFormatter {
             ("handshakes completed", s.handshakesCompleted),
             ("teardowns (FIN)", s.teardowns),
             ("resets", s.resets),
-            ("retransmissions", s.noteCount("retransmission")),
-            ("sticky segments", s.noteCount("sticky")),
-            ("split messages", s.noteCount("split")),
+            ("retransmissions", s.noteCount(.retransmission)),
+            ("sticky segments", s.noteCount(.sticky)),
+            ("split messages", s.noteCount(.split)),
         ]
         for (label, n) in counters { line("  " + pad(label, 22) + padLeft(grouped(n), 12)) }
         let notes = noteOrder(s)
@@ -306,7 +310,7 @@ public enum StatisticsFormatter {
         for (code, n) in s.dnsRcodes.enumerated() where n > 0 {
             if !first { o.byte(44) }
             first = false
-            if let name = Names.dnsRcode(UInt8(code)) { o.byte(34); o.ascii(name); o.byte(34) } else { o.jsonString("RCODE\(code)") }
+            o.byte(34); o.dnsRcode(UInt8(truncatingIfNeeded: code)); o.byte(34)
             o.byte(58); o.decimal(n)
         }
         o.ascii("},\"top_names\":[")
@@ -317,9 +321,9 @@ public enum StatisticsFormatter {
         o.ascii("]},\"analysis\":{\"handshakes\":"); o.decimal(s.handshakesCompleted)
         o.ascii(",\"teardowns\":"); o.decimal(s.teardowns)
         o.ascii(",\"resets\":"); o.decimal(s.resets)
-        o.ascii(",\"retransmissions\":"); o.decimal(s.noteCount("retransmission"))
-        o.ascii(",\"sticky_segments\":"); o.decimal(s.noteCount("sticky"))
-        o.ascii(",\"split_messages\":"); o.decimal(s.noteCount("split"))
+        o.ascii(",\"retransmissions\":"); o.decimal(s.noteCount(.retransmission))
+        o.ascii(",\"sticky_segments\":"); o.decimal(s.noteCount(.sticky))
+        o.ascii(",\"split_messages\":"); o.decimal(s.noteCount(.split))
         o.ascii("},\"notes\":{")
         for (i, n) in noteOrder(s).sorted(by: { $0.0 < $1.0 }).enumerated() {
             if i > 0 { o.byte(44) }
@@ -339,11 +343,7 @@ public enum StatisticsFormatter {
 
     private static func hierarchyJSON(_ s: CaptureStatistics, _ i: Int, depth: Int, _ o: inout OutputBuffer) {
         o.byte(91)
-        let kids = s.hierarchy[i].children.sorted {
-            let a = s.hierarchy[$0], b = s.hierarchy[$1]
-            if a.count.frames != b.count.frames { return a.count.frames > b.count.frames }
-            return name(a.node ?? .data) < name(b.node ?? .data)
-        }
+        let kids = sortedChildren(s, i)
         for (k, c) in kids.enumerated() {
             if k > 0 { o.byte(44) }
             let n = s.hierarchy[c]

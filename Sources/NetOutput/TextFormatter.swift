@@ -156,22 +156,8 @@ public struct TextFormatter {
             let noteColor = color ? Style.note(notes[k].kind) : nil
             if let noteColor { out.ascii(noteColor) }
             out.byte(91)
-            // The detail is held by `notes` for the whole call: read without reference counting.
-            let framed = notes[k].framedRef
-            if let ref = framed, notes[k].wordsFromFramed {
-                let marks = pendingMarks
-                ref._withUnsafeGuaranteedRef { f in
-                    if f.hasPrefix { out.string(f.prefix) }
-                    BufferSink.write(f, into: &out, json: false, marks: marks)
-                }
-            } else {
-                out.string(notes[k].text)
-            }
-            if options.verbose, let st = notes[k].states {
-                out.ascii(" | client "); out.string(st.client.rawValue)
-                out.ascii(", server "); out.string(st.server.rawValue)
-            }
-            if let ref = framed, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) {
+            NoteWords.write(notes, k, states: options.verbose, marks: pendingMarks, into: &out)
+            if let ref = notes[k].framedRef, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) {
                 for s in ref._withUnsafeGuaranteedRef({ $0.spans }) { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } }
             }
             out.byte(93)
@@ -235,6 +221,18 @@ public struct TextFormatter {
 
     private func isDecodedNetwork(_ t: EtherType) -> Bool {
         t == .ipv4 || t == .ipv6 || t == .arp || t == .rarp
+    }
+
+    /// SACK blocks as `{left:right}`, in the acknowledged sequence space: relative like the ack
+    /// (tcpdump).
+    private func sackBlocks(_ b: SACKBlocks, _ out: inout OutputBuffer) {
+        let base = relative?.ackBase ?? 0
+        var i = 0
+        while i < b.count {
+            let blk = b.block(i)
+            out.byte(123); out.decimal(blk.left &- base); out.byte(58); out.decimal(blk.right &- base); out.byte(125)
+            i += 1
+        }
     }
 
     private func etherTypeName(_ t: EtherType, _ out: inout OutputBuffer) {
@@ -380,14 +378,7 @@ public struct TextFormatter {
                 case .sackPermitted: out.ascii("sackOK")
                 case .sack(let b):
                     out.ascii("sack "); out.decimal(b.count); out.byte(32)
-                    // SACK blocks are in the acknowledged sequence space: relative like the ack (tcpdump).
-                    let base = relative?.ackBase ?? 0
-                    var i = 0
-                    while i < b.count {
-                        let blk = b.block(i)
-                        out.byte(123); out.decimal(blk.left &- base); out.byte(58); out.decimal(blk.right &- base); out.byte(125)
-                        i += 1
-                    }
+                    sackBlocks(b, &out)
                 case .timestamps(let v, let e):
                     out.ascii("TS val "); out.decimal(v); out.ascii(" ecr "); out.decimal(e)
                 case .unknown(let kind, let length, _):
@@ -396,14 +387,10 @@ public struct TextFormatter {
                     out.ascii(TCPOptionNames.text(kind))
                 case .timestampValueOnly(let v):
                     out.ascii("TS val "); out.decimal(v)
-                case .truncatedSACK(let b):
-                    out.ascii("sack")
-                    var i = 0
-                    while i < b.count {
-                        let blk = b.block(i)
-                        out.ascii(i == 0 ? " {" : "{"); out.decimal(blk.left); out.byte(58); out.decimal(blk.right); out.byte(125)
-                        i += 1
-                    }
+                case .truncatedSACK(let b, let declared):
+                    // As tcpdump: the declared count, then the blocks that were captured.
+                    out.ascii("sack "); out.decimal(declared); out.byte(32)
+                    sackBlocks(b, &out)
                 case .invalidLength(let kind, let length):
                     // tcpdump's marker for an option whose length does not fit its kind.
                     out.ascii(TCPOptionNames.text(kind)); out.ascii(" [len "); out.decimal(length); out.byte(93)
@@ -443,7 +430,7 @@ public struct TextFormatter {
             for rr in m.answers {
                 out.ascii(first ? " " : ", ")
                 first = false
-                dnsTypeName(rr.type, &out)
+                out.dnsType(rr.type)
                 out.byte(32)
                 DNSPresentation.data(rr, &out, trailingDots: true)
             }
@@ -457,16 +444,12 @@ public struct TextFormatter {
             if m.additionalCount != 0 { out.ascii(" ["); out.decimal(m.additionalCount); out.ascii("au]") }
             if let q = m.questions.first {
                 out.byte(32)
-                dnsTypeName(q.type, &out)
+                out.dnsType(q.type)
                 out.ascii("? ")
                 DNSPresentation.name(q.name, &out, trailingDot: true)
             }
         }
         out.ascii(" ("); out.decimal(m.length); out.byte(41)
-    }
-
-    private func dnsTypeName(_ t: UInt16, _ out: inout OutputBuffer) {
-        if let n = Names.dnsType(t) { out.ascii(n) } else { out.ascii("TYPE"); out.decimal(t) }
     }
 
     // MARK: ICMP, ARP

@@ -50,8 +50,10 @@ public struct PacketDecoder: Sendable {
             type = .ipv6
         default:
             p.linkSupported = false
+            p.networkOffset = 0
             return
         }
+        p.networkOffset = min(r.offset, p.capturedLength)
         guard let type else { return }
         p.networkType = type
         try decodeNetwork(type, r, &p)

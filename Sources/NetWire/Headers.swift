@@ -84,6 +84,12 @@ public struct SLLHeader: Sendable {
     public var shownAddressLength: Int { min(Int(addressLength), 8) }
     /// The address's shown bytes were captured (it starts after byte 12 in SLL2, byte 6 in SLL).
     public var hasAddress: Bool { shownAddressLength > 0 && has(through: (version == 2 ? 12 : 6) + shownAddressLength) }
+    /// Which fields were captured (their places differ between the versions).
+    public var hasPacketType: Bool { has(through: version == 2 ? 11 : 2) }
+    public var hasHardwareType: Bool { has(through: version == 2 ? 10 : 4) }
+    public var hasAddressLength: Bool { has(through: version == 2 ? 12 : 6) }
+    public var hasProtocol: Bool { has(through: version == 2 ? 2 : 16) }
+    public var hasInterfaceIndex: Bool { version == 2 && has(through: 8) }
 }
 
 /// BSD loopback / DLT_NULL / DLT_LOOP header: the address family.
@@ -305,8 +311,9 @@ public enum TCPOption: Sendable, Equatable {
     case truncated(kind: UInt8)
     /// A timestamps option cut after its TSval.
     case timestampValueOnly(UInt32)
-    /// A SACK option cut inside its blocks: the blocks that were there whole.
-    case truncatedSACK(SACKBlocks)
+    /// A SACK option cut inside its blocks: the blocks that were there whole, and how many its
+    /// length byte declares (tcpdump prints that count).
+    case truncatedSACK(SACKBlocks, declared: Int)
     /// A known kind (MSS, window scale, SACK permitted, SACK, timestamps) whose length byte does not
     /// fit it: listed by kind and skipped by its length, as tshark does; the decoder reports it.
     case invalidLength(kind: UInt8, length: UInt8)

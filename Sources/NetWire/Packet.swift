@@ -29,6 +29,9 @@ public struct Packet: Sendable {
 
     /// The network-layer protocol the link header announced (set even when it is not decoded).
     public var networkType: EtherType?
+    /// Where the network header starts: the link header's length as decoded (VLAN tags included);
+    /// the captured length when the link header was cut, 0 for an unsupported link type.
+    public var networkOffset = 0
     /// Absolute range of the captured application payload (TCP/UDP payload), if any.
     public var payloadStart: Int = 0
     public var payloadEnd: Int = 0
@@ -50,6 +53,7 @@ public struct Packet: Sendable {
         if !errors.isEmpty { errors.removeAll(keepingCapacity: true) }
         partialPorts = nil
         networkType = nil
+        networkOffset = capturedLength
         payloadStart = 0; payloadEnd = 0
         linkSupported = true
     }

@@ -141,7 +141,7 @@ enum TCPDecoder {
                         let left = try b.readUInt32()
                         blocks.append(left, try b.readUInt32())
                     }
-                    p.tcpOptions.append(.truncatedSACK(blocks))
+                    p.tcpOptions.append(.truncatedSACK(blocks, declared: (len - 2) / 8))
                 default:
                     p.tcpOptions.append(.truncated(kind: kind))
                 }

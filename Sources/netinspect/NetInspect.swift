@@ -393,12 +393,12 @@ struct Runner {
                     writer.write(record)
                     if lineBuffered { writer.flush() }
                 }
+                progress?.tick(captured)
                 guard printing else { continue }
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
                 let flow = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                             bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
                 if counting { stats.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds) }
-                progress?.tick(captured)
                 guard showPackets else { continue }
                 if jsonMode {
                     json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
@@ -411,10 +411,11 @@ struct Runner {
                                     windowShift: analyzer.flows.windowShift(of: packet), marks: marks, into: &out)
                 }
                 if let marks, !marks.isEmpty {
-                    if out.count >= nextCheck || lineBuffered {
-                        // Write what no longer waits; check again when the buffer has doubled.
+                    if out.count >= nextCheck || lineBuffered && marks.headReady(streams.resolution) {
+                        // Write what no longer waits; check again when the buffer has doubled (but
+                        // by `maxWaiting` at the latest, where the oldest lines are forced out).
                         writeResolved(marks, &out, force: out.count > Self.maxWaiting)
-                        nextCheck = max(out.count * 2, out.flushThreshold)
+                        nextCheck = min(max(out.count * 2, out.flushThreshold), Self.maxWaiting + 1)
                     }
                 } else if marks != nil && streams.resolutionCount > Self.maxIdleResolutions {
                     // No line waits, yet resolutions pile up (`auto` candidates that are never shown
@@ -462,7 +463,8 @@ struct Runner {
     /// the part counts of the marks before it; `force`: the oldest marks go out unfilled until the
     /// buffer is below the bound. The rest stays in `out`.
     func writeResolved(_ marks: PendingMarks, _ out: inout OutputBuffer, force: Bool) {
-        var done = OutputBuffer(fd: out.fd, capacity: 1 << 18)
+        // (Under malloc's mmap threshold: no map and unmap per call.)
+        var done = OutputBuffer(fd: out.fd, capacity: 1 << 16)
         var pos = 0
         var k = 0
         let list = marks.list

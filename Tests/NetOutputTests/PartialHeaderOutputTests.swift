@@ -87,7 +87,8 @@ import NetWire
         // The IP header declares 18 bytes of TCP: those are shown, the checksum checked over them.
         let p = Self.decode(Self.frame(proto: 6, Array(Self.tcp().prefix(18))))
         let t = Self.json(p)["tcp"] as? [String: Any]
-        #expect(Self.keys(t) == ["sport", "dport", "seq", "ack", "flags", "win", "hlen", "checksum"])
+        #expect(Self.keys(t) == ["sport", "dport", "seq", "ack", "flags", "win", "payload_len", "hlen", "checksum"])
+        #expect(t?["payload_len"] as? Int == 0)
         #expect(t?["checksum"] as? String == "bad")
         #expect(Self.text(p).contains("(invalid tcp: 20-byte field past declared length at offset 34)"))
     }
@@ -96,9 +97,10 @@ import NetWire
     func tcpDataOffsetBelowFive(doff: UInt8) {
         let p = Self.decode(Self.frame(proto: 6, Self.tcp(flags: 0x04, dataOffset: doff, payload: [1, 2, 3, 4])))
         let t = Self.json(p)["tcp"] as? [String: Any]
-        // tshark's fields: ports, sequence number, header length, and tcp.len; nothing it would have
-        // to interpret the impossible header for.
-        #expect(Self.keys(t) == ["sport", "dport", "seq", "payload_len", "hlen"])
+        // Every field that was read stays (the contract drops no key); the impossible header has no
+        // options.
+        #expect(Self.keys(t) == ["sport", "dport", "seq", "ack", "flags", "win", "payload_len", "hlen", "options", "checksum"])
+        #expect((t?["options"] as? [Any])?.isEmpty == true)
         #expect(t?["hlen"] as? Int == Int(doff) * 4)
         #expect(t?["payload_len"] as? Int == 24 - Int(doff) * 4)
         #expect(Self.json(p)["flow"] == nil)
@@ -108,7 +110,7 @@ import NetWire
     @Test func tcpHeaderLongerThanItsSegment() {
         let p = Self.decode(Self.frame(proto: 6, Self.tcp(dataOffset: 8, options: [1, 1, 1, 1])))
         let t = Self.json(p)["tcp"] as? [String: Any]
-        #expect(t?["payload_len"] == nil)  // the segment does not even hold the header
+        #expect(t?["payload_len"] as? Int == 0)  // the segment does not even hold the header
         #expect(t?["hlen"] as? Int == 32)
         #expect((t?["options"] as? [[String: Any]])?.count == 4)
     }
@@ -124,7 +126,7 @@ import NetWire
         #expect(o.last?["kind"] as? String == "sack" && o.last?["truncated"] as? Bool == true)
         #expect(o.last?["value"] as? [[Int]] == [[100, 200]])
         let line = Self.text(p)
-        #expect(line.contains("options [mss [len 6],nop,nop,sack {100:200}]"), "\(line)")
+        #expect(line.contains("options [mss [len 6],nop,nop,sack 2 {100:200}]"), "\(line)")
         #expect(line.contains("(invalid tcp: option length 6 at offset 55) [|tcp]"), "\(line)")
     }
 

@@ -163,8 +163,9 @@ struct TCPTests {
             guard let last = p.tcpOptions.last else { Issue.record("no options at \(cut)"); continue }
             if blocks == 0 {
                 #expect(last == .truncated(kind: 5), "cut \(cut)")
-            } else if case let .truncatedSACK(b) = last {
+            } else if case let .truncatedSACK(b, declared) = last {
                 #expect(b.count == blocks && b.block(0).left == 100 && b.block(0).right == 200, "cut \(cut)")
+                #expect(declared == 2, "cut \(cut)")
             } else {
                 Issue.record("cut \(cut): \(last)")
             }
