@@ -62,9 +62,10 @@ public struct Note: Sendable, Equatable {
     public var rttNanoseconds: Int?
     /// Message framing details (message / sticky / split notes).
     public var framed: FramedDetail?
-    /// `framed`, unretained: for this package's formatters, which read it only while the note is
-    /// held (no reference counting per note).
-    package var framedRef: Unmanaged<FramedDetail>? {
+    /// `framed`, unretained, for formatters that read it only while the note is held (no reference
+    /// counting per note): valid as long as the note (or its array) is. Keep `framed` otherwise.
+    /// (Public, not `package`: a `package` getter is called on a copy of the note.)
+    public var framedRef: Unmanaged<FramedDetail>? {
         guard let f = framed else { return nil }
         return Unmanaged.passUnretained(f)
     }
