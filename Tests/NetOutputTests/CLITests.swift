@@ -32,6 +32,21 @@ enum CLI {
     /// Runs the built `netinspect`. A run still going after `timeout` seconds is killed and throws
     /// `TimedOut`, so a hang fails the test instead of hanging it. `memoryLimitMB` caps the child's
     /// address space (`ulimit -v`), so an allocation the size of a hostile length field fails.
+    /// The standard output of an oracle tool (tcpdump, tshark) run to its end; its standard error
+    /// is dropped.
+    static func output(of tool: String, _ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func run(_ args: [String], environment: [String: String] = ["TZ": "UTC"], timeout: Double = 60,
                     memoryLimitMB: Int? = nil) throws -> Result {
         let p = Process()

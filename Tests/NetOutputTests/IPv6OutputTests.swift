@@ -157,16 +157,8 @@ enum IPv6Output {
 struct IPv6TcpdumpTests {
 
     static func tcpdumpLines(_ file: String) throws -> [String] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: IPv6Output.tcpdump ?? "tcpdump")
-        p.arguments = ["-n", "-t", "-r", CLI.captures.appendingPathComponent(file).path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return IPv6Output.lines(String(decoding: data, as: UTF8.self))
+        let out = try CLI.output(of: IPv6Output.tcpdump ?? "tcpdump", ["-n", "-t", "-r", CLI.captures.appendingPathComponent(file).path])
+        return IPv6Output.lines(out)
     }
 
     @Test(arguments: ["icmpv6.pcap", "ipv6-extensions.pcap", "ipv6-dlt-ipv6.pcap", "ipv6-raw.pcap", "ipv6-loop.pcap",

@@ -181,15 +181,7 @@ struct LiveCaptureTests {
         #expect(back.status == 0)
         #expect(back.stdout == live)
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump") {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/tcpdump")
-            p.arguments = ["-S", "-n", "-tt", "-r", file.path]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
+            let out = try CLI.output(of: "/usr/bin/tcpdump", ["-S", "-n", "-tt", "-r", file.path])
             // netinspect's live lines carry relative numbers and annotations; with -S and the
             // annotations taken off, they are tcpdump's lines.
             let absolute = try CLI.run(["-S", "-n", "-tt", "-r", file.path]).stdout

@@ -175,16 +175,7 @@ private func merged(_ r: CLI.Result) -> String {
         guard !Self.tcpdumpQuirks.contains(file), let tcpdump = Self.tcpdump else { return }
         for flag in ["-x", "-xx", "-X", "-XX"] {
             let ours = try CLI.run(["-n", flag, "-r", "captures/\(file)"])
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: tcpdump)
-            p.arguments = ["-n", flag, "-r", CLI.captures.appendingPathComponent(file).path]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            let theirs = String(decoding: data, as: UTF8.self)
+            let theirs = try CLI.output(of: tcpdump, ["-n", flag, "-r", CLI.captures.appendingPathComponent(file).path])
             func hex(_ s: String) -> [Substring] { s.split(separator: "\n").filter { $0.hasPrefix("\t0x") } }
             #expect(hex(ours.stdout) == hex(theirs), "\(file) \(flag)")
             #expect(!hex(ours.stdout).isEmpty || file == "truncated-file.pcap", "\(file) \(flag): no hex lines")
@@ -381,15 +372,8 @@ private func merged(_ r: CLI.Result) -> String {
             }
             return out
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.tshark ?? "/usr/bin/tshark")
-        p.arguments = ["-q", "-z", "io,phs", "-r", CLI.captures.appendingPathComponent("\(name).pcap").path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let theirText = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let theirText = try CLI.output(of: Self.tshark ?? "/usr/bin/tshark",
+                                       ["-q", "-z", "io,phs", "-r", CLI.captures.appendingPathComponent("\(name).pcap").path])
         var theirs: [(Int, String, Int, Int)] = []
         for line in theirText.split(separator: "\n") where line.contains("frames:") {
             let indent = line.prefix { $0 == " " }.count
