@@ -192,6 +192,14 @@ public struct JSONFormatter {
         case .tcp: "tcp"
         case .udp: "udp"
         case .dns: "dns"
+        case .mpls: "mpls"
+        case .pppoe: "pppoe"
+        case .macsec: "macsec"
+        case .nsh: "nsh"
+        case .vxlan: "vxlan"
+        case .geneve: "geneve"
+        case .gre: "gre"
+        case .pim: "pim"
         }
     }
 

@@ -8,11 +8,23 @@ public struct PacketDecoder: Sendable {
     public var decodeDNS: Bool
     /// UDP ports decoded as DNS besides 53 (`--dns-port`); built once, only read per packet.
     public var extraDNSPorts: [UInt16]
+    /// Decode tunnels and shims (VXLAN, Geneve, GRE, IP in IP, PIM register, MPLS, PPPoE, MACsec,
+    /// NSH); off, their payload stays undecoded.
+    public var decodeTunnels: Bool
+    /// Take an IPv4 total length of 0 as segmentation offload (the captured length stands in), as
+    /// tshark's `ip.tso_support`.
+    public var tsoSupport: Bool
 
-    public init(verifyChecksums: Bool = true, decodeDNS: Bool = true, extraDNSPorts: [UInt16] = []) {
+    /// Most encapsulations decoded inside one another; a deeper one is reported.
+    public static let maxEncapsulationDepth = 8
+
+    public init(verifyChecksums: Bool = true, decodeDNS: Bool = true, extraDNSPorts: [UInt16] = [],
+                decodeTunnels: Bool = true, tsoSupport: Bool = true) {
         self.verifyChecksums = verifyChecksums
         self.decodeDNS = decodeDNS
         self.extraDNSPorts = extraDNSPorts
+        self.decodeTunnels = decodeTunnels
+        self.tsoSupport = tsoSupport
     }
 
     public func decode(_ bytes: UnsafeRawBufferPointer, wireLength: Int, linkType: LinkType, into p: inout Packet) {
@@ -60,10 +72,39 @@ public struct PacketDecoder: Sendable {
     }
 
     func decodeNetwork(_ type: EtherType, _ r: ByteReader, _ p: inout Packet) throws(DecodeError) {
+        var type = type
+        var r = r
+        // Shims between link and network layer, each at most a few times (a label stack is one).
+        var shims = 0
+        while decodeTunnels && shims < 4 {
+            let next: EtherType?
+            switch type {
+            case .mplsUnicast, .mplsMulticast:
+                next = try TunnelDecoder.mpls(&r, &p)
+            case .pppoeSession:
+                next = try TunnelDecoder.pppoe(&r, &p)
+            case .macsec:
+                next = try TunnelDecoder.macsec(&r, &p)
+            case .nsh where p.nsh == nil:
+                next = try TunnelDecoder.nsh(&r, &p)
+            case .transparentEthernet, .nsh:
+                decodeInner(.nsh, ethernet: type == .transparentEthernet, network: type, r, &p)
+                return
+            default:
+                next = nil
+                shims = 4
+                continue
+            }
+            guard let next else { return }
+            p.networkType = next
+            p.networkOffset = min(r.offset, p.capturedLength)
+            type = next
+            shims += 1
+        }
         let upper: UpperLayer?
         switch type {
         case .ipv4:
-            upper = try IPv4Decoder.decode(r, &p, verifyChecksums: verifyChecksums)
+            upper = try IPv4Decoder.decode(r, &p, verifyChecksums: verifyChecksums, tsoSupport: tsoSupport)
         case .ipv6:
             upper = try IPv6Decoder.decode(r, &p)
         case .arp, .rarp:
@@ -78,12 +119,64 @@ public struct PacketDecoder: Sendable {
             try TCPDecoder.decode(u, &p, verifyChecksums: verifyChecksums)
         case .udp:
             try UDPDecoder.decode(u, &p, verifyChecksums: verifyChecksums, decodeDNS: decodeDNS, extraDNSPorts: extraDNSPorts)
+            guard decodeTunnels, !u.fragmented, let udp = p.udp, p.dns == nil else { return }
+            let body = u.reader.window(from: p.payloadStart, to: p.payloadEnd, layer: .udp)
+            if udp.destinationPort == TunnelDecoder.vxlanPort || udp.sourcePort == TunnelDecoder.vxlanPort {
+                let rest = try TunnelDecoder.vxlan(body, &p)
+                decodeInner(.vxlan, ethernet: true, network: nil, rest, &p)
+            } else if udp.destinationPort == TunnelDecoder.genevePort || udp.sourcePort == TunnelDecoder.genevePort {
+                let (rest, proto) = try TunnelDecoder.geneve(body, &p)
+                decodeInner(.geneve, ethernet: proto == .transparentEthernet, network: proto, rest, &p)
+            }
         case .icmp where !u.isIPv6:
             try ICMPDecoder.decode(u, &p, verifyChecksums: verifyChecksums)
         case .icmpv6 where u.isIPv6:
             try ICMPv6Decoder.decode(u, &p, verifyChecksums: verifyChecksums)
+        case .ipInIP where decodeTunnels && !u.fragmented:
+            decodeInner(.ipInIP, ethernet: false, network: .ipv4, u.reader, &p)
+        case .ipv6 where decodeTunnels && !u.fragmented:
+            decodeInner(.ipInIP, ethernet: false, network: .ipv6, u.reader, &p)
+        case .gre where decodeTunnels && !u.fragmented:
+            let rest = try TunnelDecoder.gre(u.reader, &p)
+            if let g = p.gre, g.version == 0 {
+                decodeInner(.gre, ethernet: g.protocolType == .transparentEthernet, network: g.protocolType, rest, &p)
+            }
+        case .pim where decodeTunnels && !u.fragmented:
+            if let rest = try TunnelDecoder.pim(u.reader, &p), p.pim?.nullRegister == false,
+               let t = TunnelDecoder.ipVersion(rest) {
+                decodeInner(.pimRegister, ethernet: false, network: t, rest, &p)
+            }
         default:
             return
+        }
+    }
+
+    /// Decodes the packet a tunnel carries into `p`'s inner packet: an Ethernet frame, or a
+    /// network-layer packet of type `network`. Its problems stay with the inner packet.
+    func decodeInner(_ encapsulation: Encapsulation, ethernet: Bool, network: EtherType?, _ r: ByteReader, _ p: inout Packet) {
+        guard p.depth + 1 < Self.maxEncapsulationDepth else {
+            p.errors.append(DecodeError.malformed(r.layer, at: r.offset, field: "encapsulation depth", value: p.depth + 1))
+            return
+        }
+        guard ethernet || network == .ipv4 || network == .ipv6 || network == .mplsUnicast || network == .nsh
+                || network == .pppoeSession else { return }
+        let box = p.makeInner(encapsulation, linkType: ethernet ? .ethernet : p.linkType)
+        box.packet.depth = p.depth + 1
+        box.packet.networkOffset = min(r.offset, p.capturedLength)
+        do {
+            if ethernet {
+                var e = r.rest(layer: .ethernet)
+                let t = try LinkDecoder.ethernet(&e, &box.packet)
+                box.packet.networkOffset = min(e.offset, p.capturedLength)
+                guard let t else { return }
+                box.packet.networkType = t
+                try decodeNetwork(t, e, &box.packet)
+            } else if let network {
+                box.packet.networkType = network
+                try decodeNetwork(network, r, &box.packet)
+            }
+        } catch {
+            box.packet.errors.append(error)
         }
     }
 }

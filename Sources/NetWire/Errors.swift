@@ -1,6 +1,7 @@
 /// The protocol layer a field or error belongs to.
 public enum Layer: UInt8, Sendable, Hashable, CaseIterable {
-    case link, ethernet, vlan, sll, sll2, null, raw, arp, ipv4, ipv6, icmp, icmpv6, tcp, udp, dns
+    case link, ethernet, vlan, sll, sll2, null, raw, arp, ipv4, ipv6, icmp, icmpv6, tcp, udp, dns,
+         mpls, pppoe, macsec, nsh, vxlan, geneve, gre, pim
 
     public var name: StaticString {
         switch self {
@@ -19,6 +20,14 @@ public enum Layer: UInt8, Sendable, Hashable, CaseIterable {
         case .tcp: "tcp"
         case .udp: "udp"
         case .dns: "domain"
+        case .mpls: "mpls"
+        case .pppoe: "pppoe"
+        case .macsec: "macsec"
+        case .nsh: "nsh"
+        case .vxlan: "vxlan"
+        case .geneve: "geneve"
+        case .gre: "gre"
+        case .pim: "pim"
         }
     }
 }

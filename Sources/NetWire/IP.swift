@@ -21,7 +21,7 @@ struct UpperLayer {
 }
 
 enum IPv4Decoder {
-    static func decode(_ r: ByteReader, _ p: inout Packet, verifyChecksums: Bool) throws(DecodeError) -> UpperLayer? {
+    static func decode(_ r: ByteReader, _ p: inout Packet, verifyChecksums: Bool, tsoSupport: Bool = true) throws(DecodeError) -> UpperLayer? {
         var h = r.rest(layer: .ipv4)
         let start = h.offset
         var f = h.fields(20)
@@ -50,7 +50,17 @@ enum IPv4Decoder {
         if f.available > 0 { p.ipv4 = ip }
         try h.skip(20)  // reports the cut, after keeping the fields that were captured
         guard ihl >= 5 else { throw DecodeError.malformed(.ipv4, at: start, field: "header length", value: hl) }
-        guard Int(total) >= hl else {
+        var totalLength = Int(total)
+        if total == 0 && tsoSupport {
+            // Segmentation offload (TSO/GSO, BIG TCP): the stack handed the capture one large
+            // packet with total length 0; the frame's length from here stands in (as tshark does).
+            let onWire = r.clampedByCapture && p.depth == 0 ? p.wireLength - start : r.upper - start
+            totalLength = max(onWire, 0)
+            ip.totalLength = UInt16(clamping: totalLength)
+            p.lengthFromCapture = true
+            p.ipv4 = ip
+        }
+        guard totalLength >= hl else {
             // A total length below the header length leaves only the fields up to it meaningful.
             ip.validBytes = min(ip.validBytes, 4)
             p.ipv4 = ip
@@ -76,12 +86,12 @@ enum IPv4Decoder {
             }
             try h.skip(hl - 20)
         }
-        let declared = Int(total) - hl
+        let declared = totalLength - hl
         let available = r.upper - start - hl
         if declared > available && !r.clampedByCapture {
             // The frame itself (captured whole) is shorter than the IP header claims.
             p.errors.append(DecodeError(layer: .ipv4, kind: .malformed, offset: start + 2,
-                                        detail: .badValue(field: "total length exceeds frame", value: Int(total))))
+                                        detail: .badValue(field: "total length exceeds frame", value: totalLength)))
         }
         let body = h.sub(declared: declared, layer: .ipv4)
         let fragmented = ip.isFragment

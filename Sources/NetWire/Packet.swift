@@ -1,6 +1,6 @@
 /// Everything decoded from one captured frame. A `Packet` is reused from frame to frame (its arrays
 /// keep their capacity), so decoding the common packet allocates nothing.
-public struct Packet: Sendable {
+public struct Packet: @unchecked Sendable {
     public var linkType: LinkType = .ethernet
     /// Captured bytes and original (wire) length.
     public var capturedLength: Int = 0
@@ -23,6 +23,25 @@ public struct Packet: Sendable {
     public var tcpOptions: [TCPOption] = []
     public var udp: UDPHeader?
     public var dns: DNSMessage?
+    /// Encapsulation headers (see Tunnels.swift): shims before the network layer and tunnel headers
+    /// whose payload is the `inner` packet.
+    public var mpls: [MPLSLabel] = []
+    public var pppoe: PPPoEHeader?
+    public var macsec: MACsecHeader?
+    public var nsh: NSHHeader?
+    public var vxlan: VXLANHeader?
+    public var geneve: GeneveHeader?
+    public var gre: GREHeader?
+    public var pim: PIMHeader?
+    /// Part of a fragmented IP datagram (not for an atomic fragment).
+    public var fragment: FragmentInfo?
+    /// The IP length field was 0 (segmentation offload, BIG TCP): the captured length stood in.
+    public var lengthFromCapture = false
+    /// How deep inside tunnels this packet is (0 for the frame's own).
+    public var depth = 0
+    /// The inner packet's box (kept across frames for its capacity); `hasInner` says if it is in use.
+    var innerStorage: InnerPacket?
+    public var hasInner = false
     public var errors: [DecodeError] = []
     /// Source and destination port of a TCP/UDP header, kept even when the rest of it was cut off.
     public var partialPorts: (UInt16, UInt16)?
@@ -52,6 +71,11 @@ public struct Packet: Sendable {
         if !tcpOptions.isEmpty { tcpOptions.removeAll(keepingCapacity: true) }
         if !errors.isEmpty { errors.removeAll(keepingCapacity: true) }
         partialPorts = nil
+        if !mpls.isEmpty { mpls.removeAll(keepingCapacity: true) }
+        pppoe = nil; macsec = nil; nsh = nil; vxlan = nil; gre = nil; pim = nil; fragment = nil
+        if geneve != nil { geneve = nil }
+        lengthFromCapture = false
+        hasInner = false
         networkType = nil
         networkOffset = capturedLength
         payloadStart = 0; payloadEnd = 0
