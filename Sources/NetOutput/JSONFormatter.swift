@@ -31,76 +31,7 @@ public struct JSONFormatter {
         o.ascii(",\"caplen\":"); o.decimal(p.capturedLength)
         o.ascii(",\"len\":"); o.decimal(p.wireLength)
         o.ascii(",\"link\":"); o.jsonString(link)
-        if let e = p.ethernet {
-            o.ascii(",\"eth\":{\"src\":\""); o.mac(e.source)
-            o.ascii("\",\"dst\":\""); o.mac(e.destination)
-            o.ascii("\",\"type\":"); o.decimal(e.etherType.rawValue)
-            if e.isLength8023 { o.ascii(",\"llc\":true") }
-            if e.vlans.count > 0 {
-                o.ascii(",\"vlan\":[")
-                var i = 0
-                while i < e.vlans.count {
-                    if i > 0 { o.byte(44) }
-                    o.decimal(e.vlans.id(i))
-                    i += 1
-                }
-                o.byte(93)
-            }
-            o.byte(125)
-        }
-        if let s = p.sll {
-            o.ascii(s.version == 2 ? ",\"sll2\":{" : ",\"sll\":{")
-            // Only the fields that were captured (a cut header shows what it has).
-            var comma = false
-            func key(_ k: StaticString) { if comma { o.byte(44) }; comma = true; o.byte(34); o.ascii(k); o.ascii("\":") }
-            if s.hasPacketType { key("pkttype"); o.decimal(s.packetType) }
-            if s.hasHardwareType { key("hatype"); o.decimal(s.arphrdType) }
-            // The address as far as its length says, once those bytes were captured (as tshark).
-            if s.hasAddress { key("addr"); o.byte(34); o.sllAddress(s); o.byte(34) }
-            if s.hasProtocol { key("type"); o.decimal(s.protocolType.rawValue) }
-            if s.hasInterfaceIndex { key("ifindex"); o.decimal(s.interfaceIndex) }
-            o.byte(125)
-        }
-        if let n = p.null {
-            o.ascii(",\"null\":{\"family\":"); o.decimal(n.family); o.byte(125)
-        }
-        if let a = p.arp { arp(a, &o) }
-        if let ip = p.ipv4 { ipv4(ip, p.ipv4Options, &o) }
-        if let ip = p.ipv6 { ipv6(ip, p.ipv6Extensions, &o) }
-        if let m = p.icmp { icmp(m, &o) }
-        if let m = p.icmpv6 { icmpv6(m, &o) }
-        if let t = p.tcp { tcp(t, p.tcpOptions, &o) }
-        else if p.udp == nil, let ports = p.partialPorts {
-            // A transport header cut short: keep the ports that were read.
-            let isUDP = (p.ipv4?.proto ?? p.ipv6?.upperProtocol) == .udp
-            o.ascii(isUDP ? ",\"udp\":{\"sport\":" : ",\"tcp\":{\"sport\":"); o.decimal(ports.0)
-            o.ascii(",\"dport\":"); o.decimal(ports.1); o.byte(125)
-        }
-        if let u = p.udp {
-            o.ascii(",\"udp\":{\"sport\":"); o.decimal(u.sourcePort)
-            o.ascii(",\"dport\":"); o.decimal(u.destinationPort)
-            if u.has(through: 6) { o.ascii(",\"len\":"); o.decimal(u.length) }
-            if u.isComplete { o.ascii(",\"checksum\":"); checksum(u.checksumStatus, &o) }
-            o.byte(125)
-        }
-        if let d = p.dns { dns(d, &o) }
-        if !p.errors.isEmpty {
-            o.ascii(",\"errors\":[")
-            var first = true
-            for e in p.errors {
-                if !first { o.byte(44) }
-                first = false
-                o.ascii("{\"layer\":\""); o.ascii(Self.layerName(e.layer))
-                o.ascii(e.kind == .truncated ? "\",\"kind\":\"truncated\"" : "\",\"kind\":\"malformed\"")
-                o.ascii(",\"offset\":"); o.decimal(e.offset)
-                o.ascii(",\"detail\":\"")
-                var tmp = OutputBuffer(fd: -1, capacity: 128)
-                ErrorText.detail(e, &tmp)
-                tmp.bytes.withUnsafeBufferPointer { o.jsonEscaped($0) }
-                o.ascii("\"}")
-            }
-            o.byte(93)
-        }
+        layers(p, &o)
         if !p.linkSupported {
             o.ascii(",\"unsupported_link\":"); o.decimal(p.linkType.rawValue)
         }
@@ -108,9 +39,13 @@ public struct JSONFormatter {
             o.ascii(",\"flow\":{\"id\":"); o.decimal(flow.flowID)
             o.ascii(flow.direction == .clientToServer ? ",\"dir\":\"c2s\"}" : ",\"dir\":\"s2c\"}")
         }
-        if !notes.isEmpty {
+        if !notes.isEmpty || p.lengthFromCapture {
             o.ascii(",\"notes\":[")
             var first = true
+            if p.lengthFromCapture {
+                o.ascii("{\"kind\":\"tso\",\"text\":\"TSO: length from capture\"}")
+                first = false
+            }
             for n in notes {
                 if !first { o.byte(44) }
                 first = false
@@ -173,6 +108,209 @@ public struct JSONFormatter {
             o.byte(125)
         }
         o.byte(93)
+    }
+
+    /// The layer objects of one packet (the frame's own, or an inner one: same keys), tunnel and
+    /// shim headers, the inner packet recursively, and the decode errors of this level.
+    private func layers(_ p: Packet, reassembled: Bool = false, _ o: inout OutputBuffer) {
+        if let e = p.ethernet {
+            o.ascii(",\"eth\":{\"src\":\""); o.mac(e.source)
+            o.ascii("\",\"dst\":\""); o.mac(e.destination)
+            o.ascii("\",\"type\":"); o.decimal(e.etherType.rawValue)
+            if e.isLength8023 { o.ascii(",\"llc\":true") }
+            if e.vlans.count > 0 {
+                o.ascii(",\"vlan\":[")
+                var i = 0
+                while i < e.vlans.count {
+                    if i > 0 { o.byte(44) }
+                    o.decimal(e.vlans.id(i))
+                    i += 1
+                }
+                o.byte(93)
+            }
+            o.byte(125)
+        }
+        if let s = p.sll {
+            o.ascii(s.version == 2 ? ",\"sll2\":{" : ",\"sll\":{")
+            // Only the fields that were captured (a cut header shows what it has).
+            var comma = false
+            func key(_ k: StaticString) { if comma { o.byte(44) }; comma = true; o.byte(34); o.ascii(k); o.ascii("\":") }
+            if s.hasPacketType { key("pkttype"); o.decimal(s.packetType) }
+            if s.hasHardwareType { key("hatype"); o.decimal(s.arphrdType) }
+            // The address as far as its length says, once those bytes were captured (as tshark).
+            if s.hasAddress { key("addr"); o.byte(34); o.sllAddress(s); o.byte(34) }
+            if s.hasProtocol { key("type"); o.decimal(s.protocolType.rawValue) }
+            if s.hasInterfaceIndex { key("ifindex"); o.decimal(s.interfaceIndex) }
+            o.byte(125)
+        }
+        if let n = p.null {
+            o.ascii(",\"null\":{\"family\":"); o.decimal(n.family); o.byte(125)
+        }
+        if let a = p.arp { arp(a, &o) }
+        shims(p, &o)
+        if !reassembled {
+            if let ip = p.ipv4 { ipv4(ip, p.ipv4Options, &o) }
+            if let ip = p.ipv6 { ipv6(ip, p.ipv6Extensions, &o) }
+        }
+        if let f = p.fragment, !reassembled { fragment(f, &o) }
+        if let m = p.icmp { icmp(m, &o) }
+        if let m = p.icmpv6 { icmpv6(m, &o) }
+        if let t = p.tcp { tcp(t, p.tcpOptions, &o) }
+        else if p.udp == nil, let ports = p.partialPorts {
+            // A transport header cut short: keep the ports that were read.
+            let isUDP = (p.ipv4?.proto ?? p.ipv6?.upperProtocol) == .udp
+            o.ascii(isUDP ? ",\"udp\":{\"sport\":" : ",\"tcp\":{\"sport\":"); o.decimal(ports.0)
+            o.ascii(",\"dport\":"); o.decimal(ports.1); o.byte(125)
+        }
+        if let u = p.udp {
+            o.ascii(",\"udp\":{\"sport\":"); o.decimal(u.sourcePort)
+            o.ascii(",\"dport\":"); o.decimal(u.destinationPort)
+            if u.has(through: 6) { o.ascii(",\"len\":"); o.decimal(u.length) }
+            if u.isComplete { o.ascii(",\"checksum\":"); checksum(u.checksumStatus, &o) }
+            o.byte(125)
+        }
+        if let d = p.dns { dns(d, &o) }
+        tunnels(p, &o)
+        if let box = p.inner {
+            o.ascii(",\"inner\":{\"encap\":\""); o.ascii(Self.encapsulationName(box.encapsulation)); o.byte(34)
+            layers(box.packet, reassembled: box.encapsulation == .reassembled, &o)
+            o.byte(125)
+        }
+        if !p.errors.isEmpty {
+            o.ascii(",\"errors\":[")
+            var first = true
+            for e in p.errors {
+                if !first { o.byte(44) }
+                first = false
+                o.ascii("{\"layer\":\""); o.ascii(Self.layerName(e.layer))
+                o.ascii(e.kind == .truncated ? "\",\"kind\":\"truncated\"" : "\",\"kind\":\"malformed\"")
+                o.ascii(",\"offset\":"); o.decimal(e.offset)
+                o.ascii(",\"detail\":\"")
+                var tmp = OutputBuffer(fd: -1, capacity: 128)
+                ErrorText.detail(e, &tmp)
+                tmp.bytes.withUnsafeBufferPointer { o.jsonEscaped($0) }
+                o.ascii("\"}")
+            }
+            o.byte(93)
+        }
+    }
+
+    static func encapsulationName(_ e: Encapsulation) -> StaticString {
+        switch e {
+        case .vxlan: "vxlan"
+        case .geneve: "geneve"
+        case .gre: "gre"
+        case .ipInIP: "ip"
+        case .pimRegister: "pim"
+        case .nsh: "nsh"
+        case .mpls: "mpls"
+        case .reassembled: "reassembled"
+        }
+    }
+
+    /// `mpls`, `pppoe`, `macsec`, `nsh`: headers between the link and the network layer.
+    private func shims(_ p: Packet, _ o: inout OutputBuffer) {
+        if !p.mpls.isEmpty {
+            o.ascii(",\"mpls\":[")
+            for (i, l) in p.mpls.enumerated() {
+                if i > 0 { o.byte(44) }
+                o.ascii("{\"label\":"); o.decimal(l.label)
+                o.ascii(",\"tc\":"); o.decimal(l.trafficClass)
+                o.ascii(l.bottomOfStack ? ",\"s\":true" : ",\"s\":false")
+                o.ascii(",\"ttl\":"); o.decimal(l.ttl); o.byte(125)
+            }
+            o.byte(93)
+        }
+        if let h = p.pppoe {
+            o.ascii(",\"pppoe\":{\"ver\":"); o.decimal(h.version)
+            o.ascii(",\"type\":"); o.decimal(h.type)
+            o.ascii(",\"code\":"); o.decimal(h.code)
+            o.ascii(",\"session\":"); o.decimal(h.session)
+            o.ascii(",\"len\":"); o.decimal(h.length)
+            if let pp = h.pppProtocol { o.ascii(",\"proto\":"); o.decimal(pp) }
+            o.byte(125)
+        }
+        if let h = p.macsec {
+            o.ascii(",\"macsec\":{\"tci\":"); o.decimal(h.tci >> 2)
+            o.ascii(",\"an\":"); o.decimal(h.associationNumber)
+            o.ascii(",\"sl\":"); o.decimal(h.shortLength)
+            o.ascii(",\"pn\":"); o.decimal(h.packetNumber)
+            if let sci = h.sci { o.ascii(",\"sci\":\""); o.hexPadded(sci, digits: 16); o.byte(34) }
+            o.ascii(h.encrypted ? ",\"encrypted\":true" : ",\"encrypted\":false")
+            o.byte(125)
+        }
+        if let h = p.nsh {
+            o.ascii(",\"nsh\":{\"ver\":"); o.decimal(h.version)
+            o.ascii(h.oam ? ",\"oam\":true" : ",\"oam\":false")
+            o.ascii(",\"ttl\":"); o.decimal(h.ttl)
+            o.ascii(",\"len\":"); o.decimal(h.length)
+            o.ascii(",\"md_type\":"); o.decimal(h.mdType)
+            o.ascii(",\"next\":"); o.decimal(h.nextProtocol)
+            o.ascii(",\"spi\":"); o.decimal(h.servicePath)
+            o.ascii(",\"si\":"); o.decimal(h.serviceIndex)
+            o.byte(125)
+        }
+    }
+
+    /// `vxlan`, `geneve`, `gre`, `pim`: tunnel headers whose payload is the `inner` packet.
+    private func tunnels(_ p: Packet, _ o: inout OutputBuffer) {
+        if let h = p.vxlan {
+            o.ascii(",\"vxlan\":{\"flags\":"); o.decimal(h.flags)
+            o.ascii(",\"vni\":"); o.decimal(h.vni); o.byte(125)
+        }
+        if let h = p.geneve {
+            o.ascii(",\"geneve\":{\"ver\":"); o.decimal(h.version)
+            o.ascii(",\"opt_len\":"); o.decimal(h.optionsLength)
+            o.ascii(h.oam ? ",\"oam\":true" : ",\"oam\":false")
+            o.ascii(h.critical ? ",\"critical\":true" : ",\"critical\":false")
+            o.ascii(",\"proto\":"); o.decimal(h.protocolType.rawValue)
+            o.ascii(",\"vni\":"); o.decimal(h.vni)
+            o.ascii(",\"options\":[")
+            for (i, opt) in h.options.enumerated() {
+                if i > 0 { o.byte(44) }
+                o.ascii("{\"class\":"); o.decimal(opt.optionClass)
+                o.ascii(",\"type\":"); o.decimal(opt.type)
+                o.ascii(",\"len\":"); o.decimal(opt.length); o.byte(125)
+            }
+            o.ascii("]}")
+        }
+        if let h = p.gre {
+            o.ascii(",\"gre\":{\"ver\":"); o.decimal(h.version)
+            o.ascii(",\"flags\":[")
+            var first = true
+            func flag(_ on: Bool, _ name: StaticString) {
+                guard on else { return }
+                if !first { o.byte(44) }
+                first = false
+                o.byte(34); o.ascii(name); o.byte(34)
+            }
+            flag(h.hasChecksum, "checksum"); flag(h.hasRouting, "routing"); flag(h.hasKey, "key"); flag(h.hasSequence, "seq")
+            flag(h.version == 1 && h.flagsVersion & 0x80 != 0, "ack")
+            o.ascii("],\"proto\":"); o.decimal(h.protocolType.rawValue)
+            if let v = h.checksum { o.ascii(",\"checksum_value\":"); o.decimal(v) }
+            if let v = h.key { o.ascii(",\"key\":"); o.decimal(v) }
+            if let v = h.sequence { o.ascii(",\"seq\":"); o.decimal(v) }
+            if let v = h.acknowledgment { o.ascii(",\"ack\":"); o.decimal(v) }
+            o.ascii(",\"payload_len\":"); o.decimal(h.payloadLength)
+            o.byte(125)
+        }
+        if let h = p.pim {
+            o.ascii(",\"pim\":{\"ver\":"); o.decimal(h.version)
+            o.ascii(",\"type\":"); o.decimal(h.type)
+            if h.type == 1 {
+                o.ascii(h.border ? ",\"border\":true" : ",\"border\":false")
+                o.ascii(h.nullRegister ? ",\"null_register\":true" : ",\"null_register\":false")
+            }
+            o.byte(125)
+        }
+    }
+
+    /// `fragment`: `{"id", "offset" (bytes), "len", "mf"}`.
+    private func fragment(_ f: FragmentInfo, _ o: inout OutputBuffer) {
+        o.ascii(",\"fragment\":{\"id\":"); o.decimal(f.identification)
+        o.ascii(",\"offset\":"); o.decimal(f.offset)
+        o.ascii(",\"len\":"); o.decimal(f.length)
+        o.ascii(f.moreFragments ? ",\"mf\":true}" : ",\"mf\":false}")
     }
 
     static func layerName(_ l: Layer) -> StaticString {

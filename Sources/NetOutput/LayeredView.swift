@@ -48,21 +48,140 @@ public struct LayeredView {
                        into out: inout OutputBuffer) {
         physical(frame, p, &out)
         link(p, &out)
-        if p.linkSupported {
+        if p.linkSupported { layers(p, bytes, flow, windowShift, &out) }
+        if options.analysis { analysis(notes, flow, marks, &out) }
+    }
+
+    /// The blocks from the network layer up, then the tunnel headers and the inner packet's blocks.
+    private func layers(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ flow: FlowObservation?, _ windowShift: UInt8?,
+                        reassembled: Bool = false, _ out: inout OutputBuffer) {
+        shimBlocks(p, &out)
+        if !reassembled {
             if p.arp != nil || has(p, .arp) { arp(p, &out) }
             if p.ipv4 != nil || has(p, .ipv4) { ipv4(p, &out) }
             if p.ipv6 != nil || has(p, .ipv6) { ipv6(p, &out) }
-            if p.icmp != nil || has(p, .icmp) { icmp(p, &out) }
-            if p.icmpv6 != nil || has(p, .icmpv6) { icmpv6(p, &out) }
-            if p.tcp != nil || has(p, .tcp) { tcp(p, flow, windowShift, &out) }
-            if p.udp != nil || has(p, .udp) { udp(p, &out) }
-            if p.dns != nil || has(p, .dns) {
-                dns(p, bytes, &out)
-            } else if p.tcp != nil || p.udp != nil {
-                data(p, bytes, &out)
+        }
+        let inner = p.inner
+        let isTunnel = inner.map { $0.encapsulation != .reassembled } ?? false
+        // The flow and window scale belong to the innermost conversation.
+        let own = inner == nil
+        if p.icmp != nil || has(p, .icmp) { icmp(p, &out) }
+        if p.icmpv6 != nil || has(p, .icmpv6) { icmpv6(p, &out) }
+        if p.tcp != nil || has(p, .tcp) { tcp(p, own ? flow : nil, own ? windowShift : nil, &out) }
+        if p.udp != nil || has(p, .udp) { udp(p, &out) }
+        if p.dns != nil || has(p, .dns) {
+            dns(p, bytes, &out)
+        } else if (p.tcp != nil || p.udp != nil) && !isTunnel && p.vxlan == nil && p.geneve == nil {
+            data(p, bytes, &out)
+        }
+        tunnelBlocks(p, &out)
+        if let box = inner {
+            let q = box.packet
+            header("Inner packet", Self.carrier(box.encapsulation), &out)
+            if box.encapsulation == .reassembled {
+                out.ascii(", datagram of "); Self.bytes(box.bytes.count, &out)
+            }
+            end(&out)
+            if q.ethernet != nil || has(q, .link) { ethernet(q, &out) }
+            if box.ownsBytes {
+                box.bytes.withUnsafeBytes { layers(q, $0, flow, windowShift, reassembled: box.encapsulation == .reassembled, &out) }
+            } else {
+                layers(q, bytes, flow, windowShift, &out)
             }
         }
-        if options.analysis { analysis(notes, flow, marks, &out) }
+    }
+
+    static func carrier(_ e: Encapsulation) -> StaticString {
+        switch e {
+        case .vxlan: "carried by VXLAN"
+        case .geneve: "carried by Geneve"
+        case .gre: "carried by GRE"
+        case .ipInIP: "IP in IP"
+        case .pimRegister: "carried by a PIM Register"
+        case .nsh: "carried by NSH"
+        case .mpls: "carried by MPLS"
+        case .reassembled: "reassembled from IP fragments"
+        }
+    }
+
+    /// MPLS, PPPoE, MACsec and NSH: headers between the link and the network layer.
+    private func shimBlocks(_ p: Packet, _ out: inout OutputBuffer) {
+        if !p.mpls.isEmpty || has(p, .mpls) {
+            header("Shim", "MPLS", &out); out.ascii(", "); out.decimal(p.mpls.count); out.ascii(p.mpls.count == 1 ? " label" : " labels"); end(&out)
+            for l in p.mpls {
+                field("label", &out); out.decimal(l.label)
+                out.ascii(" (traffic class "); out.decimal(l.trafficClass); out.ascii(", ttl "); out.decimal(l.ttl)
+                out.ascii(l.bottomOfStack ? ", bottom of stack)\n" : ")\n")
+            }
+            errors(p, .mpls, &out)
+        }
+        if let h = p.pppoe {
+            header("Shim", "PPPoE session", &out); out.ascii(", session 0x"); out.hex(UInt64(h.session)); end(&out)
+            field("version/type", &out); out.decimal(h.version); out.byte(47); out.decimal(h.type); out.byte(10)
+            field("code", &out); out.decimal(h.code); out.byte(10)
+            field("length", &out); out.decimal(h.length); out.byte(10)
+            if let pp = h.pppProtocol {
+                field("PPP protocol", &out); out.hexPadded(UInt64(pp), digits: 4)
+                out.ascii(pp == 0x21 ? " (IPv4)\n" : pp == 0x57 ? " (IPv6)\n" : "\n")
+            }
+        }
+        if has(p, .pppoe) { errors(p, .pppoe, &out) }
+        if let h = p.macsec {
+            header("Shim", "MACsec", &out); out.ascii(h.clear ? ", payload in clear" : ", payload encrypted or modified (not decoded)"); end(&out)
+            field("association number", &out); out.decimal(h.associationNumber); out.byte(10)
+            field("packet number", &out); out.decimal(h.packetNumber); out.byte(10)
+            if h.shortLength != 0 { field("short length", &out); out.decimal(h.shortLength); out.byte(10) }
+            if let sci = h.sci { field("secure channel", &out); out.hexPadded(sci, digits: 16); out.byte(10) }
+        }
+        if has(p, .macsec) { errors(p, .macsec, &out) }
+        if let h = p.nsh {
+            header("Shim", "NSH (network service header)", &out); end(&out)
+            field("service path", &out); out.decimal(h.servicePath); out.ascii(", index "); out.decimal(h.serviceIndex); out.byte(10)
+            field("ttl", &out); out.decimal(h.ttl); out.byte(10)
+            field("length", &out); out.decimal(Int(h.length) * 4); out.ascii(" bytes (MD type "); out.decimal(h.mdType); out.ascii(")\n")
+            field("next protocol", &out); out.decimal(h.nextProtocol); out.byte(10)
+        }
+        if has(p, .nsh) { errors(p, .nsh, &out) }
+    }
+
+    /// VXLAN, Geneve, GRE and PIM headers, whose payload is the inner packet.
+    private func tunnelBlocks(_ p: Packet, _ out: inout OutputBuffer) {
+        if let h = p.vxlan {
+            header("Tunnel", "VXLAN", &out); out.ascii(", VNI "); out.decimal(h.vni); end(&out)
+            field("flags", &out); out.hexPadded(UInt64(h.flags), digits: 2)
+            out.ascii(h.flags & 0x08 != 0 ? " (VNI valid)\n" : "\n")
+        }
+        if has(p, .vxlan) { errors(p, .vxlan, &out) }
+        if let h = p.geneve {
+            header("Tunnel", "Geneve", &out); out.ascii(", VNI "); out.decimal(h.vni); end(&out)
+            field("protocol", &out); etherType(h.protocolType, &out); out.byte(10)
+            field("options", &out); Self.bytes(h.optionsLength, &out)
+            for o in h.options {
+                out.ascii(", class "); out.hexPadded(UInt64(o.optionClass), digits: 4); out.ascii(" type "); out.decimal(o.type)
+            }
+            out.byte(10)
+            if h.oam || h.critical { field("flags", &out); out.ascii(h.oam ? "OAM " : ""); out.ascii(h.critical ? "critical options" : ""); out.byte(10) }
+        }
+        if has(p, .geneve) { errors(p, .geneve, &out) }
+        if let h = p.gre {
+            header("Tunnel", "GRE", &out); out.ascii(", version "); out.decimal(h.version); end(&out)
+            field("protocol", &out); etherType(h.protocolType, &out); out.byte(10)
+            if let k = h.key { field("key", &out); out.hexPadded(UInt64(k), digits: 8); out.byte(10) }
+            if let q = h.sequence { field("sequence", &out); out.decimal(q); out.byte(10) }
+            if let a = h.acknowledgment { field("acknowledgment", &out); out.decimal(a); out.byte(10) }
+            if let c = h.checksum { field("checksum", &out); out.hexPadded(UInt64(c), digits: 4); out.ascii(" (unverified)\n") }
+        }
+        if has(p, .gre) { errors(p, .gre, &out) }
+        if let h = p.pim {
+            header("Tunnel", "PIM", &out); out.ascii(", version "); out.decimal(h.version)
+            out.ascii(h.type == 1 ? ", Register" : ", type "); if h.type != 1 { out.decimal(h.type) }
+            end(&out)
+            if h.type == 1 {
+                field("flags", &out); out.ascii(h.border ? "border " : ""); out.ascii(h.nullRegister ? "null-register" : "")
+                out.byte(10)
+            }
+        }
+        if has(p, .pim) { errors(p, .pim, &out) }
     }
 
     // MARK: writing

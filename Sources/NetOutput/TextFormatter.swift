@@ -148,6 +148,7 @@ public struct TextFormatter {
         link(p, &out)
         network(p, &out)
         ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, color: color, &out)
+        if p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true { out.ascii(" [TSO: length from capture]") }
         // Notes are read in place (a copy of each would retain its fields).
         var k = 0
         while k < notes.count {
@@ -245,19 +246,26 @@ public struct TextFormatter {
             arpLine(arp, p, &out)
             return
         }
+        shims(p, &out)
         if let ip = p.ipv4 {
             out.ascii("IP ")
             guard ip.isComplete else { return }  // cut or bad header: the error marker says which
+            if let box = p.inner, box.encapsulation == .reassembled {
+                // The fragment that completed a datagram: the datagram's upper layers, then the fragment.
+                transport(box.packet, src: { $0.ipv4(ip.source) }, dst: { $0.ipv4(ip.destination) },
+                          payloadLength: box.bytes.count, proto: ip.proto, &out)
+                fragmentMark(ip, &out)
+                return
+            }
             if ip.isFragment && ip.fragmentOffset != 0 {
                 out.ipv4(ip.source); out.ascii(" > "); out.ipv4(ip.destination); out.ascii(": ")
                 protoName(ip.proto, &out)
-                out.ascii(" (frag "); out.decimal(ip.identification); out.byte(58)
-                out.decimal(max(Int(ip.totalLength) - ip.headerLength, 0)); out.byte(64)
-                out.decimal(Int(ip.fragmentOffset) * 8); out.byte(41)
+                fragmentMark(ip, &out)
                 return
             }
             transport(p, src: { $0.ipv4(ip.source) }, dst: { $0.ipv4(ip.destination) },
                       payloadLength: max(Int(ip.totalLength) - ip.headerLength, 0), proto: ip.proto, &out)
+            if ip.isFragment { fragmentMark(ip, &out) }
             return
         }
         if let ip = p.ipv6 {
@@ -302,6 +310,8 @@ public struct TextFormatter {
             out.ascii(": ")
             if let tcp = p.tcp, tcp.isComplete {
                 tcpLine(tcp, p.tcpOptions, &out)
+            } else if let udp = p.udp, udp.isComplete, p.vxlan != nil || p.geneve != nil {
+                udpTunnel(p, &out)
             } else if let udp = p.udp, udp.isComplete {
                 if let dns = p.dns {
                     if options.quiet { out.ascii("UDP, length "); out.decimal(max(Int(udp.length) - 8, 0)); return }
@@ -325,10 +335,121 @@ public struct TextFormatter {
             icmpLine(icmp, &out)
         } else if let icmp6 = p.icmpv6 {
             icmp6Line(icmp6, &out)
+        } else if ipTunnel(p, proto, ipPayloadLength: payloadLength, &out) {
+            return
         } else if proto != .tcp && proto != .udp && proto != .icmp && proto != .icmpv6 {
             protoName(proto, &out)
             out.byte(32); out.decimal(payloadLength)
         }
+    }
+
+    // MARK: encapsulations (as tcpdump prints them, on one line: the tunnel, then the inner packet)
+
+    /// ` (frag 77:32@64+)`: identification, data length, byte offset, more fragments.
+    private func fragmentMark(_ ip: IPv4Header, _ out: inout OutputBuffer) {
+        out.ascii(" (frag "); out.decimal(ip.identification); out.byte(58)
+        out.decimal(max(Int(ip.totalLength) - ip.headerLength, 0)); out.byte(64)
+        out.decimal(Int(ip.fragmentOffset) * 8)
+        if ip.moreFragments { out.byte(43) }
+        out.byte(41)
+    }
+
+    /// MPLS labels, PPPoE session, MACsec and NSH headers before the network layer.
+    private func shims(_ p: Packet, _ out: inout OutputBuffer) {
+        if !p.mpls.isEmpty {
+            out.ascii("MPLS ")
+            for (i, l) in p.mpls.enumerated() {
+                if i > 0 { out.byte(32) }
+                out.ascii("(label "); out.decimal(l.label); out.ascii(", tc "); out.decimal(l.trafficClass)
+                if l.bottomOfStack { out.ascii(", [S]") }
+                out.ascii(", ttl "); out.decimal(l.ttl); out.byte(41)
+            }
+            out.byte(32)
+        }
+        if let h = p.pppoe {
+            out.ascii("PPPoE  [ses 0x"); out.hex(UInt64(h.session)); out.ascii("] ")
+        }
+        if let h = p.macsec {
+            out.ascii("MACsec, AN "); out.decimal(h.associationNumber)
+            out.ascii(", PN "); out.decimal(h.packetNumber)
+            if let sci = h.sci { out.ascii(", SCI "); out.hexPadded(sci, digits: 16) }  // 0x and 16 digits
+            out.ascii(h.clear ? ": " : ", encrypted")
+        }
+        if let h = p.nsh {
+            out.ascii("NSH, flags ["); out.ascii(h.oam ? "O" : "none")
+            out.ascii("], service-path-id "); out.hexPadded(UInt64(h.servicePath), digits: 6)
+            out.ascii(", service-index 0x"); out.hex(UInt64(h.serviceIndex))
+            out.ascii(p.networkType == .nsh ? "" : ": ")
+        }
+    }
+
+    /// VXLAN and Geneve after a UDP header.
+    private func udpTunnel(_ p: Packet, _ out: inout OutputBuffer) {
+        if let h = p.vxlan {
+            out.ascii("VXLAN, flags ["); out.ascii(h.flags & 0x08 != 0 ? "I" : ".")
+            out.ascii("] ("); out.hexPadded(UInt64(h.flags), digits: 2); out.ascii("), vni "); out.decimal(h.vni)
+        } else if let h = p.geneve {
+            out.ascii("Geneve, Flags [")
+            if !h.oam && !h.critical { out.ascii("none") }
+            if h.oam { out.ascii("O") }
+            if h.critical { out.ascii(h.oam ? ", C" : "C") }
+            out.ascii("], vni 0x"); out.hex(UInt64(h.vni))
+            if h.protocolType != .transparentEthernet {
+                out.ascii(", proto "); etherTypeName(h.protocolType, &out)
+            }
+            if !h.options.isEmpty {
+                out.ascii(", options ["); out.decimal(h.optionsLength); out.ascii(" bytes]")
+            }
+        }
+        innerPacket(p, &out)
+    }
+
+    /// GRE, IP in IP and PIM register after an IP header; false when `proto` is none of them.
+    private func ipTunnel(_ p: Packet, _ proto: IPProtocol, ipPayloadLength: Int, _ out: inout OutputBuffer) -> Bool {
+        if let g = p.gre, proto == .gre {
+            out.ascii("GREv"); out.decimal(g.version)
+            if g.version == 1 {
+                out.ascii(", call "); out.decimal((g.key ?? 0) & 0xFFFF)
+            } else if let k = g.key {
+                out.ascii(", key=0x"); out.hex(UInt64(k))
+            }
+            if let q = g.sequence { out.ascii(", seq "); out.decimal(q) }
+            if let a = g.acknowledgment { out.ascii(", ack "); out.decimal(a) }
+            out.ascii(", length "); out.decimal(ipPayloadLength)
+            if p.inner == nil && g.version == 0 {
+                out.ascii(": "); out.ascii("proto "); etherTypeName(g.protocolType, &out)
+            }
+            innerPacket(p, &out)
+            return true
+        }
+        if let h = p.pim, proto == .pim {
+            out.ascii("PIMv"); out.decimal(h.version)
+            out.ascii(h.type == 1 ? ", Register" : ", type "); if h.type != 1 { out.decimal(h.type) }
+            out.ascii(", length "); out.decimal(h.length)
+            innerPacket(p, &out)
+            return true
+        }
+        if (proto == .ipInIP || proto == .ipv6), let box = p.inner, box.encapsulation == .ipInIP {
+            innerLine(box.packet, &out)
+            return true
+        }
+        return false
+    }
+
+    /// `: ` and the inner packet's line, when there is one.
+    private func innerPacket(_ p: Packet, _ out: inout OutputBuffer) {
+        guard let box = p.inner, box.encapsulation != .reassembled else { return }
+        out.ascii(": ")
+        innerLine(box.packet, &out)
+    }
+
+    /// An inner packet as a line of its own would read (its link header only with `-e`), with its
+    /// decode problems.
+    private func innerLine(_ q: Packet, _ out: inout OutputBuffer) {
+        let start = out.count
+        link(q, &out)
+        network(q, &out)
+        ErrorText.printAll(q.errors, separated: out.count > start && out.lastByte != 32, color: color, &out)
     }
 
     // MARK: TCP
@@ -558,6 +679,8 @@ public struct TextFormatter {
             if let m = p.icmpv6 { icmp6Line(m, &out) }
         case .noNext:
             out.ascii("no next header")
+        case _ where ipTunnel(p, proto, ipPayloadLength: max(upperLength, 0), &out):
+            break
         default:
             protoName(proto, &out)
             out.byte(32); out.decimal(max(upperLength, 0))

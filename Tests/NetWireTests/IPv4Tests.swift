@@ -214,7 +214,7 @@ struct IPv4Tests {
 
     @Test func prefixesWithOptions() {
         // Protocol without a decoder after the options: every cut inside the header is truncation.
-        let ip = Build.ipv4(proto: 47, payload: [0, 0, 0x08, 0x00, 1, 2, 3, 4], options: Self.rrOptions)
+        let ip = Build.ipv4(proto: 99, payload: [0, 0, 0x08, 0x00, 1, 2, 3, 4], options: Self.rrOptions)
         expectPrefixes(Build.eth4(ip), cuts: [(14, .ethernet), (46, .ipv4)]) { k, p in
             if k >= 34 && k < 46 {
                 // Fixed header kept while the options are cut; no checksum verdict possible.
