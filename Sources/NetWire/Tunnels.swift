@@ -234,7 +234,6 @@ enum TunnelDecoder {
             if e.bottomOfStack { break }
         }
         r = h.rest(layer: .mpls)
-        guard !r.isAtEnd else { return nil }
         let nibble = try r.byte(at: r.offset, lowerBound: r.offset) >> 4
         switch nibble {
         case 4: return .ipv4
@@ -291,7 +290,9 @@ enum TunnelDecoder {
         if hdr.shortLength != 0 {
             dataLength = Int(hdr.shortLength)
         } else {
-            dataLength = max(h.remaining - icv, 0)
+            // The ICV ends the frame: where the wire frame ends when the capture cut it.
+            let end = h.clampedByCapture && p.depth == 0 ? max(p.wireLength, h.upper) : h.upper
+            dataLength = max(end - h.offset - icv, 0)
         }
         var body = h.sub(declared: dataLength, layer: .macsec)
         let type = EtherType(rawValue: try body.readUInt16())
