@@ -2,7 +2,7 @@ import NetAnalysis
 import NetWire
 
 /// `--flows` rows: one per conversation, as text or as JSON objects with `"type": "flow"`
-/// (shared/contract/json-lines.md).
+/// (docs/json.md).
 public enum FlowFormatter {
     static func endpoint(_ e: FlowEndpoint, _ o: inout OutputBuffer) {
         if e.isIPv6 { o.byte(91); o.ipv6(e.ipv6); o.byte(93) } else { o.ipv4(e.ipv4) }

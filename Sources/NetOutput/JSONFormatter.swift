@@ -1,7 +1,7 @@
 import NetAnalysis
 import NetWire
 
-/// JSON Lines output, exactly as shared/contract/json-lines.md fixes the names and value forms.
+/// JSON Lines output, exactly as docs/json.md (the contract) fixes the names and value forms.
 public struct JSONFormatter {
     /// Where split-message notes leave their part counts to be filled in (nil: written as known).
     public var pendingMarks: PendingMarks?

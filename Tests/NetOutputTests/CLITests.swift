@@ -133,7 +133,7 @@ enum CLI {
     }
 }
 
-/// The JSON Lines contract (shared/contract/json-lines.md): every line parses, carries the
+/// The JSON Lines contract (docs/json.md): every line parses, carries the
 /// per-packet keys, and layer objects carry their keys with the fixed value forms.
 @Suite struct JSONContractTests {
     static let layerKeys: [String: [String]] = [
