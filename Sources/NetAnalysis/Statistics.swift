@@ -25,6 +25,8 @@ public enum ProtocolNode: Hashable, Sendable {
     case data
     /// Protocols seen after the hierarchy reached its size limit (`CaptureStatistics.maxHierarchyNodes`).
     case other
+    /// A shim or tunnel header (MPLS, PPPoE, MACsec, NSH, VXLAN, Geneve, GRE, PIM), by its layer.
+    case encapsulation(Layer)
 }
 
 /// Counters over a whole capture for `--stats`: the protocol hierarchy (frames and bytes per
@@ -224,14 +226,25 @@ public struct CaptureStatistics {
         firstNanoseconds = min(firstNanoseconds ?? now, now)
         lastNanoseconds = max(lastNanoseconds ?? now, now)
         countHierarchy(p)
-        if !p.errors.isEmpty {
+        if !p.errors.isEmpty || p.hasInner {
             var truncated = false, malformed = false
             for e in p.errors { if e.kind == .truncated { truncated = true } else { malformed = true } }
+            var box = p.inner
+            var depth = 0
+            while let b = box, depth < PacketDecoder.maxEncapsulationDepth {
+                for e in b.packet.errors { if e.kind == .truncated { truncated = true } else { malformed = true } }
+                box = b.packet.inner
+                depth += 1
+            }
             if truncated { truncatedPackets &+= 1 }
             if malformed { malformedPackets &+= 1 }
         }
         countTalkers(p)
-        if let m = p.dns, m.headerFieldsRead >= 2 { countDNS(m) }
+        if let m = p.dns, m.headerFieldsRead >= 2 {
+            countDNS(m)
+        } else if p.hasInner, let b = p.innermost, let m = b.packet.dns, m.headerFieldsRead >= 2 {
+            countDNS(m)  // DNS inside a tunnel, or in a reassembled datagram
+        }
         for n in packetNotes {
             notes[n.kind, default: 0] &+= 1
             if n.kind == .handshake && n.text.hasPrefix("handshake 3/3") { handshakesCompleted &+= 1 }
@@ -281,24 +294,51 @@ public struct CaptureStatistics {
             if hierarchy[at].node == .other { return }
             if e.isLength8023 { _ = child(at, .llc, wire); return }
         }
+        countNetwork(p, from: at, wire)
+    }
+
+    /// The path from the network layer up, then (for a tunnel) the inner packet's, under `at`.
+    private mutating func countNetwork(_ p: Packet, from start: Int, _ wire: Int) {
+        var at = start
+        // Shims between link and network layer (their EtherTypes are not nodes of their own).
+        if !p.mpls.isEmpty { at = child(at, .encapsulation(.mpls), wire) }
+        if p.pppoe != nil { at = child(at, .encapsulation(.pppoe), wire) }
+        if p.macsec != nil { at = child(at, .encapsulation(.macsec), wire) }
+        if p.nsh != nil { at = child(at, .encapsulation(.nsh), wire) }
         guard let network = p.networkType, hierarchy[at].node != .other else { return }
         at = child(at, .etherType(network.rawValue), wire)
         if hierarchy[at].node == .other { return }
         let proto: IPProtocol
+        let reassembled = p.inner?.encapsulation == .reassembled
         if let ip = p.ipv4, ip.isComplete {
-            if ip.fragmentOffset != 0 { _ = child(at, .fragment, wire); return }
+            if ip.fragmentOffset != 0 && !reassembled { _ = child(at, .fragment, wire); return }
             proto = ip.proto
         } else if let ip = p.ipv6, ip.isComplete {
-            if ip.isFragment && ip.fragmentOffset != 0 { _ = child(at, .fragment, wire); return }
+            if ip.isFragment && ip.fragmentOffset != 0 && !reassembled { _ = child(at, .fragment, wire); return }
             proto = ip.upperProtocol
         } else {
             return
         }
         at = child(at, .ipProtocol(proto.rawValue), wire)
         if hierarchy[at].node == .other { return }
-        if p.dns != nil {
+        // The transport and application of a reassembled datagram are its inner packet's.
+        let q = reassembled ? (p.inner?.packet ?? p) : p
+        if q.dns != nil {
             _ = child(at, .dns, wire)
-        } else if (p.tcp != nil || p.udp != nil) && p.payloadEnd > p.payloadStart {
+            return
+        }
+        if let box = q.inner, box.encapsulation != .reassembled, q.depth < PacketDecoder.maxEncapsulationDepth {
+            if q.vxlan != nil { at = child(at, .encapsulation(.vxlan), wire) }
+            if q.geneve != nil { at = child(at, .encapsulation(.geneve), wire) }
+            // (GRE and PIM are already named by their IP protocol node.)
+            if hierarchy[at].node == .other { return }
+            let inner = box.packet
+            if inner.ethernet != nil { at = child(at, .link(1), wire) }
+            if hierarchy[at].node == .other { return }
+            countNetwork(inner, from: at, wire)
+            return
+        }
+        if (q.tcp != nil || q.udp != nil) && q.payloadEnd > q.payloadStart {
             _ = child(at, .data, wire)
         }
     }

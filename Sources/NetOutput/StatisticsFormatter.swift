@@ -23,6 +23,7 @@ public enum StatisticsFormatter {
             }
         case .vlan(let tpid): return tpid == 0x88A8 ? "ieee8021ad" : "vlan"
         case .llc: return "llc"
+        case .encapsulation(let layer): return "\(layer.name)"
         case .etherType(let t):
             switch t {
             case 0x0800: return "ip"
