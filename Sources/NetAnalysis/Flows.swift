@@ -118,6 +118,8 @@ public struct FlowSummary: Sendable {
     public var messages: (c2s: Int, s2c: Int) = (0, 0)
     public var stickySegments = 0
     public var splitMessages = 0
+    /// The tunnel the conversation travelled in (nil: none).
+    public var tunnel: FlowTunnel? = nil
     /// The flow-table slot it held.
     public var slot: Int = -1
 
@@ -141,6 +143,7 @@ public struct FlowTracker {
         var server: FlowEndpoint
         var isTCP: Bool
         var midstream: Bool
+        var tunnel: FlowTunnel? = nil
         var start: Int
         var last: Int
         var packets = (c2s: 0, s2c: 0)
@@ -219,7 +222,8 @@ public struct FlowTracker {
 
     /// Observes one decoded packet; appends notes for it; returns its flow, or nil for packets
     /// that belong to no TCP/UDP conversation.
-    public mutating func observe(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int, notes: inout [Note]) -> FlowObservation? {
+    public mutating func observe(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int, notes: inout [Note],
+                                 tunnel: FlowTunnel? = nil) -> FlowObservation? {
         let proto: UInt8
         let sport: UInt16, dport: UInt16
         if let t = p.tcp, t.isComplete {
@@ -250,6 +254,7 @@ public struct FlowTracker {
             var c = Conn(id: nextID, key: key, client: synAckFirst ? dst : src, server: synAckFirst ? src : dst,
                          isTCP: proto == 6, midstream: proto == 6 && !isSYN, start: now, last: now)
             if c.midstream { c.clientState = .unknown; c.serverState = .unknown }
+            c.tunnel = tunnel
             if c.midstream && !synAckFirst, let t = tcp {
                 c.base.client = t.sequence
                 if t.flags.contains(.ack) { c.base.server = t.acknowledgment &- 1 }
@@ -608,7 +613,8 @@ public struct FlowTracker {
                            startNanoseconds: c.start, lastNanoseconds: c.last, packets: c.packets, bytes: c.bytes,
                            handshakeRTTNanoseconds: c.rtt, connState: c.isTCP ? c.zeek.connState : "",
                            history: c.isTCP ? c.zeek.history : "", end: end,
-                           states: (c.clientState, c.serverState), retransmissions: c.retransmissions)
+                           states: (c.clientState, c.serverState), retransmissions: c.retransmissions,
+                           tunnel: c.tunnel)
     }
 
     mutating func finish(slot s: Int, evicted: Bool = false) {

@@ -32,6 +32,10 @@ public struct Note: Sendable, Equatable {
         case streamGap = "stream_gap"
         /// The receiver's view (`--recv-size`): how a recv(N) loop would have cut the stream.
         case recv
+        /// IP reassembly: this fragment completed a datagram (its upper layers are the inner packet).
+        case reassembled
+        /// IP reassembly: this fragment overlapped data already held (the first copy is kept).
+        case fragmentOverlap = "fragment_overlap"
     }
 
     public var kind: Kind
@@ -60,6 +64,8 @@ public struct Note: Sendable, Equatable {
     public var states: (client: TCPState, server: TCPState)?
     /// Handshake round-trip time in nanoseconds (on `handshake 3/3`).
     public var rttNanoseconds: Int?
+    /// `reassembled`: the frames of the datagram's fragments, in arrival order.
+    public var fragmentFrames: [Int]?
     /// Message framing details (message / sticky / split notes).
     public var framed: FramedDetail?
     /// `framed`, unretained, for formatters that read it only while the note is held (no reference

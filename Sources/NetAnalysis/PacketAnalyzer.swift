@@ -14,7 +14,14 @@ public struct PacketAnalyzer {
 
     /// `streams`: reassembly and framing; conversations leaving the flow table get its counters
     /// before they reach the tracker's `finished`.
-    public init(flows: FlowTracker = FlowTracker(), streams: StreamAnalyzer? = nil) {
+    /// IP fragment reassembly (on unless `reassembleFragments` is false).
+    public var fragments = FragmentReassembler()
+    public var reassembleFragments = true
+    /// Decodes reassembled datagrams (the same options as the frames' decoder).
+    public var decoder: PacketDecoder
+
+    public init(flows: FlowTracker = FlowTracker(), streams: StreamAnalyzer? = nil, decoder: PacketDecoder = PacketDecoder()) {
+        self.decoder = decoder
         var flows = flows
         if let streams {
             let downstream = flows.finished
@@ -29,15 +36,99 @@ public struct PacketAnalyzer {
         streamsRef = streams.map { Unmanaged.passUnretained($0) }
     }
 
-    /// Clears `notes`, then fills them for this packet; returns its flow, if it has one.
-    public mutating func analyze(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int,
+    /// Clears `notes`, then fills them for this packet; returns its flow, if it has one. A fragment
+    /// goes to IP reassembly first: the one that completes a datagram gets the datagram's upper
+    /// layers as its inner packet (`.reassembled`). Flows and framing see the conversation packet:
+    /// the innermost one with an IP layer (inside tunnels, or the reassembled datagram); a fragment
+    /// that completes nothing is not shown to them.
+    public mutating func analyze(_ p: inout Packet, frame: Int, seconds: Int, nanoseconds: Int,
                                  bytes: UnsafeRawBufferPointer, wireLength: Int, notes: inout [Note]) -> FlowObservation? {
         if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
-        if let first = duplicates.check(frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes, wireLength: wireLength) {
+        if p.fragment != nil || p.hasInner {
+            return analyzeNested(&p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
+                                 wireLength: wireLength, notes: &notes)
+        }
+        return analyzeConversation(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
+                                   frameBytes: bytes, wireLength: wireLength, notes: &notes)
+    }
+
+    /// Fragments and tunnels: reassembly, then the conversation packet.
+    private mutating func analyzeNested(_ p: inout Packet, frame: Int, seconds: Int, nanoseconds: Int,
+                                        bytes: UnsafeRawBufferPointer, wireLength: Int, notes: inout [Note]) -> FlowObservation? {
+        let (secs, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let now = overflow ? Int.max : secs &+ nanoseconds
+        if reassembleFragments {
+            if p.fragment != nil {
+                reassemble(&p, bytes, frame: frame, now: now, notes: &notes)
+            }
+            // A fragment inside a tunnel (its bytes are the frame's, or a reassembled datagram's).
+            if let box = p.conversationBox, box.packet.fragment != nil {
+                if box.ownsBytes {
+                    let held = box.bytes
+                    held.withUnsafeBytes { reassemble(&box.packet, $0, frame: frame, now: now, notes: &notes) }
+                } else {
+                    reassemble(&box.packet, bytes, frame: frame, now: now, notes: &notes)
+                }
+            }
+        }
+        guard let box = p.conversationBox else {
+            if p.fragment != nil { return nil }
+            return analyzeConversation(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
+                                       frameBytes: bytes, wireLength: wireLength, notes: &notes)
+        }
+        if box.packet.fragment != nil && box.packet.inner?.encapsulation != .reassembled { return nil }
+        let tunnel = FlowTunnel.of(p)
+        if box.ownsBytes {
+            return box.bytes.withUnsafeBytes {
+                analyzeConversation(box.packet, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: $0,
+                                    frameBytes: bytes, wireLength: wireLength, notes: &notes, tunnel: tunnel)
+            }
+        }
+        return analyzeConversation(box.packet, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
+                                   frameBytes: bytes, wireLength: wireLength, notes: &notes, tunnel: tunnel)
+    }
+
+    /// One fragment into the reassembler; on completion the datagram is decoded into `p`'s inner packet.
+    private mutating func reassemble(_ p: inout Packet, _ bytes: UnsafeRawBufferPointer, frame: Int, now: Int, notes: inout [Note]) {
+        guard let f = p.fragment else { return }
+        let source: IPv6Address, destination: IPv6Address
+        if let ip = p.ipv6 {
+            source = ip.source; destination = ip.destination
+        } else if let ip = p.ipv4 {
+            source = IPv6Address(mapping: ip.source); destination = IPv6Address(mapping: ip.destination)
+        } else {
+            return
+        }
+        let lo = f.dataStart, hi = f.dataStart &+ f.capturedLength
+        guard lo >= 0, lo <= hi, hi <= bytes.count else { return }
+        let data = UnsafeRawBufferPointer(rebasing: bytes[lo ..< hi])
+        let outcome = fragments.add(f, source: source, destination: destination, data: data, frame: frame, now: now)
+        if fragments.lastOverlapped {
+            notes.append(Note(kind: .fragmentOverlap, text: "overlapping IP fragment (first copy kept)"))
+        }
+        guard outcome == .completed else { return }
+        decoder.decodeReassembled(fragments.completed, into: &p)
+        var text = "reassembled \(fragments.completedFrames.count) IP fragments ("
+        text += "\(fragments.completed.count) B):"
+        for (i, fr) in fragments.completedFrames.enumerated() {
+            let size = i < fragments.completedSizes.count ? fragments.completedSizes[i] : 0
+            text += " #\(fr)(\(size))"
+        }
+        if fragments.completedOverlap { text += ", overlapping" }
+        var note = Note(kind: .reassembled, text: text, relatedFrame: fragments.completedFrames.first)
+        note.fragmentFrames = fragments.completedFrames
+        notes.append(note)
+    }
+
+    /// Duplicate check, flow tracking and framing of the conversation packet `p` (its payload in `bytes`).
+    private mutating func analyzeConversation(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int,
+                                              bytes: UnsafeRawBufferPointer, frameBytes: UnsafeRawBufferPointer,
+                                              wireLength: Int, notes: inout [Note], tunnel: FlowTunnel? = nil) -> FlowObservation? {
+        if let first = duplicates.check(frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: frameBytes, wireLength: wireLength) {
             notes.append(Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first))
             return flows.lookup(p)
         }
-        let obs = flows.observe(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, notes: &notes)
+        let obs = flows.observe(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, notes: &notes, tunnel: tunnel)
         // Every TCP segment of a tracked conversation; the stream analyzer returns at once for one
         // it does not frame.
         if let ref = streamsRef, let obs, let t = p.tcp, t.isComplete {
@@ -50,5 +141,28 @@ public struct PacketAnalyzer {
             }
         }
         return obs
+    }
+
+    /// The window scale shift that applies to this frame's (conversation packet's) TCP segment.
+    public func windowShift(of p: Packet) -> UInt8? {
+        if let box = p.conversationBox { return flows.windowShift(of: box.packet) }
+        return flows.windowShift(of: p)
+    }
+}
+
+extension Packet {
+    /// The packet whose conversation this frame belongs to when that is not the frame's own: the
+    /// innermost one with an IP layer (a tunnel's payload, a reassembled datagram); nil otherwise.
+    public var conversationBox: InnerPacket? {
+        guard hasInner else { return nil }
+        var best: InnerPacket?
+        var box = inner
+        var depth = 0
+        while let b = box, depth < PacketDecoder.maxEncapsulationDepth * 2 {
+            if b.packet.ipv4 != nil || b.packet.ipv6 != nil { best = b }
+            box = b.packet.inner
+            depth += 1
+        }
+        return best
     }
 }

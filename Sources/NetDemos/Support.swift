@@ -175,7 +175,7 @@ public final class DemoCapture: @unchecked Sendable {
                 writer?.write(record)
                 if inspect {
                     decoder.decode(record.bytes, wireLength: record.wireLength, linkType: link, into: &packet)
-                    let flow = analyzer.analyze(packet, frame: packets, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                    let flow = analyzer.analyze(&packet, frame: packets, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                                 bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
                     out.ascii("  [wire] ")
                     text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet, notes: notes,

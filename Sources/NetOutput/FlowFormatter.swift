@@ -9,6 +9,10 @@ public enum FlowFormatter {
         o.byte(58); o.decimal(e.port)
     }
 
+    static func address(_ e: FlowEndpoint, _ o: inout OutputBuffer) {
+        if e.isIPv6 { o.ipv6(e.ipv6) } else { o.ipv4(e.ipv4) }
+    }
+
     static func seconds(_ ns: Int, _ o: inout OutputBuffer) {
         // Floor division that cannot trap, Int.min included.
         o.epoch(seconds: ns >= 0 ? ns / 1_000_000_000 : -(-(ns + 1) / 1_000_000_000) - 1,
@@ -34,6 +38,13 @@ public enum FlowFormatter {
         }
         o.ascii(",\"end\":"); o.jsonString(f.end)
         if f.midstream { o.ascii(",\"midstream\":true") }
+        if let t = f.tunnel {
+            o.ascii(",\"tunnel\":{\"encap\":"); o.jsonString(t.name)
+            o.ascii(",\"src\":\""); address(t.source, &o)
+            o.ascii("\",\"dst\":\""); address(t.destination, &o); o.byte(34)
+            if let id = t.identifier { o.ascii(",\"id\":"); o.decimal(id) }
+            o.ascii(",\"depth\":"); o.decimal(t.depth); o.byte(125)
+        }
         if let framing = f.framing {
             o.ascii(",\"framing\":"); o.jsonString(framing)
             o.ascii(",\"messages\":{\"c2s\":"); o.decimal(f.messages.c2s); o.ascii(",\"s2c\":"); o.decimal(f.messages.s2c)
@@ -59,6 +70,13 @@ public enum FlowFormatter {
             if f.retransmissions > 0 { o.ascii(" retrans "); o.decimal(f.retransmissions) }
         }
         if f.midstream { o.ascii(" midstream") }
+        if let t = f.tunnel {
+            o.ascii(" tunnel "); o.string(t.name); o.byte(32)
+            address(t.source, &o); o.ascii(" > "); address(t.destination, &o)
+            if let id = t.identifier {
+                o.ascii(t.encapsulation == .gre ? " key " : " vni "); o.decimal(id)
+            }
+        }
         if let framing = f.framing {
             o.ascii(" framing "); o.string(framing)
             o.ascii(" msgs "); o.decimal(f.messages.c2s); o.byte(47); o.decimal(f.messages.s2c)

@@ -65,6 +65,11 @@ public struct JSONFormatter {
                     o.ascii("\",\"server\":\""); o.string(st.server.rawValue); o.ascii("\"}")
                 }
                 if let rtt = n.rttNanoseconds { o.ascii(",\"rtt\":"); FlowFormatter.seconds(rtt, &o) }
+                if let frames = n.fragmentFrames {
+                    o.ascii(",\"fragments\":[")
+                    for (i, fr) in frames.enumerated() { if i > 0 { o.byte(44) }; o.decimal(fr) }
+                    o.byte(93)
+                }
                 if let f = n.framed { framed(f, &o) }
                 o.byte(125)
             }

@@ -72,9 +72,9 @@ public enum Style {
             return yellow
         case .reset, .retransmission, .outOfOrder, .lostSegment, .duplicateAck, .zeroWindow, .windowFull, .keepAlive,
              .synRetransmission, .dataBeforeHandshake, .afterClose, .synFlood, .duplicateFrame, .framingLost,
-             .overlapDiffers, .streamGap:
+             .overlapDiffers, .streamGap, .fragmentOverlap:
             return red
-        case .midstream, .message, .recv:
+        case .midstream, .message, .recv, .reassembled:
             return nil
         }
     }

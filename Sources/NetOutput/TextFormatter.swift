@@ -653,6 +653,12 @@ public struct TextFormatter {
                 // tcpdump: the fragment's byte offset and the bytes after the fragment header.
                 out.ascii("frag ("); out.decimal(Int(e.fragmentOffset) * 8); out.byte(124)
                 out.decimal(max(payloadLength - (e.offset - ip.offset - 40) - 8, 0)); out.byte(41)
+                if let box = p.inner, box.encapsulation == .reassembled {
+                    // This fragment completed the datagram: its upper layers follow.
+                    out.byte(32)
+                    ipv6Upper(proto, box.packet, upperLength: box.bytes.count, &out)
+                    return
+                }
                 if e.fragmentOffset != 0 { return }  // only the first fragment holds the upper layer
                 out.byte(32)
             default:
@@ -661,6 +667,11 @@ public struct TextFormatter {
         }
         // The walk stopped inside the chain (the error marker follows).
         if proto.isIPv6ExtensionHeader { return }
+        ipv6Upper(proto, p, upperLength: upperLength, &out)
+    }
+
+    /// What follows an IPv6 header chain: ports and the transport line, ICMPv6, a tunnel, or the protocol.
+    private func ipv6Upper(_ proto: IPProtocol, _ p: Packet, upperLength: Int, _ out: inout OutputBuffer) {
         switch proto {
         case .tcp, .udp:
             guard let ports = p.partialPorts else { return }

@@ -114,6 +114,11 @@ public struct PacketDecoder: Sendable {
             return
         }
         guard let u = upper, u.firstFragment else { return }
+        try decodeUpper(u, &p)
+    }
+
+    /// The transport layer (and what it carries) of an IP datagram, or of its first fragment.
+    func decodeUpper(_ u: UpperLayer, _ p: inout Packet) throws(DecodeError) {
         switch u.proto {
         case .tcp:
             try TCPDecoder.decode(u, &p, verifyChecksums: verifyChecksums)
@@ -149,6 +154,56 @@ public struct PacketDecoder: Sendable {
         default:
             return
         }
+    }
+
+    /// Decodes a datagram reassembled from IP fragments, `payload` its upper-layer bytes (what
+    /// follows the IP header and extension headers), into `p`'s inner packet (encapsulation
+    /// `.reassembled`, which owns the bytes). The inner packet keeps `p`'s IP header (fragment
+    /// fields cleared, lengths of the whole datagram) so that flows see the conversation; views show
+    /// only its upper layers. `p` must be the fragment that completed the datagram.
+    public func decodeReassembled(_ payload: [UInt8], into p: inout Packet) {
+        guard let f = p.fragment, p.ipv4 != nil || p.ipv6 != nil else { return }
+        guard p.depth + 1 < Self.maxEncapsulationDepth else { return }
+        let box = p.makeInner(.reassembled, linkType: p.linkType)
+        box.bytes.append(contentsOf: payload)
+        box.ownsBytes = true
+        let n = box.bytes.count
+        var q = Packet()
+        swap(&q, &box.packet)  // decode into the box's packet (its arrays keep their capacity) unaliased
+        q.reset(linkType: p.linkType, capturedLength: n, wireLength: n)
+        q.depth = p.depth + 1
+        q.networkOffset = 0
+        let pseudo: UInt64
+        if var ip = p.ipv4 {
+            ip.moreFragments = false
+            ip.fragmentOffset = 0
+            ip.totalLength = UInt16(clamping: ip.headerLength + n)
+            q.ipv4 = ip
+            q.networkType = .ipv4
+            pseudo = InternetChecksum.pseudoHeaderIPv4(source: ip.source, destination: ip.destination, proto: f.proto.rawValue, length: n)
+        } else if var ip = p.ipv6 {
+            ip.moreFragments = false
+            ip.fragmentOffset = 0
+            ip.isFragment = false
+            ip.upperProtocol = f.proto
+            q.ipv6 = ip
+            q.networkType = .ipv6
+            pseudo = InternetChecksum.pseudoHeaderIPv6(source: ip.source, destination: ip.destination, proto: f.proto.rawValue, length: n)
+        } else {
+            pseudo = 0
+        }
+        box.bytes.withUnsafeBytes { raw in
+            let r = ByteReader(buffer: raw, offset: 0, upper: raw.count, layer: f.isIPv6 ? .ipv6 : .ipv4, clamped: false)
+            let u = UpperLayer(reader: r, proto: f.proto, declaredLength: n, effectiveLength: n, complete: true,
+                               pseudoHeader: pseudo, fragmented: false, firstFragment: true, isIPv6: f.isIPv6,
+                               finalDestination: p.ipv6?.destination)
+            do throws(DecodeError) {
+                try decodeUpper(u, &q)
+            } catch {
+                q.errors.append(error)
+            }
+        }
+        swap(&q, &box.packet)
     }
 
     /// Decodes the packet a tunnel carries into `p`'s inner packet: an Ethernet frame, or a

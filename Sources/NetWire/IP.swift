@@ -95,6 +95,11 @@ enum IPv4Decoder {
         }
         let body = h.sub(declared: declared, layer: .ipv4)
         let fragmented = ip.isFragment
+        if fragmented {
+            p.fragment = FragmentInfo(identification: UInt32(ident), offset: Int(ip.fragmentOffset) * 8, length: max(declared, 0),
+                                      moreFragments: ip.moreFragments, isIPv6: false, dataStart: body.offset,
+                                      capturedLength: min(max(declared, 0), body.remaining), proto: proto)
+        }
         return UpperLayer(reader: body, proto: proto, declaredLength: declared,
                           effectiveLength: body.clampedByCapture ? declared : min(declared, body.remaining),
                           complete: body.remaining == declared,
@@ -267,6 +272,11 @@ enum IPv6Decoder {
         // An atomic fragment (offset 0, no more fragments) holds the whole datagram.
         let fragmented = ip.isFragment && (ip.moreFragments || ip.fragmentOffset != 0)
         let rest = body.rest(layer: .ipv6)
+        if fragmented {
+            p.fragment = FragmentInfo(identification: ip.fragmentIdentification, offset: Int(ip.fragmentOffset) * 8,
+                                      length: declared, moreFragments: ip.moreFragments, isIPv6: true, dataStart: rest.offset,
+                                      capturedLength: min(declared, max(rest.remaining, 0)), proto: proto)
+        }
         return UpperLayer(reader: rest, proto: proto, declaredLength: declared,
                           effectiveLength: rest.clampedByCapture ? declared : min(declared, rest.remaining),
                           complete: rest.remaining == declared,

@@ -141,6 +141,18 @@ public struct FragmentInfo: Sendable {
     public var capturedLength: Int
     /// The protocol of the datagram (IPv4 protocol, or the IPv6 header after the fragment header).
     public var proto: IPProtocol
+
+    public init(identification: UInt32, offset: Int, length: Int, moreFragments: Bool, isIPv6: Bool,
+                dataStart: Int, capturedLength: Int, proto: IPProtocol) {
+        self.identification = identification
+        self.offset = offset
+        self.length = length
+        self.moreFragments = moreFragments
+        self.isIPv6 = isIPv6
+        self.dataStart = dataStart
+        self.capturedLength = capturedLength
+        self.proto = proto
+    }
 }
 
 /// The packet carried inside this one (a tunnel's payload, or a reassembled datagram), held in a

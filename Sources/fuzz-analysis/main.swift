@@ -83,7 +83,7 @@ enum AnalysisFuzz {
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[0 ..< total])
                 decoder.decode(bytes, wireLength: total, linkType: .raw, into: &packet)
                 let secs = nanoseconds / 1_000_000_000, ns = nanoseconds % 1_000_000_000
-                let flow = analyzer.analyze(packet, frame: segments, seconds: secs, nanoseconds: ns, bytes: bytes,
+                let flow = analyzer.analyze(&packet, frame: segments, seconds: secs, nanoseconds: ns, bytes: bytes,
                                             wireLength: total, notes: &notes)
                 if let f = flow, f.flowID <= 0 { fatalError("flow id \(f.flowID)") }
                 for i in notes.indices where notes[i].framed != nil {

@@ -87,7 +87,7 @@ struct FollowCommand: ParsableCommand {
             switch source.next() {
             case .packet(let frame, let record):
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
-                guard let obs = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                guard let obs = analyzer.analyze(&packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                                  bytes: record.bytes, wireLength: record.wireLength, notes: &notes) else { continue }
                 highestID = max(highestID, obs.flowID)
                 if chosen == nil { chosen = streams.followFlow }

@@ -118,7 +118,7 @@ struct LadderCommand: ParsableCommand {
             case .packet(let frame, let record):
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
                 let ns = record.seconds &* 1_000_000_000 &+ record.nanoseconds
-                guard let obs = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                guard let obs = analyzer.analyze(&packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                                  bytes: record.bytes, wireLength: record.wireLength, notes: &notes) else { continue }
                 if notes.contains(where: { $0.kind == .duplicateFrame }) {
                     // Not a new segment (the tracker did not see it), but it was on the wire twice:

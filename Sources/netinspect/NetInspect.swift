@@ -365,7 +365,7 @@ struct Runner {
         var stats = CaptureStatistics(tableCapacity: counting ? CaptureStatistics.defaultTableCapacity : 2)
         let flowCounts = counting ? ConversationCounter(top: analysis.top) : nil
         var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); flowCounts?.add($0) }),
-                                      streams: streams)
+                                      streams: streams, decoder: decoder)
         let showPackets = !((analysis.flows || analysis.stats) && output.quiet)
         // Reading a file, lines whose split-message notes wait for later segments ("part 1/3") stay
         // in the output buffer until those messages complete (bounded); live, lines go out at once.
@@ -396,7 +396,7 @@ struct Runner {
                 progress?.tick(captured)
                 guard printing else { continue }
                 decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
-                let flow = analyzer.analyze(packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                let flow = analyzer.analyze(&packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                             bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
                 if counting { stats.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds) }
                 guard showPackets else { continue }
@@ -408,7 +408,7 @@ struct Runner {
                                 notes: notes, flow: flow, linkName: pcapLinkName, into: &out)
                     // (With no details, optional chaining skips the arguments: no window lookup.)
                     details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow,
-                                    windowShift: analyzer.flows.windowShift(of: packet), marks: marks, into: &out)
+                                    windowShift: analyzer.windowShift(of: packet), marks: marks, into: &out)
                 }
                 if let marks, !marks.isEmpty {
                     if out.count >= nextCheck || lineBuffered && marks.headReady(streams.resolution) {

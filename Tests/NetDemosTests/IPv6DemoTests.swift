@@ -35,7 +35,7 @@ struct CapturedConversation {
             if let ip = p.ipv6, ip.source == Self.loopback, ip.destination == Self.loopback { me.loopbackIPv6 += 1 }
             if p.ipv4 != nil { me.ipv4 += 1 }
             if p.dns != nil { me.dnsMessages += 1 }
-            _ = analyzer.analyze(p, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+            _ = analyzer.analyze(&p, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
                                  bytes: record.bytes, wireLength: record.wireLength, notes: &frameNotes)
             me.notes += frameNotes.map(\.text)
             return true
