@@ -175,6 +175,10 @@ struct IPv6TcpdumpTests {
         let theirs = try Self.tcpdumpLines(file)
         #expect(stripped.count == theirs.count)
         for (i, (a, b)) in zip(stripped, theirs).enumerated() where a != b {
+            // The fragment that completes a datagram also shows the datagram's upper layers (as
+            // tshark does); tcpdump stops at the fragment header.
+            let completes = (objs[i]["inner"] as? [String: Any])?["encap"] as? String == "reassembled"
+            if completes && a.hasPrefix(b + " ") { continue }
             Issue.record("\(file) frame \(i + 1):\n  netinspect \(a)\n  tcpdump    \(b)")
         }
     }
