@@ -471,7 +471,7 @@ public struct JSONFormatter {
         }
         if let q = m.quoted {
             quoted(src: { $0.ipv4(q.source) }, dst: { $0.ipv4(q.destination) }, proto: q.proto,
-                   ports: (q.sourcePort, q.destinationPort), &o)
+                   ports: (q.sourcePort, q.destinationPort), echo: (q.echoIdentifier, q.echoSequence), &o)
         }
         o.ascii(",\"checksum\":"); checksum(m.checksumStatus, &o)
         o.byte(125)
@@ -480,12 +480,14 @@ public struct JSONFormatter {
     /// The `"quoted"` object of an ICMP or ICMPv6 error: the invoking packet's addresses, protocol
     /// and ports.
     private func quoted(src: (inout OutputBuffer) -> Void, dst: (inout OutputBuffer) -> Void, proto: IPProtocol,
-                        ports: (UInt16?, UInt16?), _ o: inout OutputBuffer) {
+                        ports: (UInt16?, UInt16?), echo: (UInt16?, UInt16?) = (nil, nil), _ o: inout OutputBuffer) {
         o.ascii(",\"quoted\":{\"src\":\""); src(&o)
         o.ascii("\",\"dst\":\""); dst(&o)
         o.ascii("\",\"proto\":"); o.decimal(proto.rawValue)
         if let s = ports.0 { o.ascii(",\"sport\":"); o.decimal(s) }
         if let d = ports.1 { o.ascii(",\"dport\":"); o.decimal(d) }
+        if let i = echo.0 { o.ascii(",\"id\":"); o.decimal(i) }
+        if let q = echo.1 { o.ascii(",\"seq\":"); o.decimal(q) }
         o.byte(125)
     }
 

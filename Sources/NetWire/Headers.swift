@@ -224,6 +224,9 @@ public struct QuotedIPHeader: Sendable {
     /// Transport ports when the quoted protocol is TCP/UDP and they were quoted.
     public var sourcePort: UInt16?
     public var destinationPort: UInt16?
+    /// A quoted ICMP echo or echo reply (traceroute's probes): its identifier and sequence number.
+    public var echoIdentifier: UInt16? = nil
+    public var echoSequence: UInt16? = nil
 }
 
 public struct ICMPMessage: Sendable {

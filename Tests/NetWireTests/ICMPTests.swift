@@ -66,6 +66,22 @@ struct ICMPTests {
         #expect(p.udp == nil)
     }
 
+    @Test func timeExceededQuotesTheEchoProbe() {
+        // traceroute's ICMP probe: an echo request (id 0x0500, seq 0x3800) quoted in a time exceeded.
+        let probe = Build.ipv4(proto: 1, payload: Build.icmp(type: 8, code: 0, rest: 0x0500_3800, data: [1, 2, 3, 4], checksum: .correct), ttl: 1)
+        let p = decode(Self.errorFrame(type: 11, code: 0, quoted: Array(probe.prefix(28))))
+        #expect(p.errors.isEmpty)
+        #expect(p.icmp?.quoted?.proto == .icmp)
+        #expect(p.icmp?.quoted?.echoIdentifier == 0x0500 && p.icmp?.quoted?.echoSequence == 0x3800)
+        // Quoted only up to the ICMP type: no id, and no error either.
+        let q = decode(Self.errorFrame(type: 11, code: 0, quoted: Array(probe.prefix(24))))
+        #expect(q.errors.isEmpty)
+        #expect(q.icmp?.quoted?.echoIdentifier == nil && q.icmp?.quoted?.proto == .icmp)
+        // A quoted ICMP message that is not an echo has none.
+        let other = Build.ipv4(proto: 1, payload: Build.icmp(type: 13, code: 0, rest: 0x0500_3800, data: [], checksum: .correct), ttl: 1)
+        #expect(decode(Self.errorFrame(type: 11, code: 0, quoted: Array(other.prefix(28)))).icmp?.quoted?.echoIdentifier == nil)
+    }
+
     @Test func quotedHeaderWithOptions() {
         let f = Self.errorFrame(type: 3, code: 3, quoted: Self.quotedUDP(32, options: [0x94, 4, 0, 0]))
         let p = decode(f)
