@@ -329,6 +329,8 @@ struct Runner {
     let presentation: PresentationOptions
     /// What is printed under each packet line (-v, -x/-X, --hex-payload); nil by default.
     let details: PacketDetails?
+    /// How frames are decoded and analysed (the same for every view).
+    let configuration: AnalysisConfiguration
     private(set) var captured = 0
 
     init(source: CaptureSource, output: OutputOptions, count: Int?, writer: CaptureWriter?, printing: Bool, lineBuffered: Bool,
@@ -341,50 +343,48 @@ struct Runner {
         self.lineBuffered = lineBuffered
         self.streams = streams
         self.presentation = presentation
+        var c = presentation.analysis.configuration
+        // Checksums are only shown in JSON and -v; the text line does not pay for them.
+        c.verifyChecksums = output.json || presentation.needsChecksums
+        configuration = c
         details = output.json ? nil : presentation.details(numeric: output.numeric, absoluteSequence: output.absoluteSequence,
                                                            color: presentation.display.color.isEnabled(fd: 1))
     }
 
     mutating func run() -> ReadEnd {
         let linkType = LinkType(rawValue: source.linkType)
-        let linkName = JSONFormatter.linkName(linkType, pcapName: source.linkTypeName)
-        // Read once: the source's property would be retained around every line's formatting.
-        let pcapLinkName = source.linkTypeName
-        // Checksums are only shown in JSON and -v; the text line does not pay for them.
         let analysis = presentation.analysis
-        let decoder = PacketDecoder(verifyChecksums: output.json || presentation.needsChecksums, decodeDNS: true,
-                                    extraDNSPorts: analysis.dnsPorts)
-        var packet = Packet()
-        var notes: [Note] = []
-        var out = OutputBuffer(fd: 1)
         // Flow rows leave the table while packets still stream by (evicted flows): they are spooled
         // to a temporary file and written after the packet lines, so memory stays bounded.
         let flowSpool = FlowSpool(enabled: analysis.flows, json: output.json)
-        // Not an optional: testing a Bool per packet is cheaper than copying out an optional value.
         let counting = analysis.stats
-        var stats = CaptureStatistics(tableCapacity: counting ? CaptureStatistics.defaultTableCapacity : 2)
         let flowCounts = counting ? ConversationCounter(top: analysis.top) : nil
-        var analyzer = PacketAnalyzer(flows: FlowTracker(maxFlows: analysis.maxFlows, finished: { flowSpool.add($0); flowCounts?.add($0) }),
-                                      streams: streams, decoder: decoder)
+        var pipeline = FramePipeline(configuration, streams: streams, finished: { flowSpool.add($0); flowCounts?.add($0) })
         let showPackets = !((analysis.flows || analysis.stats) && output.quiet)
-        // Reading a file, lines whose split-message notes wait for later segments ("part 1/3") stay
-        // in the output buffer until those messages complete (bounded); live, lines go out at once.
-        let holding = showPackets && !source.isLive
-        streams.recordResolutions = holding
-        let marks: PendingMarks? = holding ? PendingMarks() : nil
-        var nextCheck = 0
         let color = !output.json && presentation.display.color.isEnabled(fd: 1)
-        var text = presentation.textFormatter(output.textOptions, color: color)
-        let details = self.details
+        var printer = PacketPrinter(out: OutputBuffer(fd: 1), text: presentation.textFormatter(output.textOptions, color: color),
+                                    json: JSONFormatter(nanosecondPrecision: source.precision == .nano), jsonMode: output.json,
+                                    details: details, showPackets: showPackets, lineBuffered: lineBuffered,
+                                    holdForMessages: !source.isLive, streams: streams,
+                                    linkName: JSONFormatter.linkName(linkType, pcapName: source.linkTypeName),
+                                    pcapLinkName: source.linkTypeName, counting: counting)
         let progress = ProgressMeter.make(presentation.display.progress, source: source,
                                           packetLinesToTerminal: showPackets && isatty(1) != 0)
-        var json = JSONFormatter(nanosecondPrecision: source.precision == .nano)
-        text.pendingMarks = marks
-        json.pendingMarks = marks
         let limit = count ?? Int.max
-        let jsonMode = output.json
         var drained = false
-        // The loop keeps `packet` local (no closure captures it), so formatting borrows it uncopied.
+        func finish(_ end: ReadEnd) -> ReadEnd {
+            progress?.finish()
+            pipeline.finish()
+            printer.finish()
+            flowSpool.writeOut(&printer.out)
+            if flowSpool.spillFailed {
+                Diagnostics.line("netinspect: --flows: the temporary file for flow rows failed; they were kept in memory")
+            }
+            if counting {
+                presentation.writeStatistics(printer.stats, flows: flowCounts, json: output.json, separate: showPackets, into: &printer.out)
+            }
+            return end
+        }
         while captured < limit {
             switch source.next() {
             case .packet(let frame, let record):
@@ -395,40 +395,10 @@ struct Runner {
                 }
                 progress?.tick(captured)
                 guard printing else { continue }
-                decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
-                let flow = analyzer.analyze(&packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                                            bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
-                if counting { stats.add(packet, notes: notes, seconds: record.seconds, nanoseconds: record.nanoseconds) }
-                guard showPackets else { continue }
-                if jsonMode {
-                    json.format(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                                packet: packet, notes: notes, flow: flow, link: linkName, into: &out)
-                } else {
-                    text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet,
-                                notes: notes, flow: flow, linkName: pcapLinkName, into: &out)
-                    // (With no details, optional chaining skips the arguments: no window lookup.)
-                    details?.format(frame: frame, packet: packet, bytes: record.bytes, notes: notes, flow: flow,
-                                    windowShift: analyzer.windowShift(of: packet), marks: marks, into: &out)
-                }
-                if let marks, !marks.isEmpty {
-                    if out.count >= nextCheck || lineBuffered && marks.headReady(streams.resolution) {
-                        // Write what no longer waits; check again when the buffer has doubled (but
-                        // by `maxWaiting` at the latest, where the oldest lines are forced out).
-                        writeResolved(marks, &out, force: out.count > Self.maxWaiting)
-                        nextCheck = min(max(out.count * 2, out.flushThreshold), Self.maxWaiting + 1)
-                    }
-                } else if marks != nil && streams.resolutionCount > Self.maxIdleResolutions {
-                    // No line waits, yet resolutions pile up (`auto` candidates that are never shown
-                    // record them too): bounded here. (A message whose lines were forced out at
-                    // `maxWaiting` loses its late part count; nothing else refers to them.)
-                    streams.forgetResolutions(below: streams.nextID)
-                    if lineBuffered { out.flush() } else { out.flushIfNeeded() }
-                } else if lineBuffered {
-                    out.flush()
-                } else {
-                    out.flushIfNeeded()
-                }
-                if out.failed { progress?.finish(); return .stopped }
+                pipeline.process(FrameInfo(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                           bytes: record.bytes, wireLength: record.wireLength),
+                                 linkType: linkType, into: &printer)
+                if printer.failed { progress?.finish(); return .stopped }
             case .end(let end):
                 if end == .stopped && source.isLive && !drained {
                     // Stopped by a signal or --duration: print what the kernel already holds.
@@ -436,120 +406,10 @@ struct Runner {
                     source.beginDrain()
                     continue
                 }
-                progress?.finish()
-                analyzer.flows.finishAll()
-                if let marks { writeResolved(marks, &out, force: true) }
-                out.flush()
-                flowSpool.writeOut(&out)
-                if counting { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
-                return end
+                return finish(end)
             }
         }
-        progress?.finish()
-        analyzer.flows.finishAll()
-        if let marks { writeResolved(marks, &out, force: true) }
-        out.flush()
-        flowSpool.writeOut(&out)
-        if counting { presentation.writeStatistics(stats, flows: flowCounts, json: jsonMode, separate: showPackets, into: &out) }
-        return .stopped
-    }
-
-    /// Output held back for split-message part counts, at most (then written with what is known).
-    static let maxWaiting = 2 << 20
-    /// Resolutions kept while no line waits for one (16 bytes each).
-    static let maxIdleResolutions = 1 << 16
-
-    /// Writes the formatted output up to the first mark whose message has not completed, filling in
-    /// the part counts of the marks before it; `force`: the oldest marks go out unfilled until the
-    /// buffer is below the bound. The rest stays in `out`.
-    func writeResolved(_ marks: PendingMarks, _ out: inout OutputBuffer, force: Bool) {
-        // (Under malloc's mmap threshold: no map and unmap per call.)
-        var done = OutputBuffer(fd: out.fd, capacity: 1 << 16)
-        var pos = 0
-        var k = 0
-        let list = marks.list
-        let total = out.count
-        out.withBytes { raw in
-            while k < list.count {
-                let m = list[k]
-                let r = streams.resolution(m.id)
-                if r == nil && !(force && total - pos > Self.maxWaiting / 2) { break }
-                done.append(UnsafeRawBufferPointer(rebasing: raw[pos ..< m.offset]))
-                done.flushIfNeeded()
-                PendingMarks.insertion(m, parts: r.flatMap { $0.length == nil ? nil : $0.parts }, length: r?.length, into: &done)
-                pos = m.offset
-                k += 1
-            }
-            let upTo = k < list.count ? list[k].offset : total
-            done.append(UnsafeRawBufferPointer(rebasing: raw[pos ..< upTo]))
-            pos = upTo
-        }
-        done.flush()
-        if done.failed {
-            // The output is gone (a closed pipe): stop as when `out` itself fails to write; no
-            // waiting line will be written, so no mark may point into `out` any more.
-            out.abandon()
-            marks.list.removeAll()
-            streams.forgetResolutions(below: streams.nextID)
-            return
-        }
-        out.removeFirst(pos)
-        marks.list.removeFirst(k)
-        var lowest = streams.nextID
-        for i in marks.list.indices {
-            marks.list[i].offset -= pos
-            lowest = min(lowest, marks.list[i].id)
-        }
-        // Messages no waiting line refers to any more are forgotten.
-        streams.forgetResolutions(below: lowest)
-    }
-}
-
-/// `--flows` rows, formatted as conversations leave the flow table and kept in a temporary file
-/// until the packet lines are done.
-final class FlowSpool {
-    let enabled: Bool
-    let json: Bool
-    private var buffer = OutputBuffer(fd: -1, capacity: 1 << 16)
-    private var file: UnsafeMutablePointer<FILE>?
-
-    init(enabled: Bool, json: Bool) {
-        self.enabled = enabled
-        self.json = json
-    }
-
-    deinit { if let file { fclose(file) } }
-
-    func add(_ f: FlowSummary) {
-        guard enabled else { return }
-        if json { FlowFormatter.json(f, into: &buffer) } else { FlowFormatter.text(f, into: &buffer) }
-        if buffer.count > 1 << 15 { spill() }
-    }
-
-    private func spill() {
-        if file == nil { file = tmpfile() }
-        guard let file else { return }
-        let bytes = buffer.bytes
-        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        _ = buffer.takeString()
-    }
-
-    /// Appends every spooled row to `out` and flushes it.
-    func writeOut(_ out: inout OutputBuffer) {
-        guard enabled else { return }
-        if let file {
-            fflush(file)
-            rewind(file)
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-                if n <= 0 { break }
-                chunk.withUnsafeBytes { out.append(UnsafeRawBufferPointer(rebasing: $0[0 ..< n])) }
-                out.flushIfNeeded()
-            }
-        }
-        out.append(buffer: buffer)
-        out.flush()
+        return finish(.stopped)
     }
 }
 

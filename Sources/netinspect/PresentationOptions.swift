@@ -72,6 +72,14 @@ struct AnalysisOptions: ParsableArguments {
     /// Rows per --stats list at most (the lists are for reading, and each is kept in memory).
     static let maxTop = 10_000
 
+    /// The decoding and analysis these options ask for (framing comes from `FramingOptions`).
+    var configuration: AnalysisConfiguration {
+        var c = AnalysisConfiguration()
+        c.maxFlows = maxFlows
+        c.dnsPorts = dnsPorts
+        return c
+    }
+
     func validate() throws {
         if maxFlows <= 0 { throw ValidationError("--max-flows needs a positive number") }
         if top <= 0 || top > Self.maxTop { throw ValidationError("--top needs a number from 1 to \(Self.maxTop)") }
