@@ -319,7 +319,7 @@ def build_nested():
 
 def build_ip_fragments():
     frames = []
-    # --- IPv4: a 1108-byte UDP datagram (a DNS response with five 180-byte TXT records) in 3
+    # --- IPv4: a 1081-byte UDP datagram (a DNS response with five 180-byte TXT records) in 3
     # fragments, sent out of order (last, first, middle); the middle one overlaps the first by
     # 8 bytes (same bytes). id 0x1111, 192.0.2.53:53 -> 192.0.2.10:40000.
     txt = [DNSRR(rrname="big.example.com", type="TXT", ttl=300, rdata=[bytes([0x61 + i]) * 180]) for i in range(5)]

@@ -5,6 +5,7 @@
                       [--timeout S] [--threshold PCT] [--ignore FIELD] [--strict-checksums]
                       [--diffs-json OUT]
     tshark_compare.py FILE --dump-tshark | --dump-netinspect   # one side's normalised frames
+    tshark_compare.py --realistic FILE|DIR ...                 # reassembly, tunnels, outermost fields
 
 For every capture, netinspect (JSON Lines, /work/shared/contract/json-lines.md) and
 tshark (-T fields) are run and each frame's fields are normalised into one common
@@ -36,8 +37,20 @@ How tshark is run, and why (every deviation from tshark's defaults):
     tcp.calculate_timestamps:FALSE, udp.calculate_timestamps:FALSE: per-segment
     view and raw sequence numbers (tcp.seq_raw/ack_raw are what is compared).
   * -o ip/tcp/udp.check_checksum:TRUE: tshark gets an ok/bad verdict to compare.
-  * -o ip.tso_support:FALSE: an IPv4 total length of 0 is not taken as "TSO, use
-    the captured length"; netinspect reports the header value.
+  * -o ip.tso_support:TRUE (tshark's default, made explicit): an IPv4 total length of
+    0 is taken as TCP segmentation offload and the captured length stands in, which
+    is what netinspect does too (ipv4.len is then the captured length, note "tso").
+  * The shims netinspect walks through, keeping the network layer after them at top
+    level, stay enabled: mpls, pppoes, ppp, macsec, nsh.  The tunnels (vxlan, geneve,
+    gre, pim) stay disabled: netinspect puts their payload under "inner", which this
+    mode does not compare; an Ethernet frame behind a shim is cut off the same way.
+
+--realistic (the second figure) compares as tshark shows real traffic instead:
+ip/ipv6.defragment TRUE, the tunnels enabled, and only the ipv4.*/ipv6.*/tcp.*/udp.*/
+dns.* fields, each from its OUTERMOST occurrence (tshark: the first occurrence, as
+-E occurrence=f prints it; netinspect: the first object of that name walking the top
+level, then "inner", recursively), reported for IPv4 and IPv6 frames (by the frame's
+outermost IP header) separately.  See README.md, "Realistic mode".
   * Frames whose DNS records cannot be split into sections from the flat -T fields
     lists (NSEC/NSEC3/CSYNC type bitmaps add dns.resp.type values, an SRV owner
     name is shown as dns.srv.service/proto/name instead of dns.resp.name, a record
@@ -941,9 +954,12 @@ def fragment(out, net):
 def offload_partial(rec, net, proto, field, length, idx=None):
     """True when a transport checksum tshark calls bad is exactly the pseudo-header sum (or its
     complement): the partial checksum Linux leaves for transmit offload, seen on every loopback
-    capture.  netinspect reports those as "unverified" (NetWire/Checksum.swift transportVerdict)."""
+    capture.  netinspect reports those as "unverified" (NetWire/Checksum.swift transportVerdict).
+    idx: the occurrence of the IP header that carries the segment (--realistic, for tunnels);
+    None = the first, with no IPv6 extension header (or tunnel) in between."""
     if not isinstance(field, int):
         return False
+    i = idx or 0
     try:
         if net == "ip":
             words = []
