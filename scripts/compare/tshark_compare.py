@@ -729,8 +729,11 @@ def tshark_normalise(rec):
     if transport == "icmp":
         put("icmp.type", first("icmp.type", to_int))
         put("icmp.code", first("icmp.code", to_int))
-        put("icmp.id", first("icmp.ident", to_int))
-        put("icmp.seq", first("icmp.seq", to_int))
+        # id/seq belong to echo, timestamp, information and address-mask messages; for an error
+        # tshark's (only) icmp.ident/icmp.seq are those of a quoted echo request (traceroute)
+        if first("icmp.type", to_int) in (0, 8, 13, 14, 15, 16, 17, 18):
+            put("icmp.id", first("icmp.ident", to_int))
+            put("icmp.seq", first("icmp.seq", to_int))
         put("icmp.checksum", CHECKSUM.get(first("icmp.checksum.status", to_int)))
         # the quoted datagram of an ICMP error: second IP occurrence, first (and only) TCP/UDP occurrence
         if len(rec.get("ip.src", [])) > 1:
