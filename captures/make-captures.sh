@@ -43,6 +43,7 @@ live() {
 do_crafted() {
     echo "== crafted files"
     $PY crafted
+    python3 "$DIR/make_encap.py"   # tunnel-*.pcap, ip-fragments.pcap, tso.pcap
 }
 
 do_live() {

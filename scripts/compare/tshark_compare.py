@@ -5,6 +5,7 @@
                       [--timeout S] [--threshold PCT] [--ignore FIELD] [--strict-checksums]
                       [--diffs-json OUT]
     tshark_compare.py FILE --dump-tshark | --dump-netinspect   # one side's normalised frames
+    tshark_compare.py --realistic FILE|DIR ...                 # reassembly, tunnels, outermost fields
 
 For every capture, netinspect (JSON Lines, /work/shared/contract/json-lines.md) and
 tshark (-T fields) are run and each frame's fields are normalised into one common
@@ -36,8 +37,20 @@ How tshark is run, and why (every deviation from tshark's defaults):
     tcp.calculate_timestamps:FALSE, udp.calculate_timestamps:FALSE: per-segment
     view and raw sequence numbers (tcp.seq_raw/ack_raw are what is compared).
   * -o ip/tcp/udp.check_checksum:TRUE: tshark gets an ok/bad verdict to compare.
-  * -o ip.tso_support:FALSE: an IPv4 total length of 0 is not taken as "TSO, use
-    the captured length"; netinspect reports the header value.
+  * -o ip.tso_support:TRUE (tshark's default, made explicit): an IPv4 total length of
+    0 is taken as TCP segmentation offload and the captured length stands in, which
+    is what netinspect does too (ipv4.len is then the captured length, note "tso").
+  * The shims netinspect walks through, keeping the network layer after them at top
+    level, stay enabled: mpls, pppoes, ppp, macsec, nsh.  The tunnels (vxlan, geneve,
+    gre, pim) stay disabled: netinspect puts their payload under "inner", which this
+    mode does not compare; an Ethernet frame behind a shim is cut off the same way.
+
+--realistic (the second figure) compares as tshark shows real traffic instead:
+ip/ipv6.defragment TRUE, the tunnels enabled, and only the ipv4.*/ipv6.*/tcp.*/udp.*/
+dns.* fields, each from its OUTERMOST occurrence (tshark: the first occurrence, as
+-E occurrence=f prints it; netinspect: the first object of that name walking the top
+level, then "inner", recursively), reported for IPv4 and IPv6 frames (by the frame's
+outermost IP header) separately.  See README.md, "Realistic mode".
   * Frames whose DNS records cannot be split into sections from the flat -T fields
     lists (NSEC/NSEC3/CSYNC type bitmaps add dns.resp.type values, an SRV owner
     name is shown as dns.srv.service/proto/name instead of dns.resp.name, a record
@@ -163,8 +176,11 @@ TSHARK_PREFS = [
     "tcp.analyze_sequence_numbers:FALSE", "tcp.relative_sequence_numbers:FALSE",
     "tcp.calculate_timestamps:FALSE", "udp.calculate_timestamps:FALSE",
     "ip.check_checksum:TRUE", "tcp.check_checksum:TRUE", "udp.check_checksum:TRUE",
-    "ip.tso_support:FALSE",
+    "ip.tso_support:TRUE",
 ]
+# --realistic: IP reassembly on (tshark's default), everything else as above
+REALISTIC_PREFS = ["ip.defragment:TRUE", "ipv6.defragment:TRUE"] + [
+    p for p in TSHARK_PREFS if not p.startswith(("ip.defragment", "ipv6.defragment"))]
 
 KEEP_PROTOCOLS = {
     "frame", "eth", "ethertype", "vlan", "ieee8021ad", "sll", "null", "raw", "loop",
@@ -172,7 +188,12 @@ KEEP_PROTOCOLS = {
     "ipv6.routing.type.rt0", "ipv6.routing.type.mipv6", "ipv6.routing.type.rpl",
     "ipv6.routing.type.srh", "ipv6.routing.type.crh", "ah", "icmp", "icmpv6", "tcp", "mptcp", "udp",
     "dns", "data",
+    # shims netinspect walks through, keeping the network layer after them at top level
+    "mpls", "pppoes", "ppp", "macsec", "nsh",
 }
+# --realistic also decodes the tunnels (the carried packet goes under "inner" in netinspect's JSON)
+TUNNEL_PROTOCOLS = {"vxlan", "geneve", "gre", "pim"}
+REALISTIC_PREFIXES = ("ipv4.", "ipv6.", "tcp.", "udp.", "dns.")
 
 TSHARK_FIELDS = [
     "frame.number", "frame.protocols", "frame.time_epoch", "frame.len", "frame.cap_len", "frame.encap_type",
@@ -470,14 +491,15 @@ def parse_txt(s):
 # tshark side
 # ---------------------------------------------------------------------------
 
-_profile_dir = None
+_profile_dirs = {}
 
 
-def tshark_profile():
-    """A private Wireshark configuration directory with everything but netinspect's protocols disabled."""
-    global _profile_dir
-    if _profile_dir:
-        return _profile_dir
+def tshark_profile(realistic=False):
+    """A private Wireshark configuration directory with everything but netinspect's protocols
+    disabled (--realistic: the tunnel protocols stay enabled too)."""
+    if realistic in _profile_dirs:
+        return _profile_dirs[realistic]
+    keep = KEEP_PROTOCOLS | TUNNEL_PROTOCOLS if realistic else KEEP_PROTOCOLS
     d = tempfile.mkdtemp(prefix="tshark-compare-")
     atexit.register(shutil.rmtree, d, True)
     out = subprocess.run(["tshark", "-G", "protocols"], capture_output=True, text=True).stdout
@@ -486,22 +508,22 @@ def tshark_profile():
         cols = line.split("\t")
         if len(cols) >= 3:
             names.add(cols[2])
-    disabled = sorted(n for n in names if n not in KEEP_PROTOCOLS and not n.startswith("_ws."))
+    disabled = sorted(n for n in names if n not in keep and not n.startswith("_ws."))
     with open(os.path.join(d, "disabled_protos"), "w") as f:
         f.write("\n".join(disabled) + "\n")
-    _profile_dir = d
+    _profile_dirs[realistic] = d
     return d
 
 
-def run_tshark(path, timeout):
+def run_tshark(path, timeout, realistic=False):
     cmd = ["tshark", "-n", "-r", path]
-    for p in TSHARK_PREFS:
+    for p in (REALISTIC_PREFS if realistic else TSHARK_PREFS):
         cmd += ["-o", p]
     cmd += ["-T", "fields", "-E", "header=n", "-E", "separator=" + FS, "-E", "aggregator=" + AG,
             "-E", "occurrence=a", "-E", "quote=n"]
     for f in TSHARK_FIELDS:
         cmd += ["-e", f]
-    env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile())
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile(realistic))
     r = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
     frames = {}
     for line in r.stdout.decode("utf-8", "replace").split("\n"):
@@ -515,12 +537,12 @@ def run_tshark(path, timeout):
             num = int(rec["frame.number"][0])
         except (IndexError, ValueError):
             continue
-        frames[num] = tshark_normalise(rec)
+        frames[num] = tshark_realistic(rec) if realistic else tshark_normalise(rec)
     err = r.stderr.decode("utf-8", "replace")
     err = "\n".join(l for l in err.splitlines() if "Running as user" not in l)
     need = sorted(n for n, f in frames.items() if f.pop("_needs_pdml", False))
     for i in range(0, len(need), 400):
-        tshark_pdml_sections(path, need[i:i + 400], frames, timeout)
+        tshark_pdml_sections(path, need[i:i + 400], frames, timeout, realistic)
     return frames, r.returncode, err
 
 
@@ -528,7 +550,7 @@ SECTION_LABELS = {"Answers": "an", "Authoritative nameservers": "ns", "Additiona
                   "Prerequisites": "an", "Updates": "ns"}  # the last two: UPDATE messages
 
 
-def tshark_pdml_sections(path, numbers, frames, timeout):
+def tshark_pdml_sections(path, numbers, frames, timeout, realistic=False):
     """Exact per-section record lists from tshark's PDML tree for the given frames.
 
     Only the first dns.resp.* child of each record element is used, so the RR types of an
@@ -537,10 +559,10 @@ def tshark_pdml_sections(path, numbers, frames, timeout):
     """
     import xml.etree.ElementTree as ET
     cmd = ["tshark", "-n", "-r", path]
-    for p in TSHARK_PREFS:
+    for p in (REALISTIC_PREFS if realistic else TSHARK_PREFS):
         cmd += ["-o", p]
     cmd += ["-Y", "frame.number in {" + ",".join(str(n) for n in numbers) + "}", "-T", "pdml"]
-    env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile())
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile(realistic))
     r = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
     xml = re.sub(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", b"?", r.stdout)  # PDML may carry raw control bytes
     # character references to control characters XML 1.0 does not allow: decimal 0-8, 11, 12, 14-31
@@ -604,6 +626,10 @@ def tshark_normalise(rec):
             out[key] = val
 
     protos = (first("frame.protocols") or "").split(":")
+    if protos.count("eth") > 1:
+        # an Ethernet frame carried inside (NSH, an MPLS pseudowire): netinspect puts it under
+        # "inner", which this per-packet mode does not compare
+        protos = protos[:protos.index("eth", 1)]
     put("caplen", first("frame.cap_len", to_int))
     put("len", first("frame.len", to_int))
     put("ts", first("frame.time_epoch"))
@@ -703,8 +729,11 @@ def tshark_normalise(rec):
     if transport == "icmp":
         put("icmp.type", first("icmp.type", to_int))
         put("icmp.code", first("icmp.code", to_int))
-        put("icmp.id", first("icmp.ident", to_int))
-        put("icmp.seq", first("icmp.seq", to_int))
+        # id/seq belong to echo, timestamp, information and address-mask messages; for an error
+        # tshark's (only) icmp.ident/icmp.seq are those of a quoted echo request (traceroute)
+        if first("icmp.type", to_int) in (0, 8, 13, 14, 15, 16, 17, 18):
+            put("icmp.id", first("icmp.ident", to_int))
+            put("icmp.seq", first("icmp.seq", to_int))
         put("icmp.checksum", CHECKSUM.get(first("icmp.checksum.status", to_int)))
         # the quoted datagram of an ICMP error: second IP occurrence, first (and only) TCP/UDP occurrence
         if len(rec.get("ip.src", [])) > 1:
@@ -755,33 +784,7 @@ def tshark_normalise(rec):
                     put("icmpv6.quoted.sport", first(inner[0] + ".srcport", to_int))
                     put("icmpv6.quoted.dport", first(inner[0] + ".dstport", to_int))
     elif transport == "tcp":
-        put("tcp.sport", first("tcp.srcport", to_int))
-        put("tcp.dport", first("tcp.dstport", to_int))
-        put("tcp.seq", first("tcp.seq_raw", to_int))
-        put("tcp.ack", first("tcp.ack_raw", to_int))
-        fl = first("tcp.flags", to_int)
-        put("tcp.flags", fl & 0x1FF if isinstance(fl, int) else fl)
-        put("tcp.win", first("tcp.window_size_value", to_int))
-        put("tcp.payload_len", first("tcp.len", to_int))
-        put("tcp.hlen", first("tcp.hdr_len", to_int))
-        if isinstance(fl, int) and fl & 0x20:
-            put("tcp.urg", first("tcp.urgent_pointer", to_int))
-        kinds = []
-        for k in rec.get("tcp.option_kind", []):
-            k = to_int(k)
-            if k == 0:
-                break
-            kinds.append(k)
-        if kinds:
-            out["tcp.options"] = tuple(kinds)
-        put("tcp.opt.mss", first("tcp.options.mss_val", to_int))
-        put("tcp.opt.wscale", first("tcp.options.wscale.shift", to_int))
-        tv, te = first("tcp.options.timestamp.tsval", to_int), first("tcp.options.timestamp.tsecr", to_int)
-        if tv is not None:
-            out["tcp.opt.ts"] = (tv, te)
-        if rec.get("tcp.options.sack_le"):
-            out["tcp.opt.sack"] = tuple(zip((to_int(x) for x in rec["tcp.options.sack_le"]),
-                                            (to_int(x) for x in rec.get("tcp.options.sack_re", []))))
+        tshark_tcp_fields(rec, first, put, out)
         st = CHECKSUM.get(first("tcp.checksum.status", to_int))
         if st == "bad" and OFFLOAD_AS_UNVERIFIED and offload_partial(rec, net, 6, first("tcp.checksum", to_int), None):
             st = "unverified"
@@ -815,6 +818,130 @@ def tshark_normalise(rec):
     return out
 
 
+def tshark_realistic(rec):
+    """--realistic: tshark's record -> the OUTERMOST occurrence of each of ip, ipv6, tcp, udp, dns
+    (first occurrence, what `-T fields -E occurrence=f` prints; list-valued fields of that one layer,
+    such as TCP option kinds and DNS records, keep all their values) plus '_bucket' (the frame's
+    outermost IP: "IPv4"/"IPv6") and '_flagged'.  Protocols after an ICMP/ICMPv6 layer are the
+    quoted packet of an error (netinspect's icmp.quoted) and are left out."""
+    out = {}
+
+    def first(name, conv=lambda x: x, nth=0):
+        v = rec.get(name) or []
+        return conv(v[nth]) if len(v) > nth else None
+
+    def put(key, val):
+        if val is not None:
+            out[key] = val
+
+    protos = (first("frame.protocols") or "").split(":")
+    nets = [p for p in protos if p in ("ip", "ipv6")]
+    if nets:
+        out["_bucket"] = "IPv4" if nets[0] == "ip" else "IPv6"
+    cut = next((i for i, p in enumerate(protos) if p in ("icmp", "icmpv6")), len(protos))
+    chain = protos[:cut]
+    if "ip" in chain:
+        put("ipv4.src", first("ip.src", ip4))
+        put("ipv4.dst", first("ip.dst", ip4))
+        for k, f in (("ttl", "ip.ttl"), ("id", "ip.id"), ("proto", "ip.proto"), ("len", "ip.len"),
+                     ("ihl", "ip.hdr_len"), ("tos", "ip.dsfield")):
+            put("ipv4." + k, first(f, to_int))
+        fo = first("ip.frag_offset", to_int)
+        put("ipv4.frag_offset", fo * 8 if isinstance(fo, int) else fo)
+        put("ipv4.df", first("ip.flags.df", to_bool))
+        put("ipv4.mf", first("ip.flags.mf", to_bool))
+        put("ipv4.checksum", CHECKSUM.get(first("ip.checksum.status", to_int)))
+    if "ipv6" in chain:
+        put("ipv6.src", first("ipv6.src", ip6_text))
+        put("ipv6.dst", first("ipv6.dst", ip6_text))
+        for k, f in (("hlim", "ipv6.hlim"), ("next", "ipv6.nxt"), ("flow_label", "ipv6.flow"), ("plen", "ipv6.plen"),
+                     ("tclass", "ipv6.tclass")):
+            put("ipv6." + k, first(f, to_int))
+        exts = []
+        for p in chain[chain.index("ipv6") + 1:]:
+            if p not in IPV6_EXT:
+                break
+            exts.append(IPV6_EXT_NUM[p])
+        if exts:
+            out["ipv6.ext"] = tuple(exts)
+        if 44 in exts:
+            fo = first("ipv6.fraghdr.offset", to_int)
+            put("ipv6.frag_offset", fo * 8 if isinstance(fo, int) else fo)
+            put("ipv6.mf", first("ipv6.fraghdr.more", to_bool))
+            put("ipv6.frag_id", first("ipv6.fraghdr.ident", to_int))
+
+    def carrier(pos):
+        """(net, occurrence index) of the IP header right before protos[pos]."""
+        for j in range(pos - 1, -1, -1):
+            if chain[j] in ("ip", "ipv6"):
+                return chain[j], chain[:j].count(chain[j])
+        return None, None
+
+    if "tcp" in chain:
+        ti = chain.index("tcp")
+        tshark_tcp_fields(rec, first, put, out)
+        st = CHECKSUM.get(first("tcp.checksum.status", to_int))
+        cnet, ci = carrier(ti)
+        if st == "bad" and OFFLOAD_AS_UNVERIFIED and offload_partial(rec, cnet, 6, first("tcp.checksum", to_int), None, ci):
+            st = "unverified"
+        put("tcp.checksum", st)
+    if "udp" in chain:
+        ui = chain.index("udp")
+        put("udp.sport", first("udp.srcport", to_int))
+        put("udp.dport", first("udp.dstport", to_int))
+        put("udp.len", first("udp.length", to_int))
+        st = CHECKSUM.get(first("udp.checksum.status", to_int))
+        cnet, ci = carrier(ui)
+        if st == "bad" and OFFLOAD_AS_UNVERIFIED and offload_partial(rec, cnet, 17, first("udp.checksum", to_int),
+                                                                     first("udp.length", to_int), ci):
+            st = "unverified"
+        put("udp.checksum", st)
+    if "dns" in chain:
+        di = chain.index("dns")
+        if di > 0 and chain[di - 1] == "udp":  # DNS over UDP, on port 53 (netinspect's rule)
+            k = chain[:di].count("udp") - 1
+            if 53 in (first("udp.srcport", to_int, k), first("udp.dstport", to_int, k)):
+                tshark_dns(rec, out)
+    if rec.get("_ws.malformed") or rec.get("_ws.short"):
+        out["_flagged"] = True
+    for sev, grp in zip(rec.get("_ws.expert.severity", []), rec.get("_ws.expert.group", [])):
+        sev, grp = to_int(sev), to_int(grp)
+        if grp == PI_MALFORMED or (isinstance(sev, int) and sev >= PI_ERROR and grp != PI_CHECKSUM):
+            out["_flagged"] = True
+    return out
+
+
+def tshark_tcp_fields(rec, first, put, out):
+    """tcp.* of the first TCP occurrence, except the checksum verdict."""
+    put("tcp.sport", first("tcp.srcport", to_int))
+    put("tcp.dport", first("tcp.dstport", to_int))
+    put("tcp.seq", first("tcp.seq_raw", to_int))
+    put("tcp.ack", first("tcp.ack_raw", to_int))
+    fl = first("tcp.flags", to_int)
+    put("tcp.flags", fl & 0x1FF if isinstance(fl, int) else fl)
+    put("tcp.win", first("tcp.window_size_value", to_int))
+    put("tcp.payload_len", first("tcp.len", to_int))
+    put("tcp.hlen", first("tcp.hdr_len", to_int))
+    if isinstance(fl, int) and fl & 0x20:
+        put("tcp.urg", first("tcp.urgent_pointer", to_int))
+    kinds = []
+    for k in rec.get("tcp.option_kind", []):
+        k = to_int(k)
+        if k == 0:
+            break
+        kinds.append(k)
+    if kinds:
+        out["tcp.options"] = tuple(kinds)
+    put("tcp.opt.mss", first("tcp.options.mss_val", to_int))
+    put("tcp.opt.wscale", first("tcp.options.wscale.shift", to_int))
+    tv, te = first("tcp.options.timestamp.tsval", to_int), first("tcp.options.timestamp.tsecr", to_int)
+    if tv is not None:
+        out["tcp.opt.ts"] = (tv, te)
+    if rec.get("tcp.options.sack_le"):
+        out["tcp.opt.sack"] = tuple(zip((to_int(x) for x in rec["tcp.options.sack_le"]),
+                                        (to_int(x) for x in rec.get("tcp.options.sack_re", []))))
+
+
 OFFLOAD_AS_UNVERIFIED = True  # --strict-checksums turns this off
 
 
@@ -827,30 +954,34 @@ def fragment(out, net):
     return net == "ipv6" and bool(out.get("ipv6.mf") or out.get("ipv6.frag_offset"))
 
 
-def offload_partial(rec, net, proto, field, length):
+def offload_partial(rec, net, proto, field, length, idx=None):
     """True when a transport checksum tshark calls bad is exactly the pseudo-header sum (or its
     complement): the partial checksum Linux leaves for transmit offload, seen on every loopback
-    capture.  netinspect reports those as "unverified" (NetWire/Checksum.swift transportVerdict)."""
+    capture.  netinspect reports those as "unverified" (NetWire/Checksum.swift transportVerdict).
+    idx: the occurrence of the IP header that carries the segment (--realistic, for tunnels);
+    None = the first, with no IPv6 extension header (or tunnel) in between."""
     if not isinstance(field, int):
         return False
+    i = idx or 0
     try:
         if net == "ip":
             words = []
-            for a in (rec["ip.src"][0], rec["ip.dst"][0]):
+            for a in (rec["ip.src"][i], rec["ip.dst"][i]):
                 b = ipaddress.IPv4Address(a).packed
                 words += [b[0] << 8 | b[1], b[2] << 8 | b[3]]
             if length is None:
-                length = to_int(rec["ip.len"][0]) - to_int(rec["ip.hdr_len"][0])
+                length = to_int(rec["ip.len"][i]) - to_int(rec["ip.hdr_len"][i])
             acc = sum(words) + proto + length
         elif net == "ipv6":
             acc = 0
-            for a in (rec["ipv6.src"][0], rec["ipv6.dst"][0]):
+            for a in (rec["ipv6.src"][i], rec["ipv6.dst"][i]):
                 b = ipaddress.IPv6Address(a).packed
-                acc += sum(b[i] << 8 | b[i + 1] for i in range(0, 16, 2))
+                acc += sum(b[j] << 8 | b[j + 1] for j in range(0, 16, 2))
             if length is None:
-                if len(rec.get("ipv6.nxt", [])) != 1 or to_int(rec["ipv6.nxt"][0]) != proto:
+                nxt = rec.get("ipv6.nxt", [])
+                if (idx is None and len(nxt) != 1) or to_int(nxt[i]) != proto:
                     return False  # extension headers: upper-layer length not known here
-                length = to_int(rec["ipv6.plen"][0])
+                length = to_int(rec["ipv6.plen"][i])
             acc += (length >> 16) + (length & 0xFFFF) + proto
         else:
             return False
@@ -1011,6 +1142,35 @@ def opt_kind(o):
             return int(m.group(1))
         return to_int(s)
     return to_int(k)
+
+
+def netinspect_outermost(obj):
+    """--realistic: one JSON line -> {ipv4, ipv6, tcp, udp, dns: the first occurrence walking the
+    top level, then `inner`, recursively (docs/json.md)} with `errors` if any level has some,
+    and the frame's bucket (outermost IP) as '_bucket'."""
+    merged, bucket, flagged = {}, None, False
+    level, depth = obj, 0
+    while isinstance(level, dict) and depth < 16:
+        if level.get("errors"):
+            flagged = True
+        if bucket is None:
+            bucket = "IPv4" if isinstance(level.get("ipv4"), dict) else "IPv6" if isinstance(level.get("ipv6"), dict) else None
+        for k in ("ipv4", "ipv6", "tcp", "udp", "dns"):
+            if k in level and k not in merged:
+                merged[k] = level[k]
+        level, depth = level.get("inner"), depth + 1
+    if flagged:
+        merged["errors"] = [{"layer": "any"}]
+    return merged, bucket
+
+
+def netinspect_realistic(obj, ihl_units):
+    merged, bucket = netinspect_outermost(obj)
+    n = netinspect_normalise(merged, ihl_units)
+    out = {k: v for k, v in n.items() if k.startswith(REALISTIC_PREFIXES) or k == "_flagged"}
+    if bucket:
+        out["_bucket"] = bucket
+    return out
 
 
 def netinspect_normalise(obj, ihl_units):
@@ -1287,12 +1447,16 @@ class FileResult:
         self.per_field = collections.defaultdict(lambda: [0, 0, 0, 0, 0])  # compared, diffs, flagged, n-only, t-only
         self.flag_matrix = collections.Counter()  # (netinspect errors?, tshark malformed?) -> frames
         self.excluded = collections.Counter()     # reason -> frames
+        self.buckets = collections.defaultdict(lambda: [0, 0, 0])  # --realistic: outermost IP -> frames, compared, agreed
 
 
-def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
+BUCKET_TAG = {"IPv4": "v4", "IPv6": "v6", "other": "--"}
+
+
+def compare_file(path, binary, timeout, ihl_units, tshark_timeout, realistic=False):
     res = FileResult(path)
     try:
-        tframes, trc, terr = run_tshark(path, tshark_timeout)
+        tframes, trc, terr = run_tshark(path, tshark_timeout, realistic)
     except subprocess.TimeoutExpired:
         tframes, trc, terr = {}, None, "tshark timed out"
     if trc not in (0, None) or not tframes:
@@ -1303,7 +1467,12 @@ def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
     for num in sorted(set(tframes) | set(nframes_raw)):
         t = tframes.get(num)
         raw = nframes_raw.get(num)
-        n = netinspect_normalise(raw, ihl_units) if raw is not None else None
+        norm = netinspect_realistic if realistic else netinspect_normalise
+        n = norm(raw, ihl_units) if raw is not None else None
+        bucket = (t or {}).get("_bucket") or (n or {}).get("_bucket") or "other"
+        tag = BUCKET_TAG[bucket] + " " if realistic else ""
+        bk = res.buckets[bucket]
+        bk[0] += 1
         if t is None:
             res.extra += 1
             continue
@@ -1311,7 +1480,8 @@ def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
             res.missing += 1
             fields = [k for k in t if not k.startswith("_") and not ignored(k)]
             res.compared += len(fields)
-            pf = res.per_field["(frame missing from netinspect output)"]
+            bk[1] += len(fields)
+            pf = res.per_field[tag + "(frame missing from netinspect output)"]
             pf[0] += len(fields)
             pf[1] += len(fields)
             if len(res.diffs) < 100000:
@@ -1336,10 +1506,12 @@ def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
             if a is None and b is None:
                 continue
             res.compared += 1
-            pf = res.per_field[field]
+            bk[1] += 1
+            pf = res.per_field[tag + field]
             pf[0] += 1
             if equal(field, a, b):
                 res.agreed += 1
+                bk[2] += 1
                 continue
             pf[1] += 1
             if flagged:
@@ -1348,7 +1520,7 @@ def compare_file(path, binary, timeout, ihl_units, tshark_timeout):
                 pf[3] += 1
             elif a is None:
                 pf[4] += 1
-            res.diffs.append((num, field, a, b, flagged))
+            res.diffs.append((num, tag + field, a, b, flagged))
     return res
 
 
@@ -1410,6 +1582,9 @@ def main():
     ap.add_argument("--dump-tshark", action="store_true", help="print tshark's normalised frames as JSON and exit")
     ap.add_argument("--dump-netinspect", action="store_true", help="print netinspect's normalised frames as JSON and exit")
     ap.add_argument("--diffs-json", metavar="FILE", help="write every disagreement as JSON Lines to FILE")
+    ap.add_argument("--realistic", action="store_true",
+                    help="compare as tshark shows real traffic: IP reassembly on, tunnels decoded, the outermost "
+                         "occurrence of each ip/ipv6/tcp/udp/dns field; IPv4 and IPv6 frames reported separately")
     a = ap.parse_args()
 
     global OFFLOAD_AS_UNVERIFIED
@@ -1423,10 +1598,11 @@ def main():
     if a.dump_tshark or a.dump_netinspect:
         for f in files:
             if a.dump_tshark:
-                frames, _, err = run_tshark(f, a.tshark_timeout)
+                frames, _, err = run_tshark(f, a.tshark_timeout, a.realistic)
             else:
                 raw, status, rc, err = run_netinspect(a.netinspect, f, a.timeout)
-                frames = {k: netinspect_normalise(v, a.ihl_units) for k, v in raw.items()}
+                norm = netinspect_realistic if a.realistic else netinspect_normalise
+                frames = {k: norm(v, a.ihl_units) for k, v in raw.items()}
             for num in sorted(frames):
                 print(json.dumps({"file": f, "frame": num, **{k: (list(v) if isinstance(v, tuple) else v)
                                                                for k, v in frames[num].items()}}, ensure_ascii=False))
@@ -1437,8 +1613,10 @@ def main():
         return 2
 
     results = []
+    tshark_profile(a.realistic)  # made once, before the worker threads
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:
-        futs = [ex.submit(compare_file, f, a.netinspect, a.timeout, a.ihl_units, a.tshark_timeout) for f in files]
+        futs = [ex.submit(compare_file, f, a.netinspect, a.timeout, a.ihl_units, a.tshark_timeout, a.realistic)
+                for f in files]
         for fut in futs:
             results.append(fut.result())
 
@@ -1448,12 +1626,18 @@ def main():
     examples = collections.defaultdict(list)
     flag_matrix = collections.Counter()
     excluded = collections.Counter()
+    buckets = collections.defaultdict(lambda: [0, 0, 0])
+    if a.realistic:
+        print("mode: realistic (IP reassembly on, tunnels decoded, outermost occurrence of ip/ipv6/tcp/udp/dns fields)")
     print(f"{'capture':60} {'frames':>13} {'compared':>9} {'agreed':>9} {'agree%':>8}  status")
     for r in results:
         tot_c += r.compared
         tot_a += r.agreed
         flag_matrix.update(r.flag_matrix)
         excluded.update(r.excluded)
+        for bname, v in r.buckets.items():
+            for i in range(3):
+                buckets[bname][i] += v[i]
         for f, v in r.per_field.items():
             for i in range(5):
                 per_field[f][i] += v[i]
@@ -1482,6 +1666,13 @@ def main():
     total_pct = pct(tot_a, tot_c)
     print(f"TOTAL: {len(results)} captures, {tot_c} fields compared, {tot_a} agreed, {total_pct:.3f}% agreement "
           f"(threshold {a.threshold}%)")
+    if a.realistic:
+        for bname in ("IPv4", "IPv6", "other"):
+            fr, c, ag = buckets.get(bname, (0, 0, 0))
+            if bname == "other" and not c:
+                continue
+            label = bname if bname != "other" else "no IP"
+            print(f"REALISTIC {label}: {fr} frames, {c} fields compared, {ag} agreed, {pct(ag, c):.3f}% agreement")
     print(f"crashes: {len(crashes)}   hangs (>{a.timeout:g}s): {len(hangs)}   other non-zero exits: {len(exits)}")
     for r in crashes:
         print(f"  CRASH {r.path}: returncode {r.returncode}; {r.frames_n}/{r.frames_t} frames written; stderr: {r.stderr[-300:]!r}")
