@@ -856,6 +856,8 @@ struct RecvView {
     var boundaries = 0
     var firstMessage = 0
     var startsMidMessage = false
+    /// Where the last message that ends in the current result ends, from its start (-1: none does).
+    var lastEnd = -1
 
     mutating func add(_ bytes: UnsafeRawBufferPointer, n: Int, message: Int, spans: [MessageSpan], into notes: inout [Note]) {
         // Message ends inside these bytes, as offsets from their start.
@@ -872,12 +874,14 @@ struct RecvView {
             if filled == 0 {
                 firstMessage = completedBefore + 1
                 boundaries = 0
+                lastEnd = -1
                 preview.removeAll(keepingCapacity: true)
             }
             let take = min(n - filled, bytes.count - i)
             if preview.count < 40 { preview.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + min(take, 40 - preview.count)])) }
             while e < ends.count && ends[e] <= i + take {
                 if ends[e] < i + take || i + take == bytes.count { boundaries += 1 }
+                lastEnd = filled + ends[e] - i
                 completedBefore += 1
                 e += 1
             }
@@ -906,8 +910,14 @@ struct RecvView {
         if filled > preview.count { text += "…" }
         text += "\""
         let touched = max(lastMessage - firstMessage + 1, 1)
+        // Bytes after the last message that ends here: the start of the next message, read by the same call.
+        let tail = lastEnd >= 0 ? filled - lastEnd : 0
+        let partial = tail > 0 ? "the first \(tail) B of #\(lastMessage + 1)" : ""
         if touched > 1 || boundaries > 1 {
-            text += " (\(touched) messages glued: #\(firstMessage)–#\(firstMessage + touched - 1))"
+            text += " (\(touched) messages glued: #\(firstMessage)–#\(firstMessage + touched - 1)"
+            text += partial.isEmpty ? ")" : ", and " + partial + ")"
+        } else if !partial.isEmpty {
+            text += " (#\(lastMessage) and " + partial + ")"
         }
         notes.append(Note(kind: .recv, text: text))
         filled = 0
