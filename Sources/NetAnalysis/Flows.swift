@@ -504,7 +504,7 @@ public struct FlowTracker {
                 c.serverISN = t.sequence
                 c.base.server = t.sequence
                 c.synAckSeen = true
-                if c.established && !c.serverAccepted {
+                if c.established && !c.serverAccepted && c.handshakeAckTime != nil {
                     // The client's ACK came, yet the server still retransmits its SYN-ACK: it did
                     // not take the ACK (on Linux: accept queue full, tcp_abort_on_overflow = 0).
                     c.acksIgnored += 1
@@ -550,7 +550,7 @@ public struct FlowTracker {
             notes.append(Note(kind: .handshake, text: "handshake 3/3" + rttText, states: (c.clientState, c.serverState), rttNanoseconds: rtt))
             if t.payloadLength == 0 && !f.contains(.fin) { return }
         }
-        if c.established && !c.serverAccepted {
+        if c.established && !c.serverAccepted && c.handshakeAckTime != nil {
             if !fromClient {
                 // Anything but a SYN-ACK or RST from the server after the handshake ACK: it has a
                 // full socket now (ESTABLISHED, waiting in or taken from the accept queue).
