@@ -92,6 +92,9 @@ public struct FlowObservation: Sendable {
     public var ackBase: UInt32?
     /// The conversation's slot in the flow table (reused after it leaves; check `flowID`).
     public internal(set) var slot: Int = -1
+    /// TCP: both endpoints' states after this segment (also when no note says so, e.g. the server
+    /// leaving SYN_RCVD on its first segment after the handshake).
+    public internal(set) var states: (client: TCPState, server: TCPState)? = nil
 }
 
 /// A finished (or, at the end, still open) conversation, as `--flows` prints it.
@@ -112,6 +115,15 @@ public struct FlowSummary: Sendable {
     public var end: String
     public var states: (client: TCPState, server: TCPState)
     public var retransmissions: Int
+    /// SYNs sent again (same ISN) before the SYN-ACK; the handshake RTT is timed from the last one.
+    public var synRetransmissions = 0
+    /// Client segments the server did not take while it was still half-open after the client's
+    /// handshake ACK (retransmitted data, SYN-ACK retransmissions): the ACK was dropped (on Linux,
+    /// the accept queue was full), see docs/backlog.md.
+    public var acksIgnored = 0
+    /// From the client's handshake ACK to the server's first segment, when the server ignored that
+    /// ACK at first (`acksIgnored` > 0) and accepted it later.
+    public var serverHalfOpenNanoseconds: Int? = nil
     /// Message framing (nil: raw, not framed): the framing used, whole messages each way,
     /// segments with two or more whole messages, messages that arrived in several segments.
     public var framing: String? = nil
@@ -155,10 +167,19 @@ public struct FlowTracker {
         /// Bases for relative sequence numbers (tcpdump's): the ISNs, or for a mid-stream start the
         /// first packet's seq and ack − 1.
         var base: (client: UInt32?, server: UInt32?) = (nil, nil)
+        /// The last SYN before the SYN-ACK (the one it answers): the handshake RTT starts there.
         var synTime: Int?
         var rtt: Int?
+        var synRetransmissions = 0
         var synAckSeen = false
+        /// The client's handshake ACK was seen (the client is ESTABLISHED).
         var established = false
+        /// The server showed that it took the handshake ACK (a segment from it after the ACK):
+        /// until then it is half-open, SYN_RCVD.
+        var serverAccepted = false
+        var handshakeAckTime: Int?
+        var acksIgnored = 0
+        var serverHalfOpen: Int?
         var clientFin: UInt32?
         var serverFin: UInt32?
         var clientFinAcked = false
@@ -293,6 +314,7 @@ public struct FlowTracker {
         var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil, slot: s)
         if let t = tcp {
             Self.tcpStep(&conns[s], t, options: p.tcpOptions, dir: dir, now: now, frame: frame, notes: &notes)
+            obs.states = (conns[s].clientState, conns[s].serverState)
             // Listener pressure: count SYNs whose handshake has not completed.
             if !wasHalfOpen && isSYN && conns[s].clientState == .synSent && !conns[s].established {
                 conns[s].halfOpen = true
@@ -466,7 +488,9 @@ public struct FlowTracker {
                     let again = c.clientISN != nil
                     c.clientISN = t.sequence
                     c.base.client = t.sequence
-                    if c.synTime == nil { c.synTime = now }
+                    // The SYN-ACK answers the latest SYN (tshark's tcp.analysis.initial_rtt does the same).
+                    c.synTime = now
+                    if again { c.synRetransmissions += 1 }
                     c.clientState = .synSent
                     c.serverState = .synReceived
                     if again {
@@ -485,7 +509,17 @@ public struct FlowTracker {
                 c.serverISN = t.sequence
                 c.base.server = t.sequence
                 c.synAckSeen = true
-                c.clientState = .established
+                if c.established && !c.serverAccepted && c.handshakeAckTime != nil {
+                    // The client's ACK came, yet the server still retransmits its SYN-ACK: it did
+                    // not take the ACK (on Linux: accept queue full, tcp_abort_on_overflow = 0).
+                    c.acksIgnored += 1
+                    notes.append(Note(kind: .handshake, text: "handshake 2/3 again (SYN-ACK retransmission)",
+                                      states: (c.clientState, c.serverState)))
+                    notes.append(Note(kind: .ackNotAccepted, text: "ACK not accepted by server: accept queue full?",
+                                      states: (c.clientState, c.serverState)))
+                    return
+                }
+                if !c.established { c.clientState = .established }
                 c.serverState = .synReceived
                 notes.append(Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN \(isn))",
                                   states: (c.clientState, c.serverState)))
@@ -506,13 +540,42 @@ public struct FlowTracker {
            let cisn = c.clientISN, let sisn = c.serverISN,
            t.sequence == cisn &+ 1, t.acknowledgment == sisn &+ 1 {
             c.established = true
-            c.serverState = .established
+            c.handshakeAckTime = now
+            // The client is ESTABLISHED; the server stays SYN_RCVD (half-open) until a segment
+            // from it shows that it took this ACK (a full accept queue drops it).
             c.clientState = .established
             var rtt: Int?
             if let syn = c.synTime { rtt = elapsed(from: syn, to: now); c.rtt = rtt }
-            let rttText = rtt.map { " (RTT " + Self.duration($0) + ")" } ?? ""
+            var detail: [String] = []
+            if let rtt { detail.append("RTT " + Self.duration(rtt)) }
+            if c.synRetransmissions > 0 {
+                detail.append("after \(c.synRetransmissions) SYN retransmission\(c.synRetransmissions == 1 ? "" : "s")")
+            }
+            let rttText = detail.isEmpty ? "" : " (" + detail.joined(separator: ", ") + ")"
             notes.append(Note(kind: .handshake, text: "handshake 3/3" + rttText, states: (c.clientState, c.serverState), rttNanoseconds: rtt))
             if t.payloadLength == 0 && !f.contains(.fin) { return }
+        }
+        if c.established && !c.serverAccepted && c.handshakeAckTime != nil {
+            if !fromClient {
+                // Anything but a SYN-ACK or RST from the server after the handshake ACK: it has a
+                // full socket now (ESTABLISHED, waiting in or taken from the accept queue).
+                c.serverAccepted = true
+                if c.serverState == .synReceived { c.serverState = .established }
+                if c.acksIgnored > 0, let ackTime = c.handshakeAckTime {
+                    let waited = elapsed(from: ackTime, to: now)
+                    c.serverHalfOpen = waited
+                    let n = c.acksIgnored
+                    notes.append(Note(kind: .serverAccepted,
+                                      text: "server took the ACK at last: ESTABLISHED after \(Self.duration(waited)) half-open, \(n) client segment\(n == 1 ? "" : "s") ignored",
+                                      states: (c.clientState, c.serverState)))
+                }
+            } else if retransmission {
+                // The client sends again what the server never acknowledged: the server is still
+                // half-open, it dropped the handshake ACK and this data with it.
+                c.acksIgnored += 1
+                notes.append(Note(kind: .ackNotAccepted, text: "ACK not accepted by server: accept queue full?",
+                                  states: (c.clientState, c.serverState)))
+            }
         }
         if c.midstream && c.clientState == .unknown {
             c.clientState = .established; c.serverState = .established; c.established = true
@@ -614,6 +677,8 @@ public struct FlowTracker {
                            handshakeRTTNanoseconds: c.rtt, connState: c.isTCP ? c.zeek.connState : "",
                            history: c.isTCP ? c.zeek.history : "", end: end,
                            states: (c.clientState, c.serverState), retransmissions: c.retransmissions,
+                           synRetransmissions: c.synRetransmissions, acksIgnored: c.acksIgnored,
+                           serverHalfOpenNanoseconds: c.serverHalfOpen,
                            tunnel: c.tunnel)
     }
 

@@ -21,6 +21,11 @@ public struct Note: Sendable, Equatable {
         case synRetransmission = "syn_retransmission"
         case dataBeforeHandshake = "data_before_handshake"
         case synFlood = "syn_flood"
+        /// The server is still half-open (SYN_RCVD) after the client's handshake ACK and ignores the
+        /// client (data retransmitted, SYN-ACK sent again): the ACK was dropped, accept queue full.
+        case ackNotAccepted = "ack_not_accepted"
+        /// The server's first segment after it had ignored the handshake ACK: it left SYN_RCVD.
+        case serverAccepted = "server_accepted"
         /// Message framing (issue: sticky packets): one whole message, several (粘包), or part of one (半包).
         case message
         case sticky

@@ -856,6 +856,12 @@ struct RecvView {
     var boundaries = 0
     var firstMessage = 0
     var startsMidMessage = false
+    /// Where the first and the last message that end in the current result end, from its start
+    /// (-1: none does).
+    var firstEnd = -1
+    var lastEnd = -1
+    /// Bytes of the stream since the last message boundary (a message in progress).
+    var sinceBoundary = 0
 
     mutating func add(_ bytes: UnsafeRawBufferPointer, n: Int, message: Int, spans: [MessageSpan], into notes: inout [Note]) {
         // Message ends inside these bytes, as offsets from their start.
@@ -872,15 +878,22 @@ struct RecvView {
             if filled == 0 {
                 firstMessage = completedBefore + 1
                 boundaries = 0
+                firstEnd = -1
+                lastEnd = -1
+                startsMidMessage = sinceBoundary > 0
                 preview.removeAll(keepingCapacity: true)
             }
             let take = min(n - filled, bytes.count - i)
             if preview.count < 40 { preview.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< i + min(take, 40 - preview.count)])) }
             while e < ends.count && ends[e] <= i + take {
                 if ends[e] < i + take || i + take == bytes.count { boundaries += 1 }
+                lastEnd = filled + ends[e] - i
+                if firstEnd < 0 { firstEnd = lastEnd }
+                sinceBoundary = -(ends[e] - i)
                 completedBefore += 1
                 e += 1
             }
+            sinceBoundary += take
             filled += take
             i += take
             if filled == n { emit(n: n, lastMessage: completedBefore, into: &notes) }
@@ -889,6 +902,7 @@ struct RecvView {
 
     mutating func skip(_ count: Int) {
         filled = 0
+        sinceBoundary = 0
         preview.removeAll(keepingCapacity: true)
     }
 
@@ -906,8 +920,17 @@ struct RecvView {
         if filled > preview.count { text += "…" }
         text += "\""
         let touched = max(lastMessage - firstMessage + 1, 1)
+        // Bytes after the last message that ends here: the start of the next message, read by the same call.
+        let tail = lastEnd >= 0 ? filled - lastEnd : 0
+        let partial = tail > 0 ? "the first \(tail) B of #\(lastMessage + 1)" : ""
+        // The first message began in an earlier result: only its end is here.
+        let head = startsMidMessage && firstEnd > 0 ? "the last \(firstEnd) B of #\(firstMessage)" : ""
         if touched > 1 || boundaries > 1 {
-            text += " (\(touched) messages glued: #\(firstMessage)–#\(firstMessage + touched - 1))"
+            text += " (\(touched) messages glued: #\(firstMessage)–#\(firstMessage + touched - 1)"
+            if !head.isEmpty { text += ", starting with " + head }
+            text += partial.isEmpty ? ")" : ", and " + partial + ")"
+        } else if !partial.isEmpty {
+            text += " (" + (head.isEmpty ? "#\(lastMessage)" : head) + " and " + partial + ")"
         }
         notes.append(Note(kind: .recv, text: text))
         filled = 0

@@ -198,7 +198,23 @@ public final class CaptureSource {
                 throw CaptureError("\(interface): \(detail.isEmpty ? String(cString: pcap_statustostr(rc)) : detail)")
             }
         }
+        preferSLL2(h)
         return CaptureSource(handle: h, name: interface, isLive: true, precision: .nano)
+    }
+
+    static let linuxSLL: Int32 = 113
+    static let linuxSLL2: Int32 = 276
+
+    /// Linux cooked capture (`-i any`) in its version 2 header, as tcpdump 4.99 writes it: the
+    /// interface index and the protocol first (libpcap still starts such a handle at LINUX_SLL).
+    static func preferSLL2(_ h: OpaquePointer) {
+        guard pcap_datalink(h) == linuxSLL else { return }
+        var list: UnsafeMutablePointer<Int32>?
+        let n = pcap_list_datalinks(h, &list)
+        guard n > 0, let l = list else { return }
+        defer { pcap_free_datalinks(l) }
+        let offered = UnsafeBufferPointer(start: l, count: Int(n))
+        if offered.contains(linuxSLL2) { _ = pcap_set_datalink(h, linuxSLL2) }
     }
 
     public static func permissionMessage(_ interface: String) -> String {

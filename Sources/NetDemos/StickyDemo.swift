@@ -123,6 +123,40 @@ public enum StickyDemo {
         return result
     }
 
+    /// Counts newline-terminated messages across recv() results and says what one result held:
+    /// `25 messages glued: #1–#25, and the first 896 B of #26`.
+    struct MessageCount {
+        /// Messages completed before the current result.
+        var done = 0
+        /// Bytes of the message in progress received so far.
+        var partial = 0
+
+        /// The words for `chunk` (nil: one whole message, or part of one, nothing to say).
+        mutating func add(_ chunk: [UInt8]) -> String? {
+            var ends: [Int] = []
+            for (i, b) in chunk.enumerated() where b == 10 { ends.append(i + 1) }
+            let startedMid = partial > 0
+            let first = done + 1
+            defer {
+                done += ends.count
+                partial = ends.last.map { chunk.count - $0 } ?? partial + chunk.count
+            }
+            guard let firstEnd = ends.first, let lastEnd = ends.last else { return nil }
+            let last = done + ends.count
+            let tail = chunk.count - lastEnd
+            let head = startedMid ? "the last \(firstEnd) B of #\(first)" : ""
+            let next = tail > 0 ? "the first \(tail) B of #\(last + 1)" : ""
+            if ends.count >= 2 {
+                var s = "\(ends.count) messages glued: #\(first)–#\(last)"
+                if !head.isEmpty { s += ", starting with " + head }
+                if !next.isEmpty { s += ", and " + next }
+                return s
+            }
+            if next.isEmpty { return head.isEmpty ? nil : head }
+            return (head.isEmpty ? "#\(first)" : head) + " and " + next
+        }
+    }
+
     static func serve(_ listener: TCPListener, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> [[UInt8]] {
         guard let conn = try listener.accept(timeout: o.common.timeout, connectionTimeout: o.common.timeout) else {
             t.say("server", "no client within \(Int(o.common.timeout)) s, giving up")
@@ -133,6 +167,7 @@ public enum StickyDemo {
         t.say("server", "sleeping \(delay) s before the first recv(), so that the messages pile up in the receive buffer")
         usleep(UInt32(delay * 1_000_000))
         var received: [[UInt8]] = []
+        var messages = MessageCount()
         while true {
             guard let chunk = try conn.receive(max: max(1, o.recvSize)) else {
                 t.say("server", "recv() timed out after \(Int(o.common.timeout)) s, giving up")
@@ -143,7 +178,9 @@ public enum StickyDemo {
                 break
             }
             received.append(chunk)
-            t.say("server", "recv(\(o.recvSize)) #\(received.count) returned \(chunk.count) bytes: \(DemoTranscript.show(chunk))")
+            // Which messages (newline-terminated) this one result holds, partial ones included.
+            let glued = o.raw ? "" : messages.add(chunk).map { " (" + $0 + ")" } ?? ""
+            t.say("server", "recv(\(o.recvSize)) #\(received.count) returned \(chunk.count) bytes: \(DemoTranscript.show(chunk))\(glued)")
         }
         conn.close()
         t.say("server", "\(received.count) recv() results, \(received.reduce(0) { $0 + $1.count }) bytes in all")

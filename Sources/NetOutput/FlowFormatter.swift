@@ -35,6 +35,9 @@ public enum FlowFormatter {
             o.ascii(",\"states\":{\"client\":\""); o.string(f.states.client.rawValue)
             o.ascii("\",\"server\":\""); o.string(f.states.server.rawValue); o.ascii("\"}")
             o.ascii(",\"retransmissions\":"); o.decimal(f.retransmissions)
+            if f.synRetransmissions > 0 { o.ascii(",\"syn_retransmissions\":"); o.decimal(f.synRetransmissions) }
+            if f.acksIgnored > 0 { o.ascii(",\"acks_ignored\":"); o.decimal(f.acksIgnored) }
+            if let h = f.serverHalfOpenNanoseconds { o.ascii(",\"server_half_open\":"); seconds(h, &o) }
         }
         o.ascii(",\"end\":"); o.jsonString(f.end)
         if f.midstream { o.ascii(",\"midstream\":true") }
@@ -68,6 +71,16 @@ public enum FlowFormatter {
             o.byte(32); o.string(f.end)
             o.ascii(" ("); o.string(f.states.client.rawValue); o.byte(47); o.string(f.states.server.rawValue); o.byte(41)
             if f.retransmissions > 0 { o.ascii(" retrans "); o.decimal(f.retransmissions) }
+            if f.synRetransmissions > 0 { o.ascii(" syn-retrans "); o.decimal(f.synRetransmissions) }
+            if f.acksIgnored > 0 {
+                // The server dropped the client's handshake ACK (docs/backlog.md).
+                o.ascii(" ack-ignored "); o.decimal(f.acksIgnored)
+                if let h = f.serverHalfOpenNanoseconds {
+                    o.ascii(" (server half-open "); o.string(FlowTracker.durationText(h)); o.ascii(", accept queue full?)")
+                } else {
+                    o.ascii(" (server still half-open, accept queue full?)")
+                }
+            }
         }
         if f.midstream { o.ascii(" midstream") }
         if let t = f.tunnel {

@@ -64,7 +64,7 @@ public enum Style {
     /// new kind must be placed here).
     public static func note(_ kind: Note.Kind) -> StaticString? {
         switch kind {
-        case .handshake:
+        case .handshake, .serverAccepted:
             return green
         case .teardown, .halfClose:
             return blue
@@ -72,7 +72,7 @@ public enum Style {
             return yellow
         case .reset, .retransmission, .outOfOrder, .lostSegment, .duplicateAck, .zeroWindow, .windowFull, .keepAlive,
              .synRetransmission, .dataBeforeHandshake, .afterClose, .synFlood, .duplicateFrame, .framingLost,
-             .overlapDiffers, .streamGap, .fragmentOverlap:
+             .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted:
             return red
         case .midstream, .message, .recv, .reassembled:
             return nil

@@ -93,7 +93,8 @@ struct LadderCommand: ParsableCommand {
         var isn: (client: UInt32?, server: UInt32?) = (nil, nil)
         var readError: String?
 
-        func event(_ t: TCPHeader, fromClient: Bool, seqBase: UInt32?, ackBase: UInt32?, ns: Int, notes: [Note]) -> LadderEvent {
+        func event(_ t: TCPHeader, fromClient: Bool, seqBase: UInt32?, ackBase: UInt32?, ns: Int, notes: [Note],
+                   states: (client: TCPState, server: TCPState)? = nil) -> LadderEvent {
             let f = t.flags
             var seq: UInt32?
             var ack: UInt32?
@@ -110,7 +111,7 @@ struct LadderCommand: ParsableCommand {
             return LadderEvent(nanoseconds: overflow ? 0 : offset, fromClient: fromClient, flags: LadderEvent.flagString(f),
                                seq: seq, ack: ack, length: t.payloadLength,
                                note: texts.isEmpty ? nil : texts.joined(separator: "; "),
-                               states: notes.last(where: { $0.states != nil })?.states)
+                               states: notes.last(where: { $0.states != nil })?.states ?? states)
         }
 
         reading: while true {
@@ -151,7 +152,8 @@ struct LadderCommand: ParsableCommand {
                     if fromClient && !t.flags.contains(.ack) && isn.client == nil { isn.client = t.sequence }
                     if !fromClient && t.flags.contains(.ack) && isn.server == nil { isn.server = t.sequence }
                 }
-                events.append(event(t, fromClient: fromClient, seqBase: obs.seqBase, ackBase: obs.ackBase, ns: ns, notes: notes))
+                events.append(event(t, fromClient: fromClient, seqBase: obs.seqBase, ackBase: obs.ackBase, ns: ns, notes: notes,
+                                    states: obs.states))
             case .end(let end):
                 if case .error(let message) = end { readError = message }
                 break reading

@@ -47,8 +47,19 @@ struct NetInspect: ParsableCommand {
         } else if args.first == "help" {
             HelpCommand.main(Array(args.dropFirst()))
         } else {
+            if let problem = countProblem(args) { NetInspect.exit(withError: ValidationError(problem)) }
             NetInspect.main(args)
         }
+    }
+
+    /// `-c -5`: the parser takes `-5` for an option and says the value is missing; say what `-c 0` says.
+    static func countProblem(_ args: [String]) -> String? {
+        var i = 0
+        while i + 1 < args.count, args[i] != "--" {
+            if args[i] == "-c", let n = Int(args[i + 1]), n <= 0 { return "-c needs a positive count" }
+            i += 1
+        }
+        return nil
     }
 
     @OptionGroup(title: "Capture")
@@ -69,7 +80,8 @@ struct NetInspect: ParsableCommand {
 
     func validate() throws {
         let sources = [capture.readFile != nil, capture.interface != nil, capture.listInterfaces].filter { $0 }.count
-        if sources == 0 { throw ValidationError("say where packets come from: -r FILE, -i INTERFACE, or -D to list interfaces") }
+        // No source at all is reported by run(): the parser checks for unknown options only after
+        // validate(), and `netinspect --bogus` should say that '--bogus' is unknown.
         if sources > 1 { throw ValidationError("use only one of -r, -i and -D") }
         if capture.writeFile == "-" && output.printWhileWriting {
             throw ValidationError("--print cannot share standard output with -w -")
@@ -79,7 +91,12 @@ struct NetInspect: ParsableCommand {
         }
     }
 
+    static let noSource = "say where packets come from: -r FILE, -i INTERFACE, or -D to list interfaces"
+
     mutating func run() throws {
+        if capture.readFile == nil && capture.interface == nil && !capture.listInterfaces {
+            throw ValidationError(Self.noSource)
+        }
         if capture.listInterfaces {
             try Self.listInterfaces()
             return

@@ -31,6 +31,25 @@ import Testing
         #expect(r.transcript.contains { $0.hasPrefix("summary: 20 send() calls became \(r.received.count) recv() results") })
     }
 
+    /// What one recv() result held, partial messages included (`--recv-size 1024`: 25 messages of
+    /// 128 bytes, then the first 896 of the 3000-byte #26).
+    @Test func recvResultsCountPartialMessages() throws {
+        var m = StickyDemo.MessageCount()
+        #expect(m.add(Array("hello\nworl".utf8)) == "#1 and the first 4 B of #2")
+        #expect(m.add(Array("d\nfoo\nbar\n".utf8)) == "3 messages glued: #2–#4, starting with the last 2 B of #2")
+        #expect(m.add(Array("baz\nq".utf8)) == "#5 and the first 1 B of #6")
+        #expect(m.add(Array("uu".utf8)) == nil)
+        #expect(m.add(Array("x\n".utf8)) == "the last 2 B of #6")
+        #expect(m.add(Array("one\n".utf8)) == nil)
+        #expect(m.add(Array("a\nb\n".utf8)) == "2 messages glued: #8–#9")
+        var o = options(patterns: true)
+        o.recvSize = 1024
+        let r = try StickyDemo.run(o)
+        #expect(r.received.first?.count == 1024)
+        #expect(r.transcript.contains { $0.hasPrefix("server: recv(1024) #1 returned 1024 bytes: \"hello\\nworld")
+            && $0.hasSuffix(" (25 messages glued: #1–#25, and the first 896 B of #26)") }, "\(r.transcript)")
+    }
+
     @Test func rawMessagesHaveNoNewline() throws {
         let r = try StickyDemo.run(options(raw: true))
         #expect(r.sent.prefix(2).map { String(decoding: $0, as: UTF8.self) } == ["hello", "world"])

@@ -211,6 +211,29 @@ enum CLI {
 }
 
 @Suite struct CommandLineTests {
+    /// `-c -5` is a bad count like `-c 0`, not a missing value (the parser takes `-5` for an option).
+    @Test func negativeCountSaysPositive() throws {
+        for args in [["-c", "-5", "-r", "captures/arp.pcap"], ["-c", "0", "-r", "captures/arp.pcap"], ["-c", "-5"]] {
+            let r = try CLI.run(args)
+            #expect(r.status == 64, "\(args)")
+            #expect(r.stderr.hasPrefix("Error: -c needs a positive count\n"), "\(args): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
+    /// An unknown option is named, whether or not a source was given.
+    @Test func unknownOptionIsNamedFirst() throws {
+        for args in [["--bogus"], ["--bogus", "-r", "captures/arp.pcap"], ["-r", "captures/arp.pcap", "--bogus"]] {
+            let r = try CLI.run(args)
+            #expect(r.status == 64, "\(args)")
+            #expect(r.stderr.hasPrefix("Error: Unknown option '--bogus'\n"), "\(args): \(r.stderr)")
+        }
+        // Nothing unknown, no source: still asked for one.
+        let none = try CLI.run(["-n"])
+        #expect(none.status == 64)
+        #expect(none.stderr.hasPrefix("Error: say where packets come from: -r FILE, -i INTERFACE, or -D"))
+    }
+
     @Test func missingFileIsOneLineAndNonZero() throws {
         let r = try CLI.run(["-r", "captures/does-not-exist.pcap"])
         #expect(r.status == 1)

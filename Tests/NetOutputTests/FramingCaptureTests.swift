@@ -224,6 +224,20 @@ import Testing
         #expect(r.stdout.contains("recv(32) #1 → 32 B \"hello\\nworld\\nfoo\\nbar\\nbaz\\nqux\\ntcp\\n\" (7 messages glued: #1–#7)"))
     }
 
+    /// A recv() result that ends inside a message reports that message's first bytes too, and one that
+    /// starts inside a message says only its end is there.
+    @Test func receiverViewCountsPartialMessages() throws {
+        let r = try CLI.run(["-n", "-r", "captures/demo-sticky.pcap", "--recv-size", "1024"])
+        // 25 messages are 128 bytes; the rest of the 1024 are the first 896 of #26 (3000 bytes).
+        #expect(r.stdout.contains("[recv(1024) #1 → 1024 B \"hello\\nworld\\nfoo\\nbar\\nbaz\\nqux\\ntcp\\nis\\na\\nstr…\" (25 messages glued: #1–#25, and the first 896 B of #26)]"))
+        #expect(r.stdout.contains("[recv(1024) #4 → 95 B \"ghijklmnopqrstuvwxyzabcdefghijklmnopqrst…\" (3 messages glued: #26–#28, starting with the last 56 B of #26)]"))
+        // Inside #26 only: nothing glued.
+        #expect(r.stdout.contains("[recv(1024) #2 → 1024 B \"mnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz…\"]"))
+        let small = try CLI.run(["-n", "-r", "captures/demo-sticky.pcap", "--recv-size", "10"])
+        // "hello\nworld\n": recv(10) returns #1 and the first 4 bytes of #2.
+        #expect(small.stdout.contains("[recv(10) #1 → 10 B \"hello\\nworl\" (#1 and the first 4 B of #2)]"))
+    }
+
     @Test(arguments: [("follow-demo-sticky.txt", ["captures/demo-sticky.pcap"]),
                       ("follow-demo-framed-be.txt", ["captures/demo-framed-be.pcap", "--framing", "9005=lpjson:be"]),
                       ("follow-framing-reorder.txt", ["captures/framing-reorder.pcap", "--framing", "7000=lp:4", "--hex"]),

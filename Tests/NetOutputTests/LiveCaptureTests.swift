@@ -193,6 +193,27 @@ struct LiveCaptureTests {
         }
     }
 
+    /// `-i any` writes Linux cooked v2 headers (LINKTYPE_LINUX_SLL2, 276), as tcpdump 4.99 does and the
+    /// README says, and the file reads back with every packet decoded.
+    @Test func anyInterfaceWritesSLL2() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ni-live-\(UUID().uuidString).pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let cap = try Live.Capture(["-i", "any", "-n", "-w", file.path, "tcp port 9217 and host 127.0.0.1"])
+        #expect(cap.stderr.contains("LINUX_SLL2"), "\(cap.stderr)")
+        _ = try Live.tcpExchange(port: 9217, message: "cooked v2")
+        #expect(cap.stop() == 0)
+        let data = try Data(contentsOf: file)
+        try #require(data.count >= 24)
+        // pcap file header: magic, version, thiszone, sigfigs, snaplen, then the link type (host order).
+        let link = data[20 ..< 24].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+        #expect(link == 276)
+        let back = try CLI.run(["-n", "-r", file.path, "--json"])
+        #expect(back.status == 0)
+        let lines = back.stdout.split(separator: "\n")
+        #expect(lines.count >= 8)
+        #expect(lines.allSatisfy { $0.contains("\"link\":\"sll2\"") && $0.contains("\"tcp\":") })
+    }
+
     @Test func durationStopsTheCapture() throws {
         let start = Date()
         let cap = try Live.Capture(["-i", "lo", "-n", "--duration", "1", "tcp port 9216"])

@@ -52,6 +52,9 @@ import Testing
         var conn_state: String
         var history: String
         var handshake_rtt: Double?
+        var syn_retransmissions: Int?
+        var acks_ignored: Int?
+        var server_half_open: Double?
         var states: States
         var retransmissions: Int
         var end: String
@@ -103,7 +106,9 @@ import Testing
     // Frequently used notes.
     static func syn() -> N { N("handshake", "handshake 1/3", "SYN_SENT", "SYN_RCVD") }
     static func synAck(_ isn: UInt32) -> N { N("handshake", "handshake 2/3 (acks SYN \(isn))", "ESTABLISHED", "SYN_RCVD") }
-    static func ack(_ rtt: String) -> N { N("handshake", "handshake 3/3 (RTT \(rtt))", "ESTABLISHED", "ESTABLISHED") }
+    /// The client is ESTABLISHED once it sends the ACK; the server stays SYN_RCVD until a segment from
+    /// it shows it took the ACK (docs/backlog.md).
+    static func ack(_ rtt: String) -> N { N("handshake", "handshake 3/3 (RTT \(rtt))", "ESTABLISHED", "SYN_RCVD") }
 
     // MARK: crafted captures
 
@@ -306,6 +311,68 @@ import Testing
         #expect(f[0].handshake_rtt == nil)
     }
 
+    /// The accept queue (docs/backlog.md): demo-backlog.pcap's clients 4 (port 59398, flow 4) and 5
+    /// (59414, flow 5) completed their handshake, but the server's accept queue was full, so it
+    /// dropped their ACK and their data: it stays SYN_RCVD until it acknowledges the data at last.
+    @Test func acceptQueueFullKeepsTheServerHalfOpen() throws {
+        let file = "demo-backlog.pcap"
+        let got = try Self.notes(file)
+        let ignored = N("ack_not_accepted", "ACK not accepted by server: accept queue full?", "ESTABLISHED", "SYN_RCVD")
+        let retrans = N("retransmission", "retransmission", nil, nil)
+        Self.expectNotes(got.filter { [10, 40, 45, 50, 65, 82, 83, 64, 66].contains($0.key) }, [
+            10: [Self.syn()],
+            40: [N("syn_retransmission", "SYN retransmission: half-open, no answer yet", "SYN_SENT", "SYN_RCVD")],
+            45: [Self.synAck(2515797022)],
+            // Timed from the resent SYN (tshark's initial_rtt: 0.000045833 s), not from the dropped first one.
+            50: [N("handshake", "handshake 3/3 (RTT 45 µs, after 1 SYN retransmission)", "ESTABLISHED", "SYN_RCVD")],
+            65: [retrans, ignored],
+            82: [retrans, ignored],
+            83: [N("server_accepted", "server took the ACK at last: ESTABLISHED after 3359 ms half-open, 2 client segments ignored",
+                   "ESTABLISHED", "ESTABLISHED")],
+            64: [retrans, ignored],
+            66: [N("server_accepted", "server took the ACK at last: ESTABLISHED after 207 ms half-open, 1 client segment ignored",
+                   "ESTABLISHED", "ESTABLISHED")],
+        ])
+        // Frame 51 (the first copy of the data) has only its message note: nothing is known yet.
+        #expect(got[51]?.map(\.kind) == ["message"])
+        let f = try Self.flows(file)
+        try #require(f.count == 8)
+        #expect(f[3].acks_ignored == 2 && f[3].syn_retransmissions == 1 && f[3].retransmissions == 2)
+        #expect(f[3].server_half_open.map { abs($0 - 3.359966) < 0.000_01 } == true)
+        #expect(f[3].handshake_rtt == 0.000045)
+        #expect(f[4].acks_ignored == 1)
+        // Clients 6–8 lost their first SYN only: their ACK was taken at once.
+        for i in 5 ..< 8 { #expect(f[i].acks_ignored == nil && f[i].syn_retransmissions == 1) }
+        for i in 0 ..< 3 { #expect(f[i].acks_ignored == nil && f[i].syn_retransmissions == nil) }
+        let rows = try Self.lines(file, ["--flows", "-q"])
+        #expect(rows.contains { $0.hasPrefix("flow 4 ") && $0.contains("rtt 45 µs")
+            && $0.contains("(CLOSED/TIME_WAIT) retrans 2 syn-retrans 1 ack-ignored 2 (server half-open 3359 ms, accept queue full?)") })
+        // Cut before the server took client 4's ACK: the row shows the server still half-open.
+        let cut = try Self.lines(file, ["--flows", "-q", "-c", "66"])
+        #expect(cut.contains { $0.hasPrefix("flow 4 ") && $0.contains("open (ESTABLISHED/SYN_RCVD)")
+            && $0.contains("ack-ignored 1 (server still half-open, accept queue full?)") })
+        // stats: the average handshake RTT no longer includes the dropped SYNs' second.
+        let stats = try CLI.run(["stats", "-r", "captures/\(file)"])
+        #expect(stats.stdout.contains("handshake RTT min 4 µs, avg 43 µs, max 75 µs"))
+    }
+
+    /// The ladder draws the server SYN_RCVD until the segment that shows it took the ACK.
+    @Test func acceptQueueLadder() throws {
+        let r = try CLI.run(["ladder", "-n", "-r", "captures/demo-backlog.pcap", "--flow", "4", "--width", "140"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let ack = try #require(lines.first { $0.contains("handshake 3/3") })
+        #expect(!ack.hasSuffix("ESTABLISHED"))
+        let resent = lines.filter { $0.contains("ACK not accepted by server: accept queue full?") }
+        #expect(resent.count == 2)
+        let taken = try #require(lines.first { $0.contains("[.] ack 21 len 0") })
+        #expect(taken.hasPrefix("4.370850") && taken.hasSuffix("| ESTABLISHED"))
+        // An ordinary connection: the server is drawn ESTABLISHED at its first segment after the ACK.
+        let one = try CLI.run(["ladder", "-n", "-r", "captures/demo-backlog.pcap", "--flow", "1", "--width", "120"])
+        let first = try #require(one.stdout.split(separator: "\n").first { $0.contains("[.] ack 21 len 0") })
+        #expect(first.hasSuffix("| ESTABLISHED"))
+    }
+
     @Test func synRetransmission() throws {
         let file = "tcp-syn-retransmit.pcap"
         Self.expectNotes(try Self.notes(file), [
@@ -313,21 +380,24 @@ import Testing
             // The same SYN (same ISN) again: the half-open connection waits; still SYN_SENT/SYN_RCVD.
             2: [N("syn_retransmission", "SYN retransmission: half-open, no answer yet", "SYN_SENT", "SYN_RCVD")],
             3: [Self.synAck(11000)],
-            // The RTT counts from the first SYN, as Wireshark's initial RTT does.
-            4: [Self.ack("1002 ms")],
+            // The RTT counts from the SYN the SYN-ACK answers (the second), as tshark's
+            // tcp.analysis.initial_rtt does (0.002 s); the resent SYN is counted apart.
+            4: [N("handshake", "handshake 3/3 (RTT 2.0 ms, after 1 SYN retransmission)", "ESTABLISHED", "SYN_RCVD")],
         ])
         let p = try Self.packets(file)
         #expect(Set(p.compactMap { $0.flow?.id }) == [1])
         let f = try Self.flows(file)
         try #require(f.count == 1)
         // Zeek: S (1); 2 the same SYN, same sequence number → no second S; h (3); A (4) → "ShA".
-        // No payload was resent, so no T. Originator SYN_SENT → ESTABLISHED by the SYN-ACK, responder
-        // ESTABLISHED, no FIN/RST → S1.
+        // No payload was resent, so no T. Originator SYN_SENT → ESTABLISHED by the SYN-ACK, no FIN/RST
+        // → S1 (Zeek's). The server sent nothing after the ACK, so nothing shows it took it: SYN_RCVD.
         #expect(f[0].conn_state == "S1")
         #expect(f[0].history == "ShA")
         #expect(f[0].end == "open")
-        #expect(f[0].states.client == "ESTABLISHED" && f[0].states.server == "ESTABLISHED")
-        #expect(f[0].handshake_rtt == 1.002)
+        #expect(f[0].states.client == "ESTABLISHED" && f[0].states.server == "SYN_RCVD")
+        #expect(f[0].handshake_rtt == 0.002)
+        #expect(f[0].syn_retransmissions == 1)
+        #expect(f[0].acks_ignored == nil)
         // The resent SYN has its own note and is not counted among the (data) retransmissions.
         #expect(f[0].retransmissions == 0)
         #expect(f[0].packets.c2s == 3 && f[0].packets.s2c == 1)
