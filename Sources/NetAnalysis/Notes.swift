@@ -41,6 +41,9 @@ public struct Note: Sendable, Equatable {
         case reassembled
         /// IP reassembly: this fragment overlapped data already held (the first copy is kept).
         case fragmentOverlap = "fragment_overlap"
+        /// A decoder fact counted like a note: an IPv4 total length of 0 (segmentation offload),
+        /// the captured length stood in. (Formatters write it from `Packet.lengthFromCapture`.)
+        case tso
     }
 
     public var kind: Kind

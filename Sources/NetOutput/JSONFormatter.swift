@@ -39,10 +39,11 @@ public struct JSONFormatter {
             o.ascii(",\"flow\":{\"id\":"); o.decimal(flow.flowID)
             o.ascii(flow.direction == .clientToServer ? ",\"dir\":\"c2s\"}" : ",\"dir\":\"s2c\"}")
         }
-        if !notes.isEmpty || p.lengthFromCapture {
+        let tso = p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true
+        if !notes.isEmpty || tso {
             o.ascii(",\"notes\":[")
             var first = true
-            if p.lengthFromCapture {
+            if tso {
                 o.ascii("{\"kind\":\"tso\",\"text\":\"TSO: length from capture\"}")
                 first = false
             }

@@ -119,6 +119,9 @@ public enum Names {
         case 0x8863: "PPPoE D"
         case 0x8864: "PPPoE S"
         case 0x888E: "EAPOL"
+        case 0x88E5: "MACsec"
+        case 0x894F: "NSH"
+        case 0x6558: "Transparent Ethernet Bridging"
         case 0x9000: "Loopback"
         default: nil
         }

@@ -74,7 +74,7 @@ public enum Style {
              .synRetransmission, .dataBeforeHandshake, .afterClose, .synFlood, .duplicateFrame, .framingLost,
              .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted:
             return red
-        case .midstream, .message, .recv, .reassembled:
+        case .midstream, .message, .recv, .reassembled, .tso:
             return nil
         }
     }

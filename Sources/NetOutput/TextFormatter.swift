@@ -221,7 +221,8 @@ public struct TextFormatter {
     }
 
     private func isDecodedNetwork(_ t: EtherType) -> Bool {
-        t == .ipv4 || t == .ipv6 || t == .arp || t == .rarp
+        t == .ipv4 || t == .ipv6 || t == .arp || t == .rarp || t == .mplsUnicast || t == .mplsMulticast
+            || t == .pppoeSession || t == .macsec || t == .nsh || t == .transparentEthernet
     }
 
     /// SACK blocks as `{left:right}`, in the acknowledged sequence space: relative like the ack
@@ -247,6 +248,12 @@ public struct TextFormatter {
             return
         }
         shims(p, &out)
+        if p.ipv4 == nil && p.ipv6 == nil, let box = p.inner, box.encapsulation == .nsh {
+            // A shim carrying an Ethernet frame (NSH next protocol 3, transparent bridging).
+            if out.lastByte != 32 { out.ascii(": ") }
+            innerLine(box.packet, &out)
+            return
+        }
         if let ip = p.ipv4 {
             out.ascii("IP ")
             guard ip.isComplete else { return }  // cut or bad header: the error marker says which
@@ -369,7 +376,8 @@ public struct TextFormatter {
         if let h = p.pppoe {
             out.ascii("PPPoE  [ses 0x"); out.hex(UInt64(h.session)); out.ascii("] ")
         }
-        if let h = p.macsec {
+        if let h = p.macsec, options.linkHeader || !h.clear {
+            // (tcpdump names a MACsec header in clear only with -e.)
             out.ascii("MACsec, AN "); out.decimal(h.associationNumber)
             out.ascii(", PN "); out.decimal(h.packetNumber)
             if let sci = h.sci { out.ascii(", SCI "); out.hexPadded(sci, digits: 16) }  // 0x and 16 digits
@@ -394,9 +402,6 @@ public struct TextFormatter {
             if h.oam { out.ascii("O") }
             if h.critical { out.ascii(h.oam ? ", C" : "C") }
             out.ascii("], vni 0x"); out.hex(UInt64(h.vni))
-            if h.protocolType != .transparentEthernet {
-                out.ascii(", proto "); etherTypeName(h.protocolType, &out)
-            }
             if !h.options.isEmpty {
                 out.ascii(", options ["); out.decimal(h.optionsLength); out.ascii(" bytes]")
             }
@@ -410,8 +415,10 @@ public struct TextFormatter {
             out.ascii("GREv"); out.decimal(g.version)
             if g.version == 1 {
                 out.ascii(", call "); out.decimal((g.key ?? 0) & 0xFFFF)
-            } else if let k = g.key {
-                out.ascii(", key=0x"); out.hex(UInt64(k))
+            } else {
+                // tcpdump: the offset after a checksum, then the key.
+                if g.hasChecksum, let off = g.offset { out.ascii(", off 0x"); out.hex(UInt64(off)) }
+                if let k = g.key { out.ascii(", key=0x"); out.hex(UInt64(k)) }
             }
             if let q = g.sequence { out.ascii(", seq "); out.decimal(q) }
             if let a = g.acknowledgment { out.ascii(", ack "); out.decimal(a) }

@@ -96,8 +96,11 @@ public struct PacketDecoder: Sendable {
                 continue
             }
             guard let next else { return }
+            // (`networkOffset` stays where the link header ended: MPLS, PPPoE and NSH count as
+            // network layer, as tcpdump's -x shows them.)
             p.networkType = next
-            p.networkOffset = min(r.offset, p.capturedLength)
+            // MACsec is link layer to tcpdump: -x starts after it.
+            if type == .macsec { p.networkOffset = min(r.offset, p.capturedLength) }
             type = next
             shims += 1
         }

@@ -64,6 +64,8 @@ public struct GREHeader: Sendable {
     public var flagsVersion: UInt16
     public var protocolType: EtherType
     public var checksum: UInt16?
+    /// The offset field that follows the checksum (RFC 1701), when the checksum or routing bit is set.
+    public var offset: UInt16? = nil
     public var key: UInt32?
     public var sequence: UInt32?
     /// PPTP (version 1): the acknowledgment number.
@@ -404,7 +406,7 @@ enum TunnelDecoder {
         } else {
             if g.hasChecksum || g.hasRouting {
                 g.checksum = try h.readUInt16()
-                try h.skip(2)  // offset / reserved
+                g.offset = try h.readUInt16()  // offset (RFC 1701) / reserved (RFC 2784)
             }
             if g.hasKey { g.key = try h.readUInt32() }
             if g.hasSequence { g.sequence = try h.readUInt32() }

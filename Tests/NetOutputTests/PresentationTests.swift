@@ -170,11 +170,6 @@ private func merged(_ r: CLI.Result) -> String {
     /// unsupported link type's bytes twice: those three captures differ on purpose.
     static let tcpdumpQuirks: Set<String> = ["corrupted.pcap", "truncated-snaplen.pcap", "unknown-dlt.pcap"]
 
-    /// A known netinspect bug, not a quirk: behind an MPLS, PPPoE or NSH shim, tcpdump's `-x`/`-X`
-    /// dump starts right after the Ethernet header (the shim's bytes included), netinspect's at the
-    /// network layer after the shim. Recorded as a known issue, so this test says so once it is fixed.
-    static let shimDumpKnownIssue: Set<String> = ["tunnel-mpls.pcap", "tunnel-nsh.pcap", "tunnel-pppoe.pcap"]
-
     @Test(.enabled(if: HexDumpTests.tcpdump != nil), arguments: CLI.fixtures)
     func sameBytesAsTcpdump(_ file: String) throws {
         guard !Self.tcpdumpQuirks.contains(file), let tcpdump = Self.tcpdump else { return }
@@ -182,13 +177,7 @@ private func merged(_ r: CLI.Result) -> String {
             let ours = try CLI.run(["-n", flag, "-r", "captures/\(file)"])
             let theirs = try CLI.output(of: tcpdump, ["-n", flag, "-r", CLI.captures.appendingPathComponent(file).path])
             func hex(_ s: String) -> [Substring] { s.split(separator: "\n").filter { $0.hasPrefix("\t0x") } }
-            if Self.shimDumpKnownIssue.contains(file), flag == "-x" || flag == "-X" {
-                withKnownIssue("-x/-X after a shim start at the network layer, tcpdump's after the Ethernet header") {
-                    #expect(hex(ours.stdout) == hex(theirs), "\(file) \(flag)")
-                }
-            } else {
-                #expect(hex(ours.stdout) == hex(theirs), "\(file) \(flag)")
-            }
+            #expect(hex(ours.stdout) == hex(theirs), "\(file) \(flag)")
             #expect(!hex(ours.stdout).isEmpty || file == "truncated-file.pcap", "\(file) \(flag): no hex lines")
         }
     }
@@ -327,15 +316,7 @@ private func merged(_ r: CLI.Result) -> String {
         // Annotation counts match the notes on the packets.
         var notes: [String: Int] = [:]
         for f in frames { for n in f["notes"] as? [[String: Any]] ?? [] { notes[n["kind"] as? String ?? "?", default: 0] += 1 } }
-        if notes["tso"] != nil {
-            // Known bug: the JSON lines' `tso` note is written from Packet.lengthFromCapture, not kept
-            // as a Note, so `stats` does not count it. This says so once it is fixed.
-            withKnownIssue("stats does not count tso notes") {
-                #expect(s["notes"] as? [String: Int] == notes, "\(file)")
-            }
-        } else {
-            #expect(s["notes"] as? [String: Int] == notes, "\(file)")
-        }
+        #expect(s["notes"] as? [String: Int] == notes, "\(file)")
         // DNS counts the first `dns` walking the line's top level, then `inner` (a tunnelled query).
         func outermostDNS(_ o: [String: Any]) -> [String: Any]? {
             var level: [String: Any]? = o
