@@ -521,7 +521,7 @@ public struct FlowTracker {
                 }
                 if !c.established { c.clientState = .established }
                 c.serverState = .synReceived
-                notes.append(Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN \(isn))",
+                notes.append(Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN)",
                                   states: (c.clientState, c.serverState)))
             } else if !fromClient && c.clientISN == nil {
                 // The SYN was not captured: the SYN-ACK's sequence still anchors the server side.

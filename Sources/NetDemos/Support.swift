@@ -156,8 +156,12 @@ public final class DemoCapture: @unchecked Sendable {
     }
 
     private func loop() {
-        let decoder = PacketDecoder(verifyChecksums: false, extraDNSPorts: dnsPorts.filter { $0 != 53 })
-        var packet = Packet()
+        // The same decoding and analysis as `-r` and `-i` (message framing with the demos' default
+        // ports): --inspect shows the notes those show.
+        var configuration = AnalysisConfiguration()
+        configuration.verifyChecksums = false
+        configuration.dnsPorts = dnsPorts
+        var pipeline = FramePipeline(configuration)
         var text = TextFormatter(options: {
             var o = TextOptions()
             o.numeric = true
@@ -166,19 +170,16 @@ public final class DemoCapture: @unchecked Sendable {
         }())
         var out = OutputBuffer(fd: 1, capacity: 1 << 14)
         let link = LinkType(rawValue: source.linkType)
-        var analyzer = PacketAnalyzer()
-        var notes: [Note] = []
         while true {
             switch source.next() {
             case .packet(_, let record):
                 packets += 1
                 writer?.write(record)
                 if inspect {
-                    decoder.decode(record.bytes, wireLength: record.wireLength, linkType: link, into: &packet)
-                    let flow = analyzer.analyze(&packet, frame: packets, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                                                bytes: record.bytes, wireLength: record.wireLength, notes: &notes)
+                    let flow = pipeline.analyze(FrameInfo(frame: packets, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                                          bytes: record.bytes, wireLength: record.wireLength), linkType: link)
                     out.ascii("  [wire] ")
-                    text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: packet, notes: notes,
+                    text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: pipeline.packet, notes: pipeline.notes,
                                 flow: flow, linkName: source.linkTypeName, into: &out)
                     out.flush()
                 }

@@ -68,15 +68,15 @@ struct FollowCommand: ParsableCommand {
     func run() throws {
         let source = try Diagnostics.openFile(readFile, filter: filter, command: "netinspect follow")
         let linkType = LinkType(rawValue: source.linkType)
-        let decoder = PacketDecoder(verifyChecksums: false, decodeDNS: false)
-        var packet = Packet()
         let streams = framing.makeAnalyzer()
         let sink = FollowSink(hex: hex)
         streams.followFlow = flow
         streams.followFirst = flow == nil
         streams.follow = { [sink] e in sink.event(e) }
-        var analyzer = PacketAnalyzer(streams: streams)
-        var notes: [Note] = []
+        // The same decoding and analysis as every view; its stream analyser follows the flow.
+        var configuration = AnalysisConfiguration()
+        configuration.verifyChecksums = false
+        var pipeline = FramePipeline(configuration, streams: streams)
         var chosen = flow
         var highestID = 0
         var readError: String?
@@ -86,12 +86,13 @@ struct FollowCommand: ParsableCommand {
         reading: while true {
             switch source.next() {
             case .packet(let frame, let record):
-                decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
-                guard let obs = analyzer.analyze(&packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                                                 bytes: record.bytes, wireLength: record.wireLength, notes: &notes) else { continue }
+                let info = FrameInfo(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                     bytes: record.bytes, wireLength: record.wireLength)
+                guard let obs = pipeline.analyze(info, linkType: linkType) else { continue }
                 highestID = max(highestID, obs.flowID)
                 if chosen == nil { chosen = streams.followFlow }
-                if obs.flowID == chosen, !sink.started, let t = packet.tcp, t.isComplete {
+                if obs.flowID == chosen, !sink.started,
+                   case let packet = pipeline.packet.conversationBox?.packet ?? pipeline.packet, let t = packet.tcp, t.isComplete {
                     let c2s = obs.direction == .clientToServer
                     let clientPort = c2s ? t.sourcePort : t.destinationPort
                     let serverPort = c2s ? t.destinationPort : t.sourcePort
@@ -121,7 +122,7 @@ struct FollowCommand: ParsableCommand {
                 break reading
             }
         }
-        analyzer.flows.finishAll()
+        pipeline.finish()
         if !sink.started {
             Diagnostics.noConversation(command: "netinspect follow", file: source.name, flow: flow, flowKind: "TCP flow",
                                        highestID: highestID, filtered: !filter.isEmpty, readError: readError)

@@ -39,6 +39,9 @@ struct LadderCommand: ParsableCommand {
     @Flag(name: .customShort("n"), help: "Print port numbers, not service names.")
     var numeric = false
 
+    @OptionGroup(title: "Framing (messages in TCP streams)")
+    var framing: FramingOptions
+
     @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (flow ids then count only matching packets, as with --flows).", valueName: "filter"))
     var filter: [String] = []
 
@@ -78,10 +81,12 @@ struct LadderCommand: ParsableCommand {
     func run() throws {
         let source = try Diagnostics.openFile(readFile, filter: filter, command: "netinspect ladder")
         let linkType = LinkType(rawValue: source.linkType)
-        let decoder = PacketDecoder(verifyChecksums: false, decodeDNS: false)
-        var packet = Packet()
-        var analyzer = PacketAnalyzer()
-        var notes: [Note] = []
+        // The same decoding and analysis as every view (message notes included).
+        var configuration = AnalysisConfiguration()
+        configuration.verifyChecksums = false
+        configuration.framing = framing.policy
+        configuration.recvSize = framing.recvSize
+        var pipeline = FramePipeline(configuration)
 
         var chosen = flow
         var chosenIsUDP = false
@@ -117,10 +122,13 @@ struct LadderCommand: ParsableCommand {
         reading: while true {
             switch source.next() {
             case .packet(let frame, let record):
-                decoder.decode(record.bytes, wireLength: record.wireLength, linkType: linkType, into: &packet)
-                let ns = record.seconds &* 1_000_000_000 &+ record.nanoseconds
-                guard let obs = analyzer.analyze(&packet, frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
-                                                 bytes: record.bytes, wireLength: record.wireLength, notes: &notes) else { continue }
+                let info = FrameInfo(frame: frame, seconds: record.seconds, nanoseconds: record.nanoseconds,
+                                     bytes: record.bytes, wireLength: record.wireLength)
+                let ns = info.time
+                guard let obs = pipeline.analyze(info, linkType: linkType) else { continue }
+                let notes = pipeline.notes
+                // The conversation's own packet (inside a tunnel, or a reassembled datagram).
+                let packet = pipeline.packet.conversationBox?.packet ?? pipeline.packet
                 if notes.contains(where: { $0.kind == .duplicateFrame }) {
                     // Not a new segment (the tracker did not see it), but it was on the wire twice:
                     // drawn like its original.

@@ -105,7 +105,7 @@ import Testing
 
     // Frequently used notes.
     static func syn() -> N { N("handshake", "handshake 1/3", "SYN_SENT", "SYN_RCVD") }
-    static func synAck(_ isn: UInt32) -> N { N("handshake", "handshake 2/3 (acks SYN \(isn))", "ESTABLISHED", "SYN_RCVD") }
+    static func synAck(_ isn: UInt32) -> N { N("handshake", "handshake 2/3 (acks SYN)", "ESTABLISHED", "SYN_RCVD") }
     /// The client is ESTABLISHED once it sends the ACK; the server stays SYN_RCVD until a segment from
     /// it shows it took the ACK (docs/backlog.md).
     static func ack(_ rtt: String) -> N { N("handshake", "handshake 3/3 (RTT \(rtt))", "ESTABLISHED", "SYN_RCVD") }
