@@ -407,12 +407,15 @@ public struct Conversations: Sendable {
     public private(set) var connStates: [String: Int] = [:]
     public private(set) var endings: [String: Int] = [:]
     public private(set) var handshakeRTT: (count: Int, min: Int, max: Int, total: Int) = (0, Int.max, 0, 0)
+    /// Messages whose bytes arrived in more than one segment (半包), over all framed conversations.
+    public private(set) var splitMessages = 0
 
     public init(top: Int) {
         self.top = max(top, 0)
     }
 
     public mutating func add(_ f: FlowSummary) {
+        splitMessages &+= f.splitMessages
         if f.isTCP {
             tcpConnections &+= 1
             connStates[f.connState, default: 0] &+= 1
