@@ -29,6 +29,8 @@ public struct PacketPrinter: FrameSink {
     /// The stream analyser whose message resolutions held lines wait for (nil: nothing is held).
     public let streams: StreamAnalyzer?
     public let marks: PendingMarks?
+    /// `-#`: the frame number first on each text line, as tcpdump prints it (`%5u  `).
+    public var numbered = false
     private var nextCheck = 0
 
     /// Output held back for split-message part counts, at most (then written with what is known).
@@ -68,6 +70,7 @@ public struct PacketPrinter: FrameSink {
             json.format(frame: info.frame, seconds: info.seconds, nanoseconds: info.nanoseconds,
                         packet: packet, notes: notes, flow: flow, link: linkName, into: &out)
         } else {
+            if numbered { Self.frameNumber(info.frame, &out) }
             text.format(seconds: info.seconds, nanoseconds: info.nanoseconds, packet: packet,
                         notes: notes, flow: flow, linkName: pcapLinkName, into: &out)
             // (With no details, optional chaining skips the arguments: no window lookup.)
@@ -92,6 +95,17 @@ public struct PacketPrinter: FrameSink {
         } else {
             out.flushIfNeeded()
         }
+    }
+
+    /// `    7  `: a frame number right-aligned in five columns, then two spaces (tcpdump -#).
+    public static func frameNumber(_ n: Int, _ o: inout OutputBuffer) {
+        var digits = 1
+        var v = n.magnitude
+        while v >= 10 { v /= 10; digits += 1 }
+        var pad = 5 - digits - (n < 0 ? 1 : 0)
+        while pad > 0 { o.byte(32); pad -= 1 }
+        o.decimal(n)
+        o.ascii("  ")
     }
 
     /// The end: every held line goes out, then the buffer.
