@@ -48,13 +48,19 @@ public struct LayeredView {
                        into out: inout OutputBuffer) {
         physical(frame, p, &out)
         link(p, &out)
-        if p.linkSupported { layers(p, bytes, flow, windowShift, &out) }
+        // The messages framing found in this segment (shown under Application instead of "data").
+        var framed: FramedDetail?
+        for n in notes where n.framed != nil && n.prefix.isEmpty && n.kind != .recv {
+            framed = n.framed
+            break
+        }
+        if p.linkSupported { layers(p, bytes, flow, windowShift, framed: framed, &out) }
         if options.analysis { analysis(notes, flow, marks, &out) }
     }
 
     /// The blocks from the network layer up, then the tunnel headers and the inner packet's blocks.
     private func layers(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ flow: FlowObservation?, _ windowShift: UInt8?,
-                        reassembled: Bool = false, _ out: inout OutputBuffer) {
+                        framed: FramedDetail? = nil, reassembled: Bool = false, _ out: inout OutputBuffer) {
         shimBlocks(p, &out)
         if !reassembled {
             if p.arp != nil || has(p, .arp) { arp(p, &out) }
@@ -72,7 +78,7 @@ public struct LayeredView {
         if p.dns != nil || has(p, .dns) {
             dns(p, bytes, &out)
         } else if (p.tcp != nil || p.udp != nil) && !isTunnel && p.vxlan == nil && p.geneve == nil {
-            data(p, bytes, &out)
+            data(p, bytes, own ? framed : nil, &out)
         }
         tunnelBlocks(p, &out)
         if let box = inner {
@@ -84,9 +90,11 @@ public struct LayeredView {
             end(&out)
             if q.ethernet != nil || has(q, .link) { ethernet(q, &out) }
             if box.ownsBytes {
-                box.bytes.withUnsafeBytes { layers(q, $0, flow, windowShift, reassembled: box.encapsulation == .reassembled, &out) }
+                box.bytes.withUnsafeBytes {
+                    layers(q, $0, flow, windowShift, framed: framed, reassembled: box.encapsulation == .reassembled, &out)
+                }
             } else {
-                layers(q, bytes, flow, windowShift, &out)
+                layers(q, bytes, flow, windowShift, framed: framed, &out)
             }
         }
     }
@@ -865,14 +873,34 @@ public struct LayeredView {
 
     /// The application payload of a TCP/UDP packet that no decoder here understands: its size and
     /// the first bytes as text.
-    private func data(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ out: inout OutputBuffer) {
+    private func data(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ framed: FramedDetail?, _ out: inout OutputBuffer) {
         let declared = p.tcp.map { $0.isComplete ? $0.payloadLength : 0 } ?? p.udp.map { $0.isComplete ? max(Int($0.length) - 8, 0) : 0 } ?? 0
         let payload = PacketDetails.payload(p, bytes)
         let captured = payload.count
         guard declared > 0 || captured > 0 else { return }
-        header("Application", "data", &out)
-        out.ascii(", "); Self.bytes(declared, &out); out.ascii(" (not decoded)")
-        end(&out)
+        if let f = framed, !f.spans.isEmpty {
+            // What the framing found in this segment's bytes.
+            header("Application", "messages", &out)
+            out.ascii(", "); Self.bytes(declared, &out); out.ascii(" (framing "); out.string(f.framing); out.byte(41)
+            end(&out)
+            for s in f.spans {
+                out.ascii("    msg #"); out.decimal(s.message); out.ascii(": ")
+                if s.isWhole {
+                    Self.bytes(s.to - s.from, &out); out.ascii(", whole")
+                } else {
+                    out.ascii("part "); out.decimal(s.part)
+                    if let n = s.parts { out.ascii(" of "); out.decimal(n) }
+                    out.ascii(", its bytes "); out.decimal(s.from); out.ascii("–"); out.decimal(s.to)
+                    if let l = s.length { out.ascii(" of "); out.decimal(l) }
+                    if s.completes { out.ascii(" (its end)") }
+                }
+                out.byte(10)
+            }
+        } else {
+            header("Application", "data", &out)
+            out.ascii(", "); Self.bytes(declared, &out); out.ascii(" (not decoded)")
+            end(&out)
+        }
         if captured < declared {
             field("captured", &out); out.decimal(captured); out.ascii(" of "); out.decimal(declared); out.ascii(" bytes\n")
         }
