@@ -1050,7 +1050,8 @@ public enum MessageNotes {
             }
             return
         }
-        if whole >= 2 { o.lit("sticky: ") } else { o.lit("split: ") }
+        // Parts of two or more messages in one segment: sticky (粘包), whole or not.
+        o.lit("sticky: ")
         var runStart = 0, runEnd = 0
         var inRun = false
         var firstPiece = true

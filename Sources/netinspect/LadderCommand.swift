@@ -87,6 +87,8 @@ struct LadderCommand: ParsableCommand {
         configuration.framing = framing.policy
         configuration.recvSize = framing.recvSize
         var pipeline = FramePipeline(configuration)
+        pipeline.analyzer.streams?.recordResolutions = true
+        var eventNotes: [[Note]] = []
 
         var chosen = flow
         var chosenIsUDP = false
@@ -111,11 +113,12 @@ struct LadderCommand: ParsableCommand {
                 if t.payloadLength > 0 || f.contains(.fin) || f.contains(.rst) { seq = t.sequence &- (seqBase ?? 0) }
                 if f.contains(.ack) { ack = t.acknowledgment &- (ackBase ?? 0) }
             }
-            let texts = notes.map(\.text).filter { !$0.isEmpty }
+            // The words come after the whole file is read (message notes learn their part counts later).
+            eventNotes.append(notes)
             let (offset, overflow) = ns.subtractingReportingOverflow(start)
             return LadderEvent(nanoseconds: overflow ? 0 : offset, fromClient: fromClient, flags: LadderEvent.flagString(f),
                                seq: seq, ack: ack, length: t.payloadLength,
-                               note: texts.isEmpty ? nil : texts.joined(separator: "; "),
+                               note: nil,
                                states: notes.last(where: { $0.states != nil })?.states ?? states)
         }
 
@@ -179,6 +182,14 @@ struct LadderCommand: ParsableCommand {
             throw ExitCode(1)
         }
 
+        for i in events.indices where i < eventNotes.count {
+            let texts = eventNotes[i].map { n -> String in
+                var n = n
+                if let streams = pipeline.analyzer.streams { MessageNotes.resolve(&n, streams.resolution) }
+                return n.text
+            }.filter { !$0.isEmpty }
+            events[i].note = texts.isEmpty ? nil : texts.joined(separator: "; ")
+        }
         let count = events.count
         let title = "TCP flow \(chosen ?? 0): \(client) > \(server), \(count) segment\(count == 1 ? "" : "s") in \(LadderDiagram.time(events.last?.nanoseconds ?? 0)) s"
         let diagram = LadderDiagram(title: title, client: client, server: server, initialStates: initial, events: events)
