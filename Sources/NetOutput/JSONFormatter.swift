@@ -31,7 +31,7 @@ public struct JSONFormatter {
         o.ascii(",\"caplen\":"); o.decimal(p.capturedLength)
         o.ascii(",\"len\":"); o.decimal(p.wireLength)
         o.ascii(",\"link\":"); o.jsonString(link)
-        layers(p, &o)
+        layers(p, tcpDNS: p.tcp != nil && p.dns == nil ? Self.streamDNS(notes) : [], &o)
         if !p.linkSupported {
             o.ascii(",\"unsupported_link\":"); o.decimal(p.linkType.rawValue)
         }
@@ -73,6 +73,18 @@ public struct JSONFormatter {
         o.ascii("}\n")
     }
 
+    /// The DNS messages (dns-tcp) that this segment completes, in stream order.
+    static func streamDNS(_ notes: [Note]) -> [DNSMessage] {
+        var out: [DNSMessage] = []
+        for n in notes {
+            guard let f = n.framed, f.hasDNS else { continue }
+            f.withSpans { spans in
+                for s in spans where s.completes { if let m = s.dns { out.append(m) } }
+            }
+        }
+        return out
+    }
+
     /// A message note's details: `"framing"`, `"dir"`, and per message carried
     /// `{"msg", "from", "to", "len", "part", "parts", "complete", "segments", "header", "dns"}`.
     private func framed(_ f: FramedDetail, _ o: inout OutputBuffer) {
@@ -112,7 +124,9 @@ public struct JSONFormatter {
 
     /// The layer objects of one packet (the frame's own, or an inner one: same keys), tunnel and
     /// shim headers, the inner packet recursively, and the decode errors of this level.
-    private func layers(_ p: Packet, reassembled: Bool = false, _ o: inout OutputBuffer) {
+    /// `tcpDNS`: the DNS messages a TCP segment completes (dns-tcp framing); the first is the
+    /// packet's `dns`, and when there are several, all of them are `dns_messages` too.
+    private func layers(_ p: Packet, reassembled: Bool = false, tcpDNS: [DNSMessage] = [], _ o: inout OutputBuffer) {
         if let e = p.ethernet {
             o.ascii(",\"eth\":{\"src\":\""); o.mac(e.source)
             o.ascii("\",\"dst\":\""); o.mac(e.destination)
@@ -170,6 +184,17 @@ public struct JSONFormatter {
             o.byte(125)
         }
         if let d = p.dns { dns(d, &o) }
+        else if let d = tcpDNS.first {
+            dns(d, &o)
+            if tcpDNS.count > 1 {
+                o.ascii(",\"dns_messages\":[")
+                for (i, m) in tcpDNS.enumerated() {
+                    if i > 0 { o.byte(44) }
+                    dnsObject(m, &o)
+                }
+                o.byte(93)
+            }
+        }
         tunnels(p, &o)
         if let box = p.inner {
             o.ascii(",\"inner\":{\"encap\":\""); o.ascii(Self.encapsulationName(box.encapsulation)); o.byte(34)
@@ -626,7 +651,13 @@ public struct JSONFormatter {
     }
 
     private func dns(_ m: DNSMessage, _ o: inout OutputBuffer) {
-        o.ascii(",\"dns\":{\"id\":"); o.decimal(m.id)
+        o.ascii(",\"dns\":")
+        dnsObject(m, &o)
+    }
+
+    /// The `dns` object of one message.
+    private func dnsObject(_ m: DNSMessage, _ o: inout OutputBuffer) {
+        o.ascii("{\"id\":"); o.decimal(m.id)
         // Only the header fields that were captured (the rest of a cut header is not made up).
         guard m.headerFieldsRead >= 2 else { o.byte(125); return }
         o.ascii(m.isResponse ? ",\"qr\":true" : ",\"qr\":false")
@@ -674,6 +705,7 @@ public struct JSONFormatter {
             o.ascii(",\"type\":"); typeName(rr.type, &o)
             o.ascii(",\"class\":"); className(rr.rclass, &o)
             o.ascii(",\"ttl\":"); o.decimal(rr.ttl)
+            o.ascii(",\"rdlength\":"); o.decimal(rr.rdlength)
             o.ascii(",\"data\":\"")
             var tmp = OutputBuffer(fd: -1, capacity: 256)
             DNSPresentation.data(rr, &tmp, trailingDots: false)

@@ -48,13 +48,17 @@ public struct LayeredView {
                        into out: inout OutputBuffer) {
         physical(frame, p, &out)
         link(p, &out)
-        if p.linkSupported { layers(p, bytes, flow, windowShift, &out) }
+        if p.linkSupported {
+            let tcpDNS = p.tcp != nil && p.dns == nil ? JSONFormatter.streamDNS(notes) : []
+            layers(p, bytes, flow, windowShift, tcpDNS: tcpDNS, &out)
+        }
         if options.analysis { analysis(notes, flow, marks, &out) }
     }
 
     /// The blocks from the network layer up, then the tunnel headers and the inner packet's blocks.
+    /// `tcpDNS`: the DNS messages (dns-tcp framing) this TCP segment completes.
     private func layers(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ flow: FlowObservation?, _ windowShift: UInt8?,
-                        reassembled: Bool = false, _ out: inout OutputBuffer) {
+                        reassembled: Bool = false, tcpDNS: [DNSMessage] = [], _ out: inout OutputBuffer) {
         shimBlocks(p, &out)
         if !reassembled {
             if p.arp != nil || has(p, .arp) { arp(p, &out) }
@@ -71,6 +75,11 @@ public struct LayeredView {
         if p.udp != nil || has(p, .udp) { udp(p, &out) }
         if p.dns != nil || has(p, .dns) {
             dns(p, bytes, &out)
+        } else if !tcpDNS.isEmpty {
+            for m in tcpDNS {
+                header("Application", "DNS over TCP", &out)
+                dnsMessage(m, &out)
+            }
         } else if (p.tcp != nil || p.udp != nil) && !isTunnel && p.vxlan == nil && p.geneve == nil {
             data(p, bytes, &out)
         }
@@ -910,6 +919,19 @@ public struct LayeredView {
     private func dns(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ out: inout OutputBuffer) {
         header("Application", "DNS", &out)
         guard let m = p.dns else { end(&out); errors(p, .dns, &out); return }
+        dnsMessage(m, &out)
+        if options.hexPayload {
+            let payload = PacketDetails.payload(p, bytes)
+            if payload.count > 0 {
+                field("message", &out); Self.bytes(payload.count, &out); out.byte(10)
+                HexDump.lines(payload, ascii: true, into: &out)
+            }
+        }
+        errors(p, .dns, &out)
+    }
+
+    /// The rest of a DNS block's header line (`, response`) and its fields.
+    private func dnsMessage(_ m: DNSMessage, _ out: inout OutputBuffer) {
         if m.headerFieldsRead >= 2 { out.ascii(m.isResponse ? ", response" : ", query") }
         end(&out)
         field("id", &out); out.hexPadded(UInt64(m.id), digits: 4); out.ascii(" ("); out.decimal(m.id)
@@ -957,14 +979,6 @@ public struct LayeredView {
             record("authority", m.authority, &out)
             record("additional", m.additional, &out)
         }
-        if options.hexPayload {
-            let payload = PacketDetails.payload(p, bytes)
-            if payload.count > 0 {
-                field("message", &out); Self.bytes(payload.count, &out); out.byte(10)
-                HexDump.lines(payload, ascii: true, into: &out)
-            }
-        }
-        errors(p, .dns, &out)
     }
 
     private func record(_ section: StaticString, _ rrs: [DNSRecord], _ out: inout OutputBuffer) {
@@ -979,7 +993,7 @@ public struct LayeredView {
                 out.dnsClass(rr.rclass); out.byte(32); out.dnsType(rr.type); out.byte(32)
                 DNSPresentation.data(rr, &out, trailingDots: true)
             }
-            out.byte(10)
+            out.ascii(" (rdlength "); out.decimal(rr.rdlength); out.ascii(")\n")
         }
     }
 

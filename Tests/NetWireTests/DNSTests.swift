@@ -40,25 +40,25 @@ enum BigResponse {
     static var msg: [UInt8] { built.msg }
 
     static let answers: [DNSRecord] = [
-        DNSRecord(name: "www.example.com", type: 5, rclass: 1, ttl: 300, data: .name("example.com")),
-        DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(93, 184, 216, 34))),
-        DNSRecord(name: "example.com", type: 28, rclass: 1, ttl: 60, data: .aaaa(ipv6(aaaaBytes))),
+        DNSRecord(name: "www.example.com", type: 5, rclass: 1, ttl: 300, data: .name("example.com"), rdlength: 2),
+        DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(93, 184, 216, 34)), rdlength: 4),
+        DNSRecord(name: "example.com", type: 28, rclass: 1, ttl: 60, data: .aaaa(ipv6(aaaaBytes)), rdlength: 16),
     ]
     static let authority: [DNSRecord] = [
-        DNSRecord(name: "example.com", type: 2, rclass: 1, ttl: 3600, data: .name("ns1.example.com")),
+        DNSRecord(name: "example.com", type: 2, rclass: 1, ttl: 3600, data: .name("ns1.example.com"), rdlength: 6),
         DNSRecord(name: "example.com", type: 6, rclass: 1, ttl: 3600, data: .soa(DNSSOA(
             mname: "ns1.example.com", rname: "hostmaster.example.com", serial: 2_024_010_101,
-            refresh: 7200, retry: 3600, expire: 1_209_600, minimum: 300))),
+            refresh: 7200, retry: 3600, expire: 1_209_600, minimum: 300)), rdlength: 39),
     ]
     static let additional: [DNSRecord] = [
-        DNSRecord(name: "example.com", type: 15, rclass: 1, ttl: 300, data: .mx(preference: 10, exchange: "mail.example.com")),
-        DNSRecord(name: "example.com", type: 16, rclass: 1, ttl: 300, data: .txt([Array("hello".utf8), [], Array("world".utf8)])),
+        DNSRecord(name: "example.com", type: 15, rclass: 1, ttl: 300, data: .mx(preference: 10, exchange: "mail.example.com"), rdlength: 9),
+        DNSRecord(name: "example.com", type: 16, rclass: 1, ttl: 300, data: .txt([Array("hello".utf8), [], Array("world".utf8)]), rdlength: 13),
         DNSRecord(name: "_sip._tcp.example.com", type: 33, rclass: 1, ttl: 300,
-                  data: .srv(priority: 10, weight: 60, port: 5060, target: "sip.example.com")),
-        DNSRecord(name: "34.216.184.93.in-addr.arpa", type: 12, rclass: 1, ttl: 300, data: .name("example.com")),
-        DNSRecord(name: "example.com", type: 65280, rclass: 1, ttl: 0, data: .raw([0xDE, 0xAD, 0xBE, 0xEF])),
+                  data: .srv(priority: 10, weight: 60, port: 5060, target: "sip.example.com"), rdlength: 12),
+        DNSRecord(name: "34.216.184.93.in-addr.arpa", type: 12, rclass: 1, ttl: 300, data: .name("example.com"), rdlength: 2),
+        DNSRecord(name: "example.com", type: 65280, rclass: 1, ttl: 0, data: .raw([0xDE, 0xAD, 0xBE, 0xEF]), rdlength: 4),
         DNSRecord(name: ".", type: 41, rclass: 4096, ttl: 0x8000,
-                  data: .opt([DNSOption(code: 10, data: cookie), DNSOption(code: 12, data: [])])),
+                  data: .opt([DNSOption(code: 10, data: cookie), DNSOption(code: 12, data: [])]), rdlength: 16),
     ]
 }
 
@@ -317,7 +317,7 @@ struct DNSTests {
         #expect(e?.detail == .pastDeclaredLength(1))
         #expect(p.dns?.answerCount == 3)
         #expect(p.dns?.questions.count == 1)
-        #expect(p.dns?.answers == [DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(192, 0, 2, 1)))])
+        #expect(p.dns?.answers == [DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(192, 0, 2, 1)), rdlength: 4)])
     }
 
     @Test func sameMessageCutByCaptureIsTruncated() {
