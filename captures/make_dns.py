@@ -11,7 +11,8 @@ the answer, authority and additional sections; a root-name query; one record who
 malformed (a CAA tag of length 0), kept as raw bytes.
 dns-tcp.pcap (one TCP connection 192.0.2.10:40100 -> 192.0.2.53:53): two queries in one
 segment, a response split over two segments, a length prefix split across segments, a
-segment that completes two responses, and a zone transfer (AXFR) in several messages.
+segment that completes two responses, a zone transfer (AXFR) in several messages, and a
+response that claims more answers than it carries (malformed).
 """
 
 import os
@@ -245,6 +246,13 @@ def build_tcp():
     c.seg(True, "A")
     c.seg(False, "PA", b[cut2:])
     c.seg(True, "A")
+    # 15-16: a query and a response whose header claims 2 answers but carries 1: the message is
+    # whole (its length prefix says so), so the missing answer is malformed, not truncated.
+    q4 = msg(0x7004, 0x0100, [("www." + z, "A")])
+    r4 = bytearray(msg(0x7004, 0x8180, [("www." + z, "A")], an=[rr("www." + z, "A", bytes([192, 0, 2, 80]), ttl=60)]))
+    r4[7] = 2
+    c.seg(True, "PA", lp(q4))
+    c.seg(False, "PA", lp(bytes(r4)))
     c.seg(True, "FA")
     c.seg(False, "FA")
     c.seg(True, "A")

@@ -116,7 +116,7 @@ public struct JSONFormatter {
                 o.byte(93)
             }
             if let h = s.jsonHeader { o.ascii(",\"header\":"); o.jsonString(h) }
-            if let m = s.dns { dns(m, &o) }
+            if let m = s.dns { o.ascii(",\"dns\":"); dnsObject(m, streamErrors: true, &o) }
             o.byte(125)
         }
         o.byte(93)
@@ -185,12 +185,13 @@ public struct JSONFormatter {
         }
         if let d = p.dns { dns(d, &o) }
         else if let d = tcpDNS.first {
-            dns(d, &o)
+            o.ascii(",\"dns\":")
+            dnsObject(d, streamErrors: true, &o)
             if tcpDNS.count > 1 {
                 o.ascii(",\"dns_messages\":[")
                 for (i, m) in tcpDNS.enumerated() {
                     if i > 0 { o.byte(44) }
-                    dnsObject(m, &o)
+                    dnsObject(m, streamErrors: true, &o)
                 }
                 o.byte(93)
             }
@@ -201,23 +202,26 @@ public struct JSONFormatter {
             layers(box.packet, reassembled: box.encapsulation == .reassembled, &o)
             o.byte(125)
         }
-        if !p.errors.isEmpty {
-            o.ascii(",\"errors\":[")
-            var first = true
-            for e in p.errors {
-                if !first { o.byte(44) }
-                first = false
-                o.ascii("{\"layer\":\""); o.ascii(Self.layerName(e.layer))
-                o.ascii(e.kind == .truncated ? "\",\"kind\":\"truncated\"" : "\",\"kind\":\"malformed\"")
-                o.ascii(",\"offset\":"); o.decimal(e.offset)
-                o.ascii(",\"detail\":\"")
-                var tmp = OutputBuffer(fd: -1, capacity: 128)
-                ErrorText.detail(e, &tmp)
-                tmp.bytes.withUnsafeBufferPointer { o.jsonEscaped($0) }
-                o.ascii("\"}")
-            }
-            o.byte(93)
+        if !p.errors.isEmpty { errorList(p.errors, &o) }
+    }
+
+    /// `,"errors":[{"layer", "kind", "offset", "detail"}, …]`.
+    private func errorList(_ errors: [DecodeError], _ o: inout OutputBuffer) {
+        o.ascii(",\"errors\":[")
+        var first = true
+        for e in errors {
+            if !first { o.byte(44) }
+            first = false
+            o.ascii("{\"layer\":\""); o.ascii(Self.layerName(e.layer))
+            o.ascii(e.kind == .truncated ? "\",\"kind\":\"truncated\"" : "\",\"kind\":\"malformed\"")
+            o.ascii(",\"offset\":"); o.decimal(e.offset)
+            o.ascii(",\"detail\":\"")
+            var tmp = OutputBuffer(fd: -1, capacity: 128)
+            ErrorText.detail(e, &tmp)
+            tmp.bytes.withUnsafeBufferPointer { o.jsonEscaped($0) }
+            o.ascii("\"}")
         }
+        o.byte(93)
     }
 
     static func encapsulationName(_ e: Encapsulation) -> StaticString {
@@ -655,11 +659,22 @@ public struct JSONFormatter {
         dnsObject(m, &o)
     }
 
-    /// The `dns` object of one message.
-    private func dnsObject(_ m: DNSMessage, _ o: inout OutputBuffer) {
+    /// The `dns` object of one message. `streamErrors`: a message from a TCP stream, whose decode
+    /// problems are its own `errors` (offsets in the message), not the packet's.
+    private func dnsObject(_ m: DNSMessage, streamErrors: Bool = false, _ o: inout OutputBuffer) {
+        dnsFields(m, &o)
+        if streamErrors {
+            let problems = m.streamProblems
+            if !problems.isEmpty { errorList(problems, &o) }
+        }
+        o.byte(125)
+    }
+
+    /// The `dns` object without its closing brace.
+    private func dnsFields(_ m: DNSMessage, _ o: inout OutputBuffer) {
         o.ascii("{\"id\":"); o.decimal(m.id)
         // Only the header fields that were captured (the rest of a cut header is not made up).
-        guard m.headerFieldsRead >= 2 else { o.byte(125); return }
+        guard m.headerFieldsRead >= 2 else { return }
         o.ascii(m.isResponse ? ",\"qr\":true" : ",\"qr\":false")
         o.ascii(",\"opcode\":"); o.decimal(m.opcode)
         o.ascii(",\"rcode\":\"")
@@ -675,7 +690,7 @@ public struct JSONFormatter {
         }
         flag(m.authoritative, "AA"); flag(m.truncatedFlag, "TC"); flag(m.recursionDesired, "RD")
         flag(m.recursionAvailable, "RA"); flag(m.zFlag, "Z"); flag(m.authenticData, "AD"); flag(m.checkingDisabled, "CD")
-        guard m.headerComplete else { o.ascii("]}"); return }
+        guard m.headerComplete else { o.byte(93); return }
         o.ascii("],\"counts\":["); o.decimal(m.questionCount); o.byte(44); o.decimal(m.answerCount); o.byte(44)
         o.decimal(m.authorityCount); o.byte(44); o.decimal(m.additionalCount)
         o.ascii("],\"questions\":[")
@@ -692,7 +707,6 @@ public struct JSONFormatter {
         section("answers", m.answers, &o)
         section("authority", m.authority, &o)
         section("additional", m.additional, &o)
-        o.byte(125)
     }
 
     private func section(_ key: StaticString, _ rrs: [DNSRecord], _ o: inout OutputBuffer) {

@@ -79,6 +79,7 @@ public struct LayeredView {
             for m in tcpDNS {
                 header("Application", "DNS over TCP", &out)
                 dnsMessage(m, &out)
+                errorLines(m.streamProblems, &out)
             }
         } else if (p.tcp != nil || p.udp != nil) && !isTunnel && p.vxlan == nil && p.geneve == nil {
             data(p, bytes, &out)
@@ -236,7 +237,12 @@ public struct LayeredView {
 
     /// The errors of one block, each on its own line: `    error: truncated [|tcp] (needed 4 more bytes at offset 54)`.
     private func errors(_ p: Packet, _ block: Layer, _ out: inout OutputBuffer) {
-        for e in p.errors where Self.block(of: e.layer) == block {
+        errorLines(p.errors.filter { Self.block(of: $0.layer) == block }, &out)
+    }
+
+    /// One `error:` line per problem.
+    private func errorLines(_ errors: [DecodeError], _ out: inout OutputBuffer) {
+        for e in errors {
             out.ascii("    ")
             if options.color { out.ascii(Style.error) }
             switch e.kind {

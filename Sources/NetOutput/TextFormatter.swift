@@ -160,6 +160,7 @@ public struct TextFormatter {
                         out.ascii(first ? " " : " | ")
                         first = false
                         dnsLine(m, &out)
+                        ErrorText.printAll(m.streamProblems, separated: true, color: color, &out)
                     }
                 }
             }

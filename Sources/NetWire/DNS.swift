@@ -136,6 +136,12 @@ public struct DNSMessage: Sendable, Equatable {
     /// The first record whose data did not fit its type (the record is kept with raw data, or with
     /// its fields when the data is longer than they are).
     public var recordProblem: DecodeError?
+    /// The error that ended decoding, for a message decoded outside a packet (DNS over TCP, from
+    /// the reassembled stream; offsets count from the message's first byte). Over UDP the error
+    /// is the packet's, and this stays nil.
+    public var messageError: DecodeError?
+    /// The problems of a message decoded outside a packet: `messageError`, then `recordProblem`.
+    public var streamProblems: [DecodeError] { [messageError, recordProblem].compactMap { $0 } }
     /// The 12-byte header was read (the counts and flags are real).
     public var headerComplete: Bool { headerFieldsRead == 6 }
 

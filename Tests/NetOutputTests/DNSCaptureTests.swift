@@ -75,7 +75,7 @@ import Testing
 
     @Test func dnsOverTCPOnTheFrameThatCompletesEachMessage() throws {
         let lines = try Self.jsonLines("dns-tcp.pcap")
-        #expect(lines.count == 17)
+        #expect(lines.count == 19)
         var ids: [Int: [Int]] = [:]
         for line in lines {
             let frame = line["frame"] as? Int ?? 0
@@ -85,7 +85,14 @@ import Testing
             #expect(all.first?["id"] as? Int == dns["id"] as? Int)
         }
         #expect(ids == [4: [0x7001, 0x7002], 5: [0x7001], 7: [0x7002], 9: [0x7003], 10: [0x7003],
-                        11: [0x7003, 0x7003], 13: [0x7003]])
+                        11: [0x7003, 0x7003], 13: [0x7003], 15: [0x7004], 16: [0x7004]])
+        // A whole message with fewer answers than its header claims: malformed, in the message's errors.
+        let bad = try #require(lines[15]["dns"] as? [String: Any])
+        #expect(Self.records(bad, "answers").count == 1)
+        let errors = bad["errors"] as? [[String: Any]]
+        #expect(errors?.count == 1)
+        #expect(errors?.first?["kind"] as? String == "malformed")
+        #expect(lines[15]["errors"] == nil)
         // The split response: AAAA and its RRSIG, decoded once the second part arrived.
         let r2 = try #require(lines[6]["dns"] as? [String: Any])
         #expect(Self.records(r2, "answers").compactMap { $0["type"] as? String } == ["AAAA", "RRSIG"])
@@ -100,8 +107,10 @@ import Testing
         #expect(text[3].contains("length 70 28673+ A? www.example.com. (33) | 28674+ AAAA? www.example.com. (33) [sticky"))
         #expect(text[6].contains("length 180 28674 2/0/0 AAAA 2001:db8::80, RRSIG (198) [split"))
         #expect(!text[5].contains("28673"))  // a bare ACK
+        #expect(text[15].contains("28676 2/0/0 A 192.0.2.80 (64) (invalid domain: 1-byte field past declared length at offset 64) [msg #7"))
         let v = try CLI.run(["-n", "-v", "-r", "captures/dns-tcp.pcap"]).stdout
-        #expect(v.components(separatedBy: "  Application: DNS over TCP, ").count - 1 == 9)
+        #expect(v.components(separatedBy: "  Application: DNS over TCP, ").count - 1 == 11)
+        #expect(v.contains("    error: malformed domain ("))
         #expect(v.contains("    answer: www.example.com. 60 IN AAAA 2001:db8::80 (rdlength 16)\n"))
     }
 }
