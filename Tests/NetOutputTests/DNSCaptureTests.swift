@@ -102,6 +102,24 @@ import Testing
         #expect(types == ["SOA", "NS", "A", "A", "MX", "A", "TXT", "SOA"])
     }
 
+    /// The real-world retry over TCP (captures/dns-tcp-dnssec.pcapng): the response's length prefix
+    /// is split 1 + 1 over two segments; it is decoded on the second, with all of its DNSSEC records.
+    @Test func realWorldDNSSECOverTCP() throws {
+        let lines = try Self.jsonLines("dns-tcp-dnssec.pcapng")
+        #expect(lines.count == 14)
+        #expect(lines[7]["dns"] == nil)
+        let dns = try #require(lines[9]["dns"] as? [String: Any])
+        #expect(dns["id"] as? Int == 46275)
+        #expect(Self.records(dns, "answers").compactMap { $0["type"] as? String } ==
+            ["DNSKEY", "DNSKEY", "DNSKEY", "DNSKEY", "RRSIG", "DS", "DS", "RRSIG"])
+        #expect(Self.records(dns, "answers").compactMap { $0["rdlength"] as? Int } == [264, 136, 136, 264, 284, 24, 36, 151])
+        #expect(Self.records(dns, "answers")[5]["data"] as? String == "47252 5 1 02739F2DD39560789D73581AA60F0CDB6073A849")
+        #expect((Self.records(dns, "answers")[7]["data"] as? String)?.hasPrefix("DS 8 2 86400 20121014041541 20121007030541 61988 net ") == true)
+        // The UDP answer before it (TC set) lists its 2 DNSKEYs too.
+        let udp = try #require(lines[1]["dns"] as? [String: Any])
+        #expect(Self.records(udp, "answers").compactMap { $0["type"] as? String } == ["DNSKEY", "DNSKEY"])
+    }
+
     @Test func dnsOverTCPInTheTextViews() throws {
         let text = try CLI.run(["-n", "-r", "captures/dns-tcp.pcap"]).stdout.split(separator: "\n").map(String.init)
         #expect(text[3].contains("length 70 28673+ A? www.example.com. (33) | 28674+ AAAA? www.example.com. (33) [sticky"))
