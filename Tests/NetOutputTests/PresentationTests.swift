@@ -318,7 +318,11 @@ private func merged(_ r: CLI.Result) -> String {
         for f in frames { for n in f["notes"] as? [[String: Any]] ?? [] { notes[n["kind"] as? String ?? "?", default: 0] += 1 } }
         #expect(s["notes"] as? [String: Int] == notes, "\(file)")
         let dns = s["dns"] as? [String: Any]
-        let queries = frames.filter { ($0["dns"] as? [String: Any])?["qr"] as? Bool == false }.count
+        // Every DNS message counts: a TCP segment completing several lists them all in dns_messages.
+        let queries = frames.reduce(0) { n, f in
+            let all = f["dns_messages"] as? [[String: Any]] ?? (f["dns"] as? [String: Any]).map { [$0] } ?? []
+            return n + all.filter { $0["qr"] as? Bool == false }.count
+        }
         #expect(dns?["queries"] as? Int == queries)
     }
 
