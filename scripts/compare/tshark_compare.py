@@ -104,8 +104,12 @@ Fields and normalisation (netinspect key <- tshark field):
       netinspect's {"kind": "unknown", "code": N} is kind N.  tcp.opt.mss / wscale
       / ts (tsval, tsecr) / sack (pairs) <- tcp.options.mss_val / wscale.shift /
       timestamp.tsval+tsecr / sack_le+sack_re.  udp.len <- udp.length.
-  dns.* only for UDP with source or destination port 53 (what netinspect decodes);
-      DNS over TCP, on other ports, or quoted in ICMP is ignored.  EXCLUDED (and
+  dns.* for UDP with source or destination port 53 (what netinspect decodes), and
+      for DNS over TCP on port 53 from a second tshark run with TCP and DNS
+      desegmentation on: the frame completing messages has them (netinspect: its
+      `dns`, the first message, and `dns_messages`); the first message's fields are
+      compared, and dns.tcp.ids = the ids of all messages the frame completes.  DNS
+      on other ports, or quoted in ICMP, is ignored.  EXCLUDED (and
       counted in the output): DNS in a non-atomic IP fragment (MF set or offset >
       0): tshark decodes the first fragment's DNS, netinspect deliberately does not.
       dns.id; dns.qr <- dns.flags.response; dns.opcode (names -> numbers);
@@ -115,15 +119,20 @@ Fields and normalisation (netinspect key <- tshark field):
       RA Z AD CD); dns.counts <- the four header counts (UPDATE messages:
       zones/prerequisites/updates/additional); dns.qd.name/type/class <- dns.qry.*;
       per section (an, ns, ar; for UPDATE prerequisites -> an, updates -> ns): count
-      of parsed records, names, types, and (class, ttl) of the non-OPT records
-      (only when the whole 12-byte header is there: a header cut inside its counts
-      has no sections on either side);
+      of parsed records, names, types, rdlength (dns.resp.len) and (class, ttl) of
+      the non-OPT records (only when the whole 12-byte header is there: a header cut
+      inside its counts has no sections on either side);
       dns.opt.udp_size <- dns.rr.udp_payload_size.  Record data, all sections
       together, per type: A <- dns.a, AAAA <- dns.aaaa, CNAME <- dns.cname, NS <-
       dns.ns, PTR <- dns.ptr.domain_name, MX "pref host", SRV "prio weight port
       target", SOA "mname rname serial refresh retry expire minimum", TXT (all
       character-strings of all TXT records, each cut at its first NUL byte because
-      tshark shows a string only up to there).  Names: no trailing dot, tshark's
+      tshark shows a string only up to there); DNSKEY/CDNSKEY "flags proto alg
+      hexkey", DS/CDS "keytag alg digesttype hexdigest", RRSIG "covered alg labels
+      origttl expiration inception keytag signer hexsig" (times as epoch seconds),
+      NSEC next name, NSEC3/NSEC3PARAM "alg flags iterations hexsalt" and
+      NSEC3.hash (base32hex), CAA "flags tag value", HINFO "cpu os", NAPTR "order
+      pref flags services regexp replacement", SSHFP, TLSA.  Names: no trailing dot, tshark's
       "<Root>" is "."; escapes decoded on both sides (tshark: \\t-style, \\ooo
       octal, \\uXXXX; netinspect: RFC 1035 \\DDD decimal and \\X); bytes read as
       UTF-8 the way tshark does (overlong 2-byte forms accepted, invalid bytes ->
