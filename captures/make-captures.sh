@@ -43,6 +43,7 @@ live() {
 do_crafted() {
     echo "== crafted files"
     $PY crafted
+    python3 "$DIR/make_dns.py"   # dns-dnssec.pcap, dns-tcp.pcap
 }
 
 do_live() {
