@@ -225,7 +225,26 @@ public struct CaptureStatistics {
         let now = overflow || sumOverflow ? (seconds < 0 ? Int.min : Int.max) : sum
         firstNanoseconds = min(firstNanoseconds ?? now, now)
         lastNanoseconds = max(lastNanoseconds ?? now, now)
+        // DNS over TCP (dns-tcp framing): the messages this segment completes count as DNS, and
+        // the segment as a DNS frame in the hierarchy, as tshark counts them with reassembly.
+        var streamDNS: [DNSMessage] = []
+        var inDNSStream = false
+        if p.tcp != nil && p.dns == nil {
+            for n in packetNotes {
+                guard let f = n.framed else { continue }
+                if f.framing == "dns-tcp" { inDNSStream = true }
+                guard f.hasDNS else { continue }
+                f.withSpans { spans in
+                    for s in spans where s.completes { if let m = s.dns { streamDNS.append(m) } }
+                }
+            }
+        }
+        frameCompletesDNS = !streamDNS.isEmpty
+        // A part of a DNS message that a later segment completes: TCP only (tshark: "tcp", not "data").
+        framePartOfDNS = inDNSStream && streamDNS.isEmpty
         countHierarchy(p)
+        frameCompletesDNS = false
+        framePartOfDNS = false
         if !p.errors.isEmpty || p.hasInner {
             var truncated = false, malformed = false
             for e in p.errors { if e.kind == .truncated { truncated = true } else { malformed = true } }
@@ -246,11 +265,17 @@ public struct CaptureStatistics {
             countDNS(m)  // DNS inside a tunnel, or in a reassembled datagram
         }
         if p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true { notes[.tso, default: 0] &+= 1 }
+        for m in streamDNS where m.headerFieldsRead >= 2 { countDNS(m) }
         for n in packetNotes {
             notes[n.kind, default: 0] &+= 1
             if n.kind == .handshake && n.text.hasPrefix("handshake 3/3") { handshakesCompleted &+= 1 }
         }
     }
+
+    /// While one packet is counted: it is a TCP segment that completes DNS messages.
+    private var frameCompletesDNS = false
+    /// … or carries only parts of DNS messages that later segments complete.
+    private var framePartOfDNS = false
 
     struct NodeKey: Hashable {
         var parent: Int
@@ -324,7 +349,7 @@ public struct CaptureStatistics {
         if hierarchy[at].node == .other { return }
         // The transport and application of a reassembled datagram are its inner packet's.
         let q = reassembled ? (p.inner?.packet ?? p) : p
-        if q.dns != nil {
+        if q.dns != nil || (frameCompletesDNS && q.tcp != nil) {
             _ = child(at, .dns, wire)
             return
         }
@@ -339,7 +364,7 @@ public struct CaptureStatistics {
             countNetwork(inner, from: at, wire)
             return
         }
-        if (q.tcp != nil || q.udp != nil) && q.payloadEnd > q.payloadStart {
+        if (q.tcp != nil || q.udp != nil) && q.payloadEnd > q.payloadStart && !(framePartOfDNS && q.tcp != nil) {
             _ = child(at, .data, wire)
         }
     }

@@ -48,19 +48,25 @@ public struct LayeredView {
                        into out: inout OutputBuffer) {
         physical(frame, p, &out)
         link(p, &out)
-        // The messages framing found in this segment (shown under Application instead of "data").
+        // The messages framing found in this segment (shown under Application instead of "data"),
+        // and the DNS messages a TCP segment completes.
         var framed: FramedDetail?
         for n in notes where n.framed != nil && n.prefix.isEmpty && n.kind != .recv {
             framed = n.framed
             break
         }
-        if p.linkSupported { layers(p, bytes, flow, windowShift, framed: framed, &out) }
+        if p.linkSupported {
+            let tcpDNS = p.tcp != nil && p.dns == nil ? JSONFormatter.streamDNS(notes) : []
+            layers(p, bytes, flow, windowShift, framed: framed, tcpDNS: tcpDNS, &out)
+        }
         if options.analysis { analysis(notes, flow, marks, &out) }
     }
 
     /// The blocks from the network layer up, then the tunnel headers and the inner packet's blocks.
+    /// `tcpDNS`: the DNS messages (dns-tcp framing) this TCP segment completes.
     private func layers(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ flow: FlowObservation?, _ windowShift: UInt8?,
-                        framed: FramedDetail? = nil, reassembled: Bool = false, _ out: inout OutputBuffer) {
+                        framed: FramedDetail? = nil, reassembled: Bool = false, tcpDNS: [DNSMessage] = [],
+                        _ out: inout OutputBuffer) {
         shimBlocks(p, &out)
         if !reassembled {
             if p.arp != nil || has(p, .arp) { arp(p, &out) }
@@ -77,6 +83,12 @@ public struct LayeredView {
         if p.udp != nil || has(p, .udp) { udp(p, &out) }
         if p.dns != nil || has(p, .dns) {
             dns(p, bytes, &out)
+        } else if !tcpDNS.isEmpty {
+            for m in tcpDNS {
+                header("Application", "DNS over TCP", &out)
+                dnsMessage(m, &out)
+                errorLines(m.streamProblems, &out)
+            }
         } else if (p.tcp != nil || p.udp != nil) && !isTunnel && p.vxlan == nil && p.geneve == nil {
             data(p, bytes, own ? framed : nil, &out)
         }
@@ -235,7 +247,12 @@ public struct LayeredView {
 
     /// The errors of one block, each on its own line: `    error: truncated [|tcp] (needed 4 more bytes at offset 54)`.
     private func errors(_ p: Packet, _ block: Layer, _ out: inout OutputBuffer) {
-        for e in p.errors where Self.block(of: e.layer) == block {
+        errorLines(p.errors.filter { Self.block(of: $0.layer) == block }, &out)
+    }
+
+    /// One `error:` line per problem.
+    private func errorLines(_ errors: [DecodeError], _ out: inout OutputBuffer) {
+        for e in errors {
             out.ascii("    ")
             if options.color { out.ascii(Style.error) }
             switch e.kind {
@@ -938,6 +955,19 @@ public struct LayeredView {
     private func dns(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ out: inout OutputBuffer) {
         header("Application", "DNS", &out)
         guard let m = p.dns else { end(&out); errors(p, .dns, &out); return }
+        dnsMessage(m, &out)
+        if options.hexPayload {
+            let payload = PacketDetails.payload(p, bytes)
+            if payload.count > 0 {
+                field("message", &out); Self.bytes(payload.count, &out); out.byte(10)
+                HexDump.lines(payload, ascii: true, into: &out)
+            }
+        }
+        errors(p, .dns, &out)
+    }
+
+    /// The rest of a DNS block's header line (`, response`) and its fields.
+    private func dnsMessage(_ m: DNSMessage, _ out: inout OutputBuffer) {
         if m.headerFieldsRead >= 2 { out.ascii(m.isResponse ? ", response" : ", query") }
         end(&out)
         field("id", &out); out.hexPadded(UInt64(m.id), digits: 4); out.ascii(" ("); out.decimal(m.id)
@@ -985,14 +1015,6 @@ public struct LayeredView {
             record("authority", m.authority, &out)
             record("additional", m.additional, &out)
         }
-        if options.hexPayload {
-            let payload = PacketDetails.payload(p, bytes)
-            if payload.count > 0 {
-                field("message", &out); Self.bytes(payload.count, &out); out.byte(10)
-                HexDump.lines(payload, ascii: true, into: &out)
-            }
-        }
-        errors(p, .dns, &out)
     }
 
     private func record(_ section: StaticString, _ rrs: [DNSRecord], _ out: inout OutputBuffer) {
@@ -1007,7 +1029,7 @@ public struct LayeredView {
                 out.dnsClass(rr.rclass); out.byte(32); out.dnsType(rr.type); out.byte(32)
                 DNSPresentation.data(rr, &out, trailingDots: true)
             }
-            out.byte(10)
+            out.ascii(" (rdlength "); out.decimal(rr.rdlength); out.ascii(")\n")
         }
     }
 

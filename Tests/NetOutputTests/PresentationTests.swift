@@ -327,8 +327,12 @@ private func merged(_ r: CLI.Result) -> String {
             return nil
         }
         let dns = s["dns"] as? [String: Any]
-        let queries = frames.filter { outermostDNS($0)?["qr"] as? Bool == false }.count
-        #expect(dns?["queries"] as? Int == queries, "\(file)")
+        // Every DNS message counts: a TCP segment completing several lists them all in dns_messages.
+        let queries = frames.reduce(0) { n, f in
+            let all = f["dns_messages"] as? [[String: Any]] ?? outermostDNS(f).map { [$0] } ?? []
+            return n + all.filter { $0["qr"] as? Bool == false }.count
+        }
+        #expect(dns?["queries"] as? Int == queries)
         // The analysis counters mean what the flow rows mean (one pipeline, one definition).
         let analysis = s["analysis"] as? [String: Any] ?? [:]
         func total(_ key: String) -> Int { flows.reduce(0) { $0 + ($1[key] as? Int ?? 0) } }
