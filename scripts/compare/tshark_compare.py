@@ -188,8 +188,9 @@ TSHARK_PREFS = [
     "ip.tso_support:TRUE",
 ]
 # --realistic: IP reassembly on (tshark's default), everything else as above
-REALISTIC_PREFS = ["ip.defragment:TRUE", "ipv6.defragment:TRUE"] + [
-    p for p in TSHARK_PREFS if not p.startswith(("ip.defragment", "ipv6.defragment"))]
+REALISTIC_PREFS = ["ip.defragment:TRUE", "ipv6.defragment:TRUE",
+                   "tcp.desegment_tcp_streams:TRUE", "dns.desegment_dns_messages:TRUE"] + [
+    p for p in TSHARK_PREFS if not p.startswith(("ip.defragment", "ipv6.defragment", "tcp.desegment", "dns.desegment"))]
 
 KEEP_PROTOCOLS = {
     "frame", "eth", "ethertype", "vlan", "ieee8021ad", "sll", "null", "raw", "loop",
@@ -994,6 +995,12 @@ def tshark_realistic(rec):
             k = chain[:di].count("udp") - 1
             if 53 in (first("udp.srcport", to_int, k), first("udp.dstport", to_int, k)):
                 tshark_dns(rec, out)
+        elif di > 0 and chain[di - 1] == "tcp":  # DNS over TCP, reassembled: on the completing frame
+            k = chain[:di].count("tcp") - 1
+            if 53 in (first("tcp.srcport", to_int, k), first("tcp.dstport", to_int, k)):
+                tshark_dns(rec, out)
+                # every message the frame completes (one dns layer each)
+                out["dns.tcp.ids"] = tuple(to_int(x) for x in rec.get("dns.id", []))
     if rec.get("_ws.malformed") or rec.get("_ws.short"):
         out["_flagged"] = True
     for sev, grp in zip(rec.get("_ws.expert.severity", []), rec.get("_ws.expert.group", [])):
