@@ -264,7 +264,7 @@ public struct CaptureStatistics {
         } else if p.hasInner, let b = p.innermost, let m = b.packet.dns, m.headerFieldsRead >= 2 {
             countDNS(m)  // DNS inside a tunnel, or in a reassembled datagram
         }
-        if p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true { notes[.tso, default: 0] &+= 1 }
+        if p.lengthFromCapture || p.innerLengthFromCapture { notes[.tso, default: 0] &+= 1 }
         for m in streamDNS where m.headerFieldsRead >= 2 { countDNS(m) }
         for n in packetNotes {
             notes[n.kind, default: 0] &+= 1

@@ -39,7 +39,7 @@ public struct JSONFormatter {
             o.ascii(",\"flow\":{\"id\":"); o.decimal(flow.flowID)
             o.ascii(flow.direction == .clientToServer ? ",\"dir\":\"c2s\"}" : ",\"dir\":\"s2c\"}")
         }
-        let tso = p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true
+        let tso = p.lengthFromCapture || p.innerLengthFromCapture
         if !notes.isEmpty || tso {
             o.ascii(",\"notes\":[")
             var first = true
@@ -167,7 +167,7 @@ public struct JSONFormatter {
             o.ascii(",\"null\":{\"family\":"); o.decimal(n.family); o.byte(125)
         }
         if let a = p.arp { arp(a, &o) }
-        shims(p, &o)
+        if p.hasEncapsulation { shims(p, &o) }
         if !reassembled {
             if let ip = p.ipv4 { ipv4(ip, p.ipv4Options, &o) }
             if let ip = p.ipv6 { ipv6(ip, p.ipv6Extensions, &o) }
@@ -202,7 +202,7 @@ public struct JSONFormatter {
                 o.byte(93)
             }
         }
-        tunnels(p, &o)
+        if p.hasEncapsulation { tunnels(p, &o) }
         if let box = p.inner {
             o.ascii(",\"inner\":{\"encap\":\""); o.ascii(Self.encapsulationName(box.encapsulation)); o.byte(34)
             layers(box.packet, reassembled: box.encapsulation == .reassembled, &o)

@@ -67,7 +67,7 @@ public struct LayeredView {
     private func layers(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ flow: FlowObservation?, _ windowShift: UInt8?,
                         framed: FramedDetail? = nil, reassembled: Bool = false, tcpDNS: [DNSMessage] = [],
                         _ out: inout OutputBuffer) {
-        shimBlocks(p, &out)
+        if p.hasEncapsulation { shimBlocks(p, &out) }
         if !reassembled {
             if p.arp != nil || has(p, .arp) { arp(p, &out) }
             if p.ipv4 != nil || has(p, .ipv4) { ipv4(p, &out) }
@@ -92,7 +92,7 @@ public struct LayeredView {
         } else if (p.tcp != nil || p.udp != nil) && !isTunnel && p.vxlan == nil && p.geneve == nil {
             data(p, bytes, own ? framed : nil, &out)
         }
-        tunnelBlocks(p, &out)
+        if p.hasEncapsulation { tunnelBlocks(p, &out) }
         if let box = inner {
             let q = box.packet
             header("Inner packet", Self.carrier(box.encapsulation), &out)

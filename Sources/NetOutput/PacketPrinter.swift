@@ -63,7 +63,9 @@ public struct PacketPrinter: FrameSink {
     /// The output could not be written (a closed pipe): stop.
     public var failed: Bool { out.failed }
 
-    public mutating func consume(_ info: FrameInfo, packet: Packet, notes: [Note], flow: FlowObservation?, pipeline: FramePipeline) {
+    public var needsWindowShift: Bool { details != nil && showPackets && !jsonMode }
+
+    public mutating func consume(_ info: FrameInfo, packet: Packet, notes: [Note], flow: FlowObservation?, windowShift: UInt8?) {
         if counting { stats.add(packet, notes: notes, seconds: info.seconds, nanoseconds: info.nanoseconds) }
         guard showPackets else { return }
         if jsonMode {
@@ -75,7 +77,7 @@ public struct PacketPrinter: FrameSink {
                         notes: notes, flow: flow, linkName: pcapLinkName, into: &out)
             // (With no details, optional chaining skips the arguments: no window lookup.)
             details?.format(frame: info.frame, packet: packet, bytes: info.bytes, notes: notes, flow: flow,
-                            windowShift: pipeline.analyzer.windowShift(of: packet), marks: marks, into: &out)
+                            windowShift: windowShift, marks: marks, into: &out)
         }
         if let marks, let streams, !marks.isEmpty {
             if out.count >= nextCheck || lineBuffered && marks.headReady(streams.resolution) {

@@ -149,7 +149,7 @@ public struct TextFormatter {
         network(p, &out)
         // DNS over TCP (dns-tcp framing): each message this segment completes, as tcpdump writes
         // a DNS message after the segment's length.
-        if p.tcp != nil && p.dns == nil && !options.quiet {
+        if !notes.isEmpty && p.tcp != nil && !options.quiet && p.dns == nil {
             var k = 0
             while k < notes.count {
                 defer { k &+= 1 }
@@ -166,7 +166,7 @@ public struct TextFormatter {
             }
         }
         ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, color: color, &out)
-        if p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true { out.ascii(" [TSO: length from capture]") }
+        if p.lengthFromCapture || p.innerLengthFromCapture { out.ascii(" [TSO: length from capture]") }
         // Notes are read in place (a copy of each would retain its fields).
         var k = 0
         while k < notes.count {
@@ -262,7 +262,7 @@ public struct TextFormatter {
             arpLine(arp, p, &out)
             return
         }
-        shims(p, &out)
+        if p.hasEncapsulation { shims(p, &out) }
         if p.ipv4 == nil && p.ipv6 == nil, let box = p.inner, box.encapsulation == .nsh {
             // A shim carrying an Ethernet frame (NSH next protocol 3, transparent bridging).
             if out.lastByte != 32 { out.ascii(": ") }
