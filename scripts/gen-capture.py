@@ -2,7 +2,7 @@
 """Synthetic capture generator for netinspect benchmarks (and for anyone who needs a big,
 realistic, reproducible pcap).
 
-    scripts/gen-capture.py --mode {mixed,synflood,oneflow} --packets N --seed S -o FILE [--stats]
+    scripts/gen-capture.py --mode {mixed,synflood,oneflow,fragflood} --packets N --seed S -o FILE [--stats]
 
 Writes a classic pcap file: little-endian, version 2.4, microsecond timestamps, snaplen 262144,
 link type Ethernet, caplen == orig_len. Frames shorter than 60 bytes get Ethernet padding to 60 (as
@@ -1082,10 +1082,47 @@ def oneflow(R, w, npackets, st):
             st("icmp echo")
 
 
+def ipv4_header(total, ipid, flags_frag, ttl, proto, src, dst):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, ipid, flags_frag, ttl, proto, 0, src, dst)
+    cs = sum(struct.unpack("!10H", hdr))
+    while cs >> 16:
+        cs = (cs & 0xFFFF) + (cs >> 16)
+    return hdr[:10] + struct.pack("!H", ~cs & 0xFFFF) + hdr[12:]
+
+
+def fragflood(R, w, npackets, st):
+    """IPv4 fragments, most of which never complete: first fragments (offset 0, more fragments) of
+    3,000-byte UDP datagrams from random sources with random identifications; one datagram in ten is
+    completed by its second fragment right after (so reassembly happens too). Memory of a
+    reassembler must stay flat on it."""
+    gw_mac = bytes.fromhex("020000000001")
+    srv_mac = bytes.fromhex("020000000010")
+    eth = srv_mac + gw_mac + ETH_IP
+    dst = ip4("192.0.2.10").to_bytes(4, "big")
+    body = R.getrandbits(8 * 1472).to_bytes(1472, "big")
+    tail = R.getrandbits(8 * 1520).to_bytes(1520, "big")
+    t = 0
+    n = 0
+    while n < npackets:
+        t += R.randrange(1, 20)
+        src = (0x0A000000 | R.getrandbits(24)).to_bytes(4, "big")
+        ipid = R.getrandbits(16)
+        udp = struct.pack("!HHHH", R.randrange(1024, 65536), 9999, 3000, 0)
+        first = eth + ipv4_header(20 + 1480, ipid, 0x2000, 64, 17, src, dst) + udp + body
+        w.add(t, first)
+        n += 1
+        st("ipv4 first fragment")
+        if n < npackets and R.random() < 0.1:
+            t += 1
+            w.add(t, eth + ipv4_header(20 + 1520, ipid, 1480 // 8, 64, 17, src, dst) + tail)
+            n += 1
+            st("ipv4 last fragment (completes)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mode", choices=("mixed", "synflood", "oneflow"), default="mixed")
+    ap.add_argument("--mode", choices=("mixed", "synflood", "oneflow", "fragflood"), default="mixed")
     ap.add_argument("--packets", type=int, default=1000000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("-o", "--output", required=True, help="output pcap file ('-' for stdout)")
@@ -1101,6 +1138,8 @@ def main():
         Mixed(R, st).run(w, a.packets)
     elif a.mode == "synflood":
         synflood(R, w, a.packets, st)
+    elif a.mode == "fragflood":
+        fragflood(R, w, a.packets, st)
     else:
         oneflow(R, w, a.packets, st)
     w.close()
