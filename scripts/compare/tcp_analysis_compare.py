@@ -114,6 +114,9 @@ def netinspect_flags(path, binary, timeout):
                 s.add(ws[len("tcp.analysis."):])
             elif ws is None and n.get("kind") in KIND_TO_FLAG:
                 s.add(KIND_TO_FLAG[n["kind"]])
+        if s & {"fast_retransmission", "spurious_retransmission"}:
+            # tshark adds tcp.analysis.retransmission to every fast and spurious retransmission.
+            s.add("retransmission")
         if s:
             frames[o["frame"]] = s
     return frames, None
