@@ -410,22 +410,21 @@ public struct FlowTracker {
         let len = UInt32(truncatingIfNeeded: t.payloadLength)
         let d = fromClient ? 0 : 1
         // Wireshark's expert analysis (TCPAnalysis.swift): the flags, then one note per flag.
-        // Window scale, as Wireshark learns it: the option on any segment sets the sender's scale;
-        // a SYN without it means no scaling, and a SYN-ACK without it ends scaling both ways.
+        // Window scale, as Wireshark learns it: the option on any segment sets its sender's scale;
+        // a SYN without it means no scaling either way, and a SYN-ACK with it after a SYN without
+        // it means none too.
         var ws: Int8?
         for o in options { if case .windowScale(let v) = o { ws = Int8(min(v, 14)) } }
         if f.contains(.syn) {
             if d == 0 { c.windowScale.0 = ws.map { UInt8($0) } } else { c.windowScale.1 = ws.map { UInt8($0) } }
-            if ws == nil && f.contains(.ack) {
-                c.seq.0.scale = -1; c.seq.1.scale = -1
-            } else if ws == nil {
-                if d == 0 { c.seq.0.scale = -1 } else { c.seq.1.scale = -1 }
-            } else if f.contains(.ack) && (d == 0 ? c.seq.1.scale : c.seq.0.scale) == -1 {
-                c.seq.0.scale = -1; c.seq.1.scale = -1
-            }
         }
-        if let ws, !(f.contains(.syn) && f.contains(.ack) && (d == 0 ? c.seq.1.scale : c.seq.0.scale) == -1) {
-            if d == 0 { c.seq.0.scale = ws } else { c.seq.1.scale = ws }
+        if let ws { if d == 0 { c.seq.0.scale = ws } else { c.seq.1.scale = ws } }
+        if f.contains(.syn) {
+            if ws == nil {
+                c.seq.0.scale = -1; c.seq.1.scale = -1
+            } else if f.contains(.ack) && (d == 0 ? c.seq.1.scale : c.seq.0.scale) == -1 {
+                if d == 0 { c.seq.0.scale = -1 } else { c.seq.1.scale = -1 }
+            }
         }
         var dupNumber = 0, dupOf = 0
         var flags: TCPAnalysisFlags
@@ -444,7 +443,7 @@ public struct FlowTracker {
         if reused { flags.insert(.reusedPorts) }
         if !flags.isEmpty {
             c.analysisCounts.add(flags)
-            Self.analysisNotes(flags, t, fromClient: fromClient, missing: expected.map { Int(Int32(bitPattern: t.sequence &- $0)) } ?? 0, dupNumber: dupNumber, dupOf: dupOf, notes: &notes)
+            Self.analysisNotes(flags, t, fromClient: fromClient, missing: Int(Int32(bitPattern: t.sequence &- expected)), dupNumber: dupNumber, dupOf: dupOf, notes: &notes)
         }
         let retransmission = !flags.isDisjoint(with: [.retransmission, .fastRetransmission, .spuriousRetransmission])
         if retransmission { c.retransmissions += 1 }

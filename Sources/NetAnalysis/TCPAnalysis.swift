@@ -51,127 +51,120 @@ public struct TCPAnalysisFlags: OptionSet, Sendable {
     }
 }
 
-/// What one direction of a connection has sent, as the analysis remembers it.
+/// What one direction of a connection has sent, as the analysis remembers it. As in Wireshark, a
+/// sequence or ACK number of 0 stands for "not seen yet".
 struct TCPSeqState {
-    /// The byte after the highest sequence sent (nil: nothing seen yet), when and in which frame.
-    var nextSeq: UInt32?
+    /// The byte after the highest sequence sent, and when it was sent.
+    var nextSeq: UInt32 = 0
     var nextSeqTime = 0
     /// The highest sequence sent without a hole before it: an ACK beyond it acknowledges bytes
     /// the capture did not see.
-    var maxSeqToBeAcked: UInt32?
-    /// The last ACK number and window (scaled when the scale is known) sent, and when.
-    var lastAck: UInt32?
+    var maxSeqToBeAcked: UInt32 = 0
+    /// The last ACK field and window field sent (as carried), and when.
+    var lastAck: UInt32 = 0
     var lastAckTime = 0
-    var window: UInt32 = 0
-    var windowSeen = false
-    /// Duplicate ACKs in a row, and the frame of the last ACK that was not one.
+    var window = UInt32.max
+    /// The window stored came from a SYN (never scaled).
+    var windowFromSyn = false
+    /// Duplicate ACKs in a row (-1: an ACKed-unseen note was given for the current hole), and the
+    /// frame of the last ACK that changed the ACK number.
     var dupAcks = 0
     var lastNonDupAck = 0
     /// The first sequence number seen (the ISN after a SYN), for reused ports.
     var baseSeq: UInt32?
     /// The analysis flags of the last segment sent (keep-alive / zero-window probe matter).
     var lastFlags: TCPAnalysisFlags = []
-    /// The window scale of this direction: nil unknown (no SYN, no option seen), -1 none (a
-    /// handshake without the option on both SYNs), else the shift its option announced.
+    /// The window scale of this direction: nil unknown (no SYN, no option seen), -1 none (the
+    /// handshake did not agree on scaling), else the shift its option announced.
     var scale: Int8?
 }
 
 extension FlowTracker {
-    /// The effective window shift of a direction: its announced scale, 0 when the handshake did
-    /// not agree on scaling, nil when not known (then no window-full verdict).
-    static func shift(_ mine: Int8?, _ peer: Int8?) -> UInt32? {
-        guard let m = mine else { return nil }
-        return m < 0 ? 0 : UInt32(m)
-    }
-
     /// Wireshark's sequence and window analysis of one segment (`fwd`: its sender's state, `rev`:
-    /// the other side's). Returns the flags; `dupOf` is the duplicated ACK's frame and `dupNumber`
-    /// the count for a duplicate ACK.
+    /// the other side's). Returns the flags; for a duplicate ACK, `dupNumber` is its count and
+    /// `dupOf` the frame of the ACK it repeats.
     static func analyze(_ fwd: inout TCPSeqState, _ rev: inout TCPSeqState, _ t: TCPHeader, now: Int, frame: Int,
                         initialRTT: Int?, dupNumber: inout Int, dupOf: inout Int) -> TCPAnalysisFlags {
         let f = t.flags
         let seq = t.sequence
         let ack = t.acknowledgment
-        let hasAck = f.contains(.ack)
         let seglen = UInt32(truncatingIfNeeded: min(max(t.payloadLength, 0), Int(UInt32.max)))
         let synFinRst = f.contains(.syn) || f.contains(.fin) || f.contains(.rst)
-        var flags: TCPAnalysisFlags = []
-        // Window comparisons (update, duplicate ACK) use the field as carried; window full scales
-        // the peer's by its shift.
         let window = UInt32(t.window)
-        let rawWindow = window
+        var flags: TCPAnalysisFlags = []
         @inline(__always) func gt(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) > 0 }
         @inline(__always) func lt(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) < 0 }
 
-        var done = false
-        // Zero-window probe: one byte at the next sequence while the peer's window is 0.
-        if seglen == 1, let n = fwd.nextSeq, seq == n, rev.windowSeen, rev.window == 0 {
-            flags.insert(.zeroWindowProbe)
-            done = true
-        }
-        if !done {
+        checks: do {
+            // Zero-window probe: one byte at the next sequence while the peer's window is 0.
+            if seglen == 1 && seq == fwd.nextSeq && rev.window == 0 {
+                flags.insert(.zeroWindowProbe)
+                break checks
+            }
             // Zero window: this side announces it can take nothing.
-            if rawWindow == 0 && !synFinRst { flags.insert(.zeroWindow) }
+            if window == 0 && !synFinRst { flags.insert(.zeroWindow) }
             // Lost segment: it starts beyond the next expected byte.
-            if let n = fwd.nextSeq, gt(seq, n), !f.contains(.rst) { flags.insert(.lostSegment) }
+            if fwd.nextSeq != 0 && gt(seq, fwd.nextSeq) && !f.contains(.rst) { flags.insert(.lostSegment) }
             // Keep-alive: 0 or 1 byte, one byte below the next expected sequence.
-            if seglen <= 1, let n = fwd.nextSeq, seq == n &- 1, !synFinRst { flags.insert(.keepAlive) }
-            let sameSeq = fwd.nextSeq.map { seq == $0 } ?? false
-            let sameAck = fwd.lastAck.map { ack == $0 } ?? false
+            if seglen <= 1 && seq == fwd.nextSeq &- 1 && !synFinRst { flags.insert(.keepAlive) }
+            let same = seglen == 0 && seq == fwd.nextSeq && ack == fwd.lastAck && !synFinRst
             // Window update: nothing new but the window.
-            if seglen == 0, window != 0, fwd.windowSeen, window != fwd.window, sameSeq, sameAck, !synFinRst {
-                flags.insert(.windowUpdate)
-            }
+            if same && window != 0 && window != fwd.window { flags.insert(.windowUpdate) }
             // Window full: the data reaches the edge of the window the peer announced.
-            if seglen > 0, !synFinRst, let pa = rev.lastAck, rev.windowSeen,
-               let sh = shift(rev.scale, fwd.scale), seq &+ seglen == pa &+ (rev.window << sh) {
-                flags.insert(.windowFull)
-            }
-            let repeatsAck = seglen == 0 && window == fwd.window && fwd.windowSeen && sameSeq && !synFinRst
-            if repeatsAck && window != 0 && sameAck && rev.lastFlags.contains(.keepAlive) {
-                flags.insert(.keepAliveAck)
-                done = true
-            } else if repeatsAck && window == 0, let la = fwd.lastAck, ack == la || ack == la &+ 1,
-                      rev.lastFlags.contains(.zeroWindowProbe) {
-                flags.insert(.zeroWindowProbeAck)
-                if ack == la &+ 1 {
-                    // The receiver took the probe's byte after all.
-                    rev.nextSeq = ack
-                    rev.maxSeqToBeAcked = ack
+            if seglen > 0 && !synFinRst, let sc = rev.scale {
+                let shift = rev.windowFromSyn || sc < 0 ? 0 : UInt32(sc)
+                if rev.window != UInt32.max && seq &+ seglen == rev.lastAck &+ (rev.window << shift) {
+                    flags.insert(.windowFull)
                 }
-                done = true
-            } else if repeatsAck && window != 0 && sameAck {
-                fwd.dupAcks += 1
-                flags.insert(.duplicateAck)
-                dupNumber = fwd.dupAcks
-                dupOf = fwd.lastNonDupAck
+            }
+            // A repeated ACK: after a keep-alive, after a zero-window probe, or a duplicate ACK.
+            if same && window == fwd.window {
+                if window != 0 && rev.lastFlags.contains(.keepAlive) {
+                    flags.insert(.keepAliveAck)
+                    break checks
+                }
+                if window == 0 && rev.lastFlags.contains(.zeroWindowProbe) {
+                    flags.insert(.zeroWindowProbeAck)
+                    break checks
+                }
+                if window != 0 {
+                    fwd.dupAcks = fwd.dupAcks < 0 ? 1 : fwd.dupAcks + 1
+                    flags.insert(.duplicateAck)
+                    dupNumber = fwd.dupAcks
+                    dupOf = fwd.lastNonDupAck
+                }
             }
         }
-        if !flags.contains(.duplicateAck) {
+        if ack != fwd.lastAck {
             fwd.lastNonDupAck = frame
             fwd.dupAcks = 0
         }
-        // ACKed unseen segment: it acknowledges bytes the capture never showed.
-        if hasAck, let m = rev.maxSeqToBeAcked, gt(ack, m) {
-            flags.insert(.ackedUnseen)
-            rev.maxSeqToBeAcked = rev.nextSeq
+        // ACKed unseen segment: it acknowledges bytes the capture never showed (once per hole).
+        if f.contains(.ack) && rev.maxSeqToBeAcked != 0 && gt(ack, rev.maxSeqToBeAcked) {
+            if gt(rev.maxSeqToBeAcked, rev.nextSeq) {
+                rev.maxSeqToBeAcked = rev.nextSeq
+                flags.insert(.ackedUnseen)
+            } else {
+                if rev.dupAcks == 0 { flags.insert(.ackedUnseen) }
+                rev.dupAcks = -1
+            }
         }
         var end = seq &+ seglen
-        if f.contains(.syn) { end = end &+ 1 }
-        if f.contains(.fin) { end = end &+ 1 }
+        if f.contains(.syn) || f.contains(.fin) { end = end &+ 1 }
         // Retransmission, fast retransmission, spurious retransmission, out-of-order.
-        if !done && (seglen > 0 || f.contains(.syn) || f.contains(.fin)) && !flags.contains(.keepAlive) {
-            var notAdvanced = fwd.nextSeq.map { lt(seq, $0) } ?? false
-            if seglen > 1, let n = fwd.nextSeq, n &- 1 == seq { notAdvanced = false }
-            if seglen > 0, let la = rev.lastAck, !gt(seq &+ seglen, la) {
+        if (seglen > 0 || f.contains(.syn) || f.contains(.fin)) && !flags.contains(.keepAlive) {
+            var notAdvanced = fwd.nextSeq != 0 && lt(seq, fwd.nextSeq)
+            // One byte below the next, with more than one byte: new data after a probe.
+            if seglen > 1 && fwd.nextSeq &- 1 == seq { notAdvanced = false }
+            if seglen > 0 && rev.lastAck != 0 && !gt(seq &+ seglen, rev.lastAck) {
                 flags.insert(.spuriousRetransmission)
             } else if notAdvanced {
-                let sinceDup = elapsed(from: rev.lastAckTime, to: now)
-                let sinceNext = elapsed(from: fwd.nextSeqTime, to: now)
+                let sinceDupAck = elapsed(from: rev.lastAckTime, to: now)
+                let sinceHighest = elapsed(from: fwd.nextSeqTime, to: now)
                 let threshold = initialRTT.flatMap { $0 > 0 ? $0 : nil } ?? 3_000_000
-                if rev.dupAcks >= 2, rev.lastAck == seq, sinceDup < 20_000_000 {
+                if rev.dupAcks >= 2 && rev.lastAck == seq && sinceDupAck < 20_000_000 {
                     flags.insert(.fastRetransmission)
-                } else if sinceNext < threshold, let n = fwd.nextSeq, n != end {
+                } else if sinceHighest < threshold && fwd.nextSeq != end {
                     flags.insert(.outOfOrder)
                 } else {
                     flags.insert(.retransmission)
@@ -180,18 +173,17 @@ extension FlowTracker {
         }
         // Remember the highest sequence (a zero-window probe does not advance it).
         if !flags.contains(.zeroWindowProbe) {
-            if fwd.nextSeq.map({ gt(end, $0) }) ?? true {
+            if gt(end, fwd.nextSeq) || fwd.nextSeq == 0 {
                 fwd.nextSeq = end
                 fwd.nextSeqTime = now
             }
-            if fwd.maxSeqToBeAcked.map({ seq == $0 }) ?? true {
+            if seq == fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked == 0 {
                 fwd.maxSeqToBeAcked = fwd.nextSeq
             }
         }
         if fwd.baseSeq == nil { fwd.baseSeq = seq }
         fwd.window = window
-        fwd.windowSeen = true
-        // The ACK field as carried, also without the ACK flag (Wireshark compares it so).
+        fwd.windowFromSyn = f.contains(.syn)
         fwd.lastAck = ack
         fwd.lastAckTime = now
         fwd.lastFlags = flags
