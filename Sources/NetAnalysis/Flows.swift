@@ -263,7 +263,7 @@ public struct FlowTracker {
         var firstOfFlow = false
         // Wireshark's reused ports: a SYN whose sequence is not the first one seen from that side.
         var reused = false
-        if isSYN, let s = slot, conns[s].isTCP, let t = tcp {
+        if let t = tcp, t.flags.contains(.syn), let s = slot, conns[s].isTCP {
             let base = src == conns[s].client ? conns[s].seq.0.baseSeq : conns[s].seq.1.baseSeq
             if let b = base, b != t.sequence { reused = true }
         }
@@ -317,7 +317,8 @@ public struct FlowTracker {
         }
         var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil, slot: s)
         if let t = tcp {
-            Self.tcpStep(&conns[s], t, options: p.tcpOptions, dir: dir, now: now, frame: frame, reused: reused, notes: &notes)
+            Self.tcpStep(&conns[s], t, options: p.tcpOptions, dir: dir, now: now, frame: frame, reused: reused,
+                         analyzable: !p.errors.contains { $0.layer == .tcp && $0.kind == .truncated }, notes: &notes)
             obs.states = (conns[s].clientState, conns[s].serverState)
             // Listener pressure: count SYNs whose handshake has not completed.
             if !wasHalfOpen && isSYN && conns[s].clientState == .synSent && !conns[s].established {
@@ -401,7 +402,7 @@ public struct FlowTracker {
     // MARK: the TCP life cycle
 
     static func tcpStep(_ c: inout Conn, _ t: TCPHeader, options: [TCPOption], dir: FlowDirection, now: Int, frame: Int,
-                        reused: Bool = false, notes: inout [Note]) {
+                        reused: Bool = false, analyzable: Bool = true, notes: inout [Note]) {
         let f = t.flags
         let fromClient = dir == .clientToServer
         // Computed where a note uses them (two String locals would be destroyed on every segment).
@@ -435,7 +436,10 @@ public struct FlowTracker {
             c.seq = (TCPSeqState(), TCPSeqState())
             if d == 0 { c.seq.0.scale = scale } else { c.seq.1.scale = scale }
         }
-        if d == 0 {
+        if !analyzable {
+            // A header cut by the capture (options missing): Wireshark does not get to its analysis.
+            flags = []
+        } else if d == 0 {
             flags = Self.analyze(&c.seq.0, &c.seq.1, t, now: now, frame: frame, initialRTT: c.rtt, dupNumber: &dupNumber, dupOf: &dupOf)
         } else {
             flags = Self.analyze(&c.seq.1, &c.seq.0, t, now: now, frame: frame, initialRTT: c.rtt, dupNumber: &dupNumber, dupOf: &dupOf)

@@ -66,10 +66,11 @@ struct TCPSeqState {
     var window = UInt32.max
     /// The window stored came from a SYN (never scaled).
     var windowFromSyn = false
-    /// Duplicate ACKs in a row (-1: an ACKed-unseen note was given for the current hole), and the
-    /// frame of the last ACK that changed the ACK number.
+    /// Duplicate ACKs in a row, and the frame of the last ACK that changed the ACK number.
     var dupAcks = 0
     var lastNonDupAck = 0
+    /// An ACK of bytes not seen from this side was noted since its last hole.
+    var unseenNoted = false
     /// The first sequence number seen (the ISN after a SYN), for reused ports.
     var baseSeq: UInt32?
     /// The analysis flags of the last segment sent (keep-alive / zero-window probe matter).
@@ -95,6 +96,10 @@ extension FlowTracker {
         @inline(__always) func gt(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) > 0 }
         @inline(__always) func lt(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) < 0 }
 
+        // The first sequence of each side (a SYN's, or one before the first segment's; the other
+        // side's from the first ACK of it), for reused ports.
+        if fwd.baseSeq == nil { fwd.baseSeq = f.contains(.syn) ? seq : seq &- 1 }
+        if rev.baseSeq == nil && f.contains(.ack) { rev.baseSeq = ack &- 1 }
         checks: do {
             // Zero-window probe: one byte at the next sequence while the peer's window is 0.
             if seglen == 1 && seq == fwd.nextSeq && rev.window == 0 {
@@ -104,7 +109,10 @@ extension FlowTracker {
             // Zero window: this side announces it can take nothing.
             if window == 0 && !synFinRst { flags.insert(.zeroWindow) }
             // Lost segment: it starts beyond the next expected byte.
-            if fwd.nextSeq != 0 && gt(seq, fwd.nextSeq) && !f.contains(.rst) { flags.insert(.lostSegment) }
+            if fwd.nextSeq != 0 && gt(seq, fwd.nextSeq) && !f.contains(.rst) {
+                flags.insert(.lostSegment)
+                fwd.unseenNoted = false
+            }
             // Keep-alive: 0 or 1 byte, one byte below the next expected sequence.
             if seglen <= 1 && seq == fwd.nextSeq &- 1 && !synFinRst { flags.insert(.keepAlive) }
             let same = seglen == 0 && seq == fwd.nextSeq && ack == fwd.lastAck && !synFinRst
@@ -128,7 +136,7 @@ extension FlowTracker {
                     break checks
                 }
                 if window != 0 {
-                    fwd.dupAcks = fwd.dupAcks < 0 ? 1 : fwd.dupAcks + 1
+                    fwd.dupAcks += 1
                     flags.insert(.duplicateAck)
                     dupNumber = fwd.dupAcks
                     dupOf = fwd.lastNonDupAck
@@ -139,15 +147,12 @@ extension FlowTracker {
             fwd.lastNonDupAck = frame
             fwd.dupAcks = 0
         }
-        // ACKed unseen segment: it acknowledges bytes the capture never showed (once per hole).
+        // ACKed unseen segment: it acknowledges bytes the capture never showed, once per hole (a
+        // new hole is a lost segment from that side).
         if f.contains(.ack) && rev.maxSeqToBeAcked != 0 && gt(ack, rev.maxSeqToBeAcked) {
-            if gt(rev.maxSeqToBeAcked, rev.nextSeq) {
-                rev.maxSeqToBeAcked = rev.nextSeq
-                flags.insert(.ackedUnseen)
-            } else {
-                if rev.dupAcks == 0 { flags.insert(.ackedUnseen) }
-                rev.dupAcks = -1
-            }
+            if !rev.unseenNoted { flags.insert(.ackedUnseen) }
+            rev.unseenNoted = true
+            rev.maxSeqToBeAcked = rev.nextSeq
         }
         var end = seq &+ seglen
         if f.contains(.syn) || f.contains(.fin) { end = end &+ 1 }
@@ -181,7 +186,6 @@ extension FlowTracker {
                 fwd.maxSeqToBeAcked = fwd.nextSeq
             }
         }
-        if fwd.baseSeq == nil { fwd.baseSeq = seq }
         fwd.window = window
         fwd.windowFromSyn = f.contains(.syn)
         fwd.lastAck = ack
