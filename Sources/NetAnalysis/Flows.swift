@@ -436,15 +436,15 @@ public struct FlowTracker {
             c.seq = (TCPSeqState(), TCPSeqState())
             if d == 0 { c.seq.0.scale = scale } else { c.seq.1.scale = scale }
         }
-        if !analyzable {
-            // A header cut by the capture (options missing): Wireshark does not get to its analysis.
-            flags = []
-        } else if d == 0 {
+        if d == 0 {
             flags = Self.analyze(&c.seq.0, &c.seq.1, t, now: now, frame: frame, initialRTT: c.rtt, dupNumber: &dupNumber, dupOf: &dupOf)
         } else {
             flags = Self.analyze(&c.seq.1, &c.seq.0, t, now: now, frame: frame, initialRTT: c.rtt, dupNumber: &dupNumber, dupOf: &dupOf)
         }
         if reused { flags.insert(.reusedPorts) }
+        // A header cut by the capture (options missing): the analysis remembers the segment, but
+        // Wireshark stops before it shows the verdict.
+        if !analyzable { flags = [] }
         if !flags.isEmpty {
             c.analysisCounts.add(flags)
             Self.analysisNotes(flags, t, fromClient: fromClient, missing: Int(Int32(bitPattern: t.sequence &- expected)), dupNumber: dupNumber, dupOf: dupOf, notes: &notes)
