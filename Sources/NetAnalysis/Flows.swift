@@ -130,6 +130,9 @@ public struct FlowSummary: Sendable {
     public var messages: (c2s: Int, s2c: Int) = (0, 0)
     public var stickySegments = 0
     public var splitMessages = 0
+    /// Notes per TCP analysis kind (Wireshark's tcp.analysis flags; `retransmissions` above counts
+    /// the plain, fast and spurious ones together).
+    public var analysis = TCPAnalysisCounts()
     /// The tunnel the conversation travelled in (nil: none).
     public var tunnel: FlowTunnel? = nil
     /// The flow-table slot it held.
@@ -430,6 +433,11 @@ public struct FlowTracker {
         var dupNumber = 0, dupOf = 0
         var flags: TCPAnalysisFlags
         let expected = d == 0 ? c.seq.0.nextSeq : c.seq.1.nextSeq
+        // Data resent within 3 ms (and within the handshake RTT) of the highest segment: a
+        // reordering, not a sender's timeout. The backlog lesson and Zeek's T letter count only
+        // resends after that (a server that dropped the handshake ACK makes the client time out).
+        let sinceHighest = elapsed(from: d == 0 ? c.seq.0.nextSeqTime : c.seq.1.nextSeqTime, to: now)
+        let quick = len > 0 && sinceHighest < 3_000_000 && (c.rtt.map { sinceHighest < $0 } ?? true)
         if reused {
             // A new SYN (another ISN) on the same ports: Wireshark starts the analysis afresh.
             let scale = d == 0 ? c.seq.0.scale : c.seq.1.scale
@@ -451,13 +459,14 @@ public struct FlowTracker {
         }
         let retransmission = !flags.isDisjoint(with: [.retransmission, .fastRetransmission, .spuriousRetransmission])
         if retransmission { c.retransmissions += 1 }
+        let resent = retransmission && !quick && !f.contains(.syn)
         // Data while the handshake is not complete.
         let completesHandshake = fromClient && c.synAckSeen && f.contains(.ack) && t.acknowledgment == (c.serverISN ?? 0) &+ 1
         if len > 0 && !c.established && !c.midstream && !f.contains(.syn) && !completesHandshake {
             notes.append(Note(kind: .dataBeforeHandshake, text: "data before the handshake completed"))
         }
         c.zeek.record(fromOriginator: fromClient, flags: f, payloadLength: t.payloadLength,
-                      isRetransmission: retransmission && !f.contains(.syn),
+                      isRetransmission: resent,
                       badChecksum: t.checksumStatus == .bad, zeroWindow: t.window == 0 && !f.contains(.rst))
 
         if c.closed && !f.contains(.syn) {
@@ -576,7 +585,7 @@ public struct FlowTracker {
                                       text: "server took the ACK at last: ESTABLISHED after \(Self.duration(waited)) half-open, \(n) client segment\(n == 1 ? "" : "s") ignored",
                                       states: (c.clientState, c.serverState)))
                 }
-            } else if retransmission {
+            } else if resent {
                 // The client sends again what the server never acknowledged: the server is still
                 // half-open, it dropped the handshake ACK and this data with it.
                 c.acksIgnored += 1
@@ -686,7 +695,7 @@ public struct FlowTracker {
                            states: (c.clientState, c.serverState), retransmissions: c.retransmissions,
                            synRetransmissions: c.synRetransmissions, acksIgnored: c.acksIgnored,
                            serverHalfOpenNanoseconds: c.serverHalfOpen,
-                           tunnel: c.tunnel)
+                           analysis: c.analysisCounts, tunnel: c.tunnel)
     }
 
     mutating func finish(slot s: Int, evicted: Bool = false) {
