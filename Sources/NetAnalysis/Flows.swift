@@ -504,13 +504,7 @@ public struct FlowTracker {
                     if again {
                         var n = Note(kind: .synRetransmission, text: "SYN retransmission: half-open, no answer yet",
                                      states: (c.clientState, c.serverState))
-                        // Wireshark calls it a retransmission: one note carries both names.
-                        if let i = notes.lastIndex(where: { $0.kind == .retransmission }) {
-                            notes.remove(at: i)
-                            n.wireshark = "tcp.analysis.retransmission"
-                            c.analysisCounts.remove(.retransmission)
-                            c.retransmissions -= 1
-                        }
+                        Self.takeRetransmission(into: &n, &c, &notes)
                         notes.append(n)
                     } else {
                         notes.append(Note(kind: .handshake, text: "handshake 1/3", states: (c.clientState, c.serverState)))
@@ -529,16 +523,20 @@ public struct FlowTracker {
                     // The client's ACK came, yet the server still retransmits its SYN-ACK: it did
                     // not take the ACK (on Linux: accept queue full, tcp_abort_on_overflow = 0).
                     c.acksIgnored += 1
-                    notes.append(Note(kind: .handshake, text: "handshake 2/3 again (SYN-ACK retransmission)",
-                                      states: (c.clientState, c.serverState)))
+                    var n = Note(kind: .handshake, text: "handshake 2/3 again (SYN-ACK retransmission)",
+                                 states: (c.clientState, c.serverState))
+                    Self.takeRetransmission(into: &n, &c, &notes)
+                    notes.append(n)
                     notes.append(Note(kind: .ackNotAccepted, text: "ACK not accepted by server: accept queue full?",
                                       states: (c.clientState, c.serverState)))
                     return
                 }
                 if !c.established { c.clientState = .established }
                 c.serverState = .synReceived
-                notes.append(Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN)",
-                                  states: (c.clientState, c.serverState)))
+                var n = Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN)",
+                             states: (c.clientState, c.serverState))
+                if again { Self.takeRetransmission(into: &n, &c, &notes) }
+                notes.append(n)
             } else if !fromClient && c.clientISN == nil {
                 // The SYN was not captured: the SYN-ACK's sequence still anchors the server side.
                 c.serverISN = t.sequence
@@ -665,6 +663,18 @@ public struct FlowTracker {
             if !fromClient, c.clientState == .finWait2 { c.clientState = .timeWait }
             if let last = notes.last, last.kind == .teardown { notes[notes.count - 1].states = (c.clientState, c.serverState) }
         }
+    }
+
+    /// A SYN or SYN-ACK sent again has its own note (the handshake's words, the backlog lesson's):
+    /// Wireshark's retransmission verdict on the same segment moves into it as its `wireshark` name,
+    /// and it is not counted among the connection's retransmissions (flows count SYNs sent again
+    /// apart, as `syn_retransmissions`).
+    static func takeRetransmission(into n: inout Note, _ c: inout Conn, _ notes: inout [Note]) {
+        guard let i = notes.lastIndex(where: { $0.kind == .retransmission }) else { return }
+        notes.remove(at: i)
+        n.wireshark = "tcp.analysis.retransmission"
+        c.analysisCounts.remove(.retransmission)
+        c.retransmissions -= 1
     }
 
     public static func durationText(_ ns: Int) -> String { duration(ns) }
