@@ -136,7 +136,7 @@ extension FlowTracker {
                     break checks
                 }
                 if window != 0 {
-                    fwd.dupAcks += 1
+                    fwd.dupAcks = fwd.dupAcks == Int.max ? Int.max : fwd.dupAcks + 1
                     flags.insert(.duplicateAck)
                     dupNumber = fwd.dupAcks
                     dupOf = fwd.lastNonDupAck
