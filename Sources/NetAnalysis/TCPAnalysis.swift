@@ -54,23 +54,22 @@ public struct TCPAnalysisFlags: OptionSet, Sendable {
 /// What one direction of a connection has sent, as the analysis remembers it. As in Wireshark, a
 /// sequence or ACK number of 0 stands for "not seen yet".
 struct TCPSeqState {
-    /// The byte after the highest sequence sent, and when it was sent.
-    var nextSeq: UInt32 = 0
+    // (Declared widest first: 64 bytes a direction, no padding holes.)
+    /// When the highest sequence was sent.
     var nextSeqTime = 0
-    /// The highest sequence sent without a hole before it: an ACK beyond it acknowledges bytes
-    /// the capture did not see.
-    var maxSeqToBeAcked: UInt32 = 0
-    /// The last ACK field and window field sent (as carried), and when.
-    var lastAck: UInt32 = 0
+    /// When the last ACK was sent.
     var lastAckTime = 0
-    var window = UInt32.max
-    /// The window stored came from a SYN (never scaled).
-    var windowFromSyn = false
     /// Duplicate ACKs in a row, and the frame of the last ACK that changed the ACK number.
     var dupAcks = 0
     var lastNonDupAck = 0
-    /// An ACK of bytes not seen from this side was noted since its last hole.
-    var unseenNoted = false
+    /// The byte after the highest sequence sent.
+    var nextSeq: UInt32 = 0
+    /// The highest sequence sent without a hole before it: an ACK beyond it acknowledges bytes
+    /// the capture did not see.
+    var maxSeqToBeAcked: UInt32 = 0
+    /// The last ACK field and window field sent (as carried).
+    var lastAck: UInt32 = 0
+    var window = UInt32.max
     /// The first sequence number seen (the ISN after a SYN), for reused ports.
     var baseSeq: UInt32?
     /// The analysis flags of the last segment sent (keep-alive / zero-window probe matter).
@@ -78,6 +77,10 @@ struct TCPSeqState {
     /// The window scale of this direction: nil unknown (no SYN, no option seen), -1 none (the
     /// handshake did not agree on scaling), else the shift its option announced.
     var scale: Int8?
+    /// The window stored came from a SYN (never scaled).
+    var windowFromSyn = false
+    /// An ACK of bytes not seen from this side was noted since its last hole.
+    var unseenNoted = false
 }
 
 extension FlowTracker {
