@@ -72,9 +72,10 @@ public enum Style {
             return yellow
         case .reset, .retransmission, .outOfOrder, .lostSegment, .duplicateAck, .zeroWindow, .windowFull, .keepAlive,
              .synRetransmission, .dataBeforeHandshake, .afterClose, .synFlood, .duplicateFrame, .framingLost,
-             .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted:
+             .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted, .fastRetransmission,
+             .spuriousRetransmission, .ackedUnseen, .zeroWindowProbe, .reusedPorts:
             return red
-        case .midstream, .message, .recv, .reassembled, .tso:
+        case .midstream, .message, .recv, .reassembled, .tso, .keepAliveAck, .zeroWindowProbeAck, .windowUpdate:
             return nil
         }
     }
