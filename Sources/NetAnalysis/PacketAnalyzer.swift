@@ -54,7 +54,7 @@ public struct PacketAnalyzer {
 
     /// `analyze` for a packet that is neither a fragment nor carries an inner packet (`needsNesting`
     /// is false): nothing to change in it, so it is only read (not copied on the way).
-    public mutating func analyzePlain(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int,
+    public mutating func analyzePlain(_ p: borrowing Packet, frame: Int, seconds: Int, nanoseconds: Int,
                                       bytes: UnsafeRawBufferPointer, wireLength: Int, notes: inout [Note]) -> FlowObservation? {
         if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
         return analyzeConversation(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,

@@ -69,7 +69,7 @@ public protocol FrameSink {
     var needsWindowShift: Bool { get }
     /// One decoded and analysed frame: `packet` with its inner packets, the analysis `notes`, the
     /// conversation it belongs to (`flow`), the window scale that applies to its segment.
-    mutating func consume(_ info: FrameInfo, packet: Packet, notes: [Note], flow: FlowObservation?, windowShift: UInt8?)
+    mutating func consume(_ info: FrameInfo, packet: borrowing Packet, notes: [Note], flow: FlowObservation?, windowShift: UInt8?)
 }
 
 /// The one decode → analyse step: a reused packet and note list, the decoder and the analyser of

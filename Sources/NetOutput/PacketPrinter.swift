@@ -65,7 +65,7 @@ public struct PacketPrinter: FrameSink {
 
     public var needsWindowShift: Bool { details != nil && showPackets && !jsonMode }
 
-    public mutating func consume(_ info: FrameInfo, packet: Packet, notes: [Note], flow: FlowObservation?, windowShift: UInt8?) {
+    public mutating func consume(_ info: FrameInfo, packet: borrowing Packet, notes: [Note], flow: FlowObservation?, windowShift: UInt8?) {
         if counting { stats.add(packet, notes: notes, seconds: info.seconds, nanoseconds: info.nanoseconds) }
         guard showPackets else { return }
         if jsonMode {

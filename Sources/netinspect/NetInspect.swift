@@ -393,20 +393,9 @@ struct Runner {
                                           packetLinesToTerminal: showPackets && isatty(1) != 0)
         let limit = count ?? Int.max
         var drained = false
-        func finish(_ end: ReadEnd) -> ReadEnd {
-            progress?.finish()
-            pipeline.finish()
-            printer.finish()
-            flowSpool.writeOut(&printer.out)
-            if flowSpool.spillFailed {
-                Diagnostics.line("netinspect: --flows: the temporary file for flow rows failed; they were kept in memory")
-            }
-            if counting {
-                presentation.writeStatistics(printer.stats, flows: flowCounts, json: output.json, separate: showPackets, into: &printer.out)
-            }
-            return end
-        }
-        while captured < limit {
+        // (No closure captures `pipeline` or `printer`: captured, they would be copied per packet.)
+        var end = ReadEnd.stopped
+        reading: while captured < limit {
             switch source.next() {
             case .packet(let frame, let record):
                 captured &+= 1
@@ -420,17 +409,28 @@ struct Runner {
                                            bytes: record.bytes, wireLength: record.wireLength),
                                  linkType: linkType, into: &printer)
                 if printer.failed { progress?.finish(); return .stopped }
-            case .end(let end):
-                if end == .stopped && source.isLive && !drained {
+            case .end(let e):
+                if e == .stopped && source.isLive && !drained {
                     // Stopped by a signal or --duration: print what the kernel already holds.
                     drained = true
                     source.beginDrain()
                     continue
                 }
-                return finish(end)
+                end = e
+                break reading
             }
         }
-        return finish(.stopped)
+        progress?.finish()
+        pipeline.finish()
+        printer.finish()
+        flowSpool.writeOut(&printer.out)
+        if flowSpool.spillFailed {
+            Diagnostics.line("netinspect: --flows: the temporary file for flow rows failed; they were kept in memory")
+        }
+        if counting {
+            presentation.writeStatistics(printer.stats, flows: flowCounts, json: output.json, separate: showPackets, into: &printer.out)
+        }
+        return end
     }
 }
 
