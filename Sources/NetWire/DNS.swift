@@ -461,7 +461,9 @@ public enum DNSDecoder {
     /// may reach any earlier byte of the message (`messageStart`…), even outside `r`'s window, but
     /// never at or past `pointerFloor` when given (the end of the enclosing section).
     static func readName(_ r: inout ByteReader, messageStart: Int, pointerFloor: Int? = nil) throws(DecodeError) -> String {
+        // One allocation for the common name (growing from empty would take three or four).
         var out: [UInt8] = []
+        out.reserveCapacity(64)
         var wireLength = 0
         var cursor = r.offset
         // After the first pointer, reads follow pointers in the whole message window.
