@@ -409,7 +409,9 @@ public struct FlowTracker {
                     notes.append(Note(kind: .retransmission, text: "retransmission"))
                 }
             } else if diff > 0 {
-                notes.append(Note(kind: .lostSegment, text: "previous segment not captured (\(diff) bytes missing)"))
+                var lost = Note(kind: .lostSegment, text: "previous segment not captured (\(diff) bytes missing)")
+                lost.amount = Int(diff)
+                notes.append(lost)
             }
         }
         if consumes > 0 && !f.contains(.rst) {
@@ -426,7 +428,7 @@ public struct FlowTracker {
             if d == 0 { c.windowScale.0 = ws } else { c.windowScale.1 = ws }
         } else if !f.contains(.rst) && !f.contains(.fin) {
             if t.window == 0 {
-                notes.append(Note(kind: .zeroWindow, text: "zero window: \(fromClient ? "client" : "server") cannot take more data"))
+                notes.append(Note(kind: .zeroWindow, text: "zero window: \(fromClient ? "client" : "server") cannot take more data", byClient: fromClient))
             }
             // Window full: this segment's data reaches the edge of what the other side allowed.
             let peerAck = d == 0 ? c.lastAck.1 : c.lastAck.0
@@ -445,7 +447,9 @@ public struct FlowTracker {
                !notes.contains(where: { $0.kind == .keepAlive }) {
                 if d == 0 { c.dupAcks.0 += 1 } else { c.dupAcks.1 += 1 }
                 let n = d == 0 ? c.dupAcks.0 : c.dupAcks.1
-                notes.append(Note(kind: .duplicateAck, text: "duplicate ACK #\(n)"))
+                var dup = Note(kind: .duplicateAck, text: "duplicate ACK #\(n)")
+                dup.amount = n
+                notes.append(dup)
             } else if f.contains(.ack) && prevAck != t.acknowledgment {
                 if d == 0 { c.dupAcks.0 = 0 } else { c.dupAcks.1 = 0 }
             }
@@ -464,7 +468,7 @@ public struct FlowTracker {
         if c.closed && !f.contains(.syn) {
             if !c.afterCloseNoted && !f.contains(.rst) {
                 c.afterCloseNoted = true
-                notes.append(Note(kind: .afterClose, text: "segment after close", states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .afterClose, text: "segment after close", states: (c.clientState, c.serverState), byClient: fromClient))
             }
             return
         }
@@ -473,12 +477,12 @@ public struct FlowTracker {
                 c.refused = true
                 c.resetBy = dir
                 c.clientState = .closed; c.serverState = .closed
-                notes.append(Note(kind: .reset, text: "connection refused (RST answers the SYN)", states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .reset, text: "connection refused (RST answers the SYN)", states: (c.clientState, c.serverState), step: .refused, byClient: fromClient))
             } else {
                 let state = fromClient ? c.clientState : c.serverState
                 c.resetBy = dir
                 c.clientState = .closed; c.serverState = .closed
-                notes.append(Note(kind: .reset, text: "reset by \(who) in \(state.rawValue)", states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .reset, text: "reset by \(who) in \(state.rawValue)", states: (c.clientState, c.serverState), step: .abort, byClient: fromClient))
             }
             return
         }
@@ -495,9 +499,9 @@ public struct FlowTracker {
                     c.serverState = .synReceived
                     if again {
                         notes.append(Note(kind: .synRetransmission, text: "SYN retransmission: half-open, no answer yet",
-                                          states: (c.clientState, c.serverState)))
+                                          states: (c.clientState, c.serverState), byClient: true))
                     } else {
-                        notes.append(Note(kind: .handshake, text: "handshake 1/3", states: (c.clientState, c.serverState)))
+                        notes.append(Note(kind: .handshake, text: "handshake 1/3", states: (c.clientState, c.serverState), step: .syn, byClient: true))
                     }
                 }
             }
@@ -514,7 +518,7 @@ public struct FlowTracker {
                     // not take the ACK (on Linux: accept queue full, tcp_abort_on_overflow = 0).
                     c.acksIgnored += 1
                     notes.append(Note(kind: .handshake, text: "handshake 2/3 again (SYN-ACK retransmission)",
-                                      states: (c.clientState, c.serverState)))
+                                      states: (c.clientState, c.serverState), step: .synAckAgain, byClient: false))
                     notes.append(Note(kind: .ackNotAccepted, text: "ACK not accepted by server: accept queue full?",
                                       states: (c.clientState, c.serverState)))
                     return
@@ -522,7 +526,7 @@ public struct FlowTracker {
                 if !c.established { c.clientState = .established }
                 c.serverState = .synReceived
                 notes.append(Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN)",
-                                  states: (c.clientState, c.serverState)))
+                                  states: (c.clientState, c.serverState), step: again ? .synAckAgain : .synAck, byClient: false))
             } else if !fromClient && c.clientISN == nil {
                 // The SYN was not captured: the SYN-ACK's sequence still anchors the server side.
                 c.serverISN = t.sequence
@@ -531,7 +535,7 @@ public struct FlowTracker {
                 c.synAckSeen = true
                 c.clientState = .established
                 c.serverState = .synReceived
-                notes.append(Note(kind: .handshake, text: "handshake 2/3 (SYN not captured)", states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .handshake, text: "handshake 2/3 (SYN not captured)", states: (c.clientState, c.serverState), step: .synAckNoSyn, byClient: false))
             }
             return
         }
@@ -552,7 +556,8 @@ public struct FlowTracker {
                 detail.append("after \(c.synRetransmissions) SYN retransmission\(c.synRetransmissions == 1 ? "" : "s")")
             }
             let rttText = detail.isEmpty ? "" : " (" + detail.joined(separator: ", ") + ")"
-            notes.append(Note(kind: .handshake, text: "handshake 3/3" + rttText, states: (c.clientState, c.serverState), rttNanoseconds: rtt))
+            notes.append(Note(kind: .handshake, text: "handshake 3/3" + rttText, states: (c.clientState, c.serverState), rttNanoseconds: rtt,
+                              step: .handshakeAck, byClient: true))
             if t.payloadLength == 0 && !f.contains(.fin) { return }
         }
         if c.established && !c.serverAccepted && c.handshakeAckTime != nil {
@@ -583,7 +588,7 @@ public struct FlowTracker {
         // Data after the other side's FIN: a half-close in use.
         let peerFin = fromClient ? c.serverFin : c.clientFin
         if t.payloadLength > 0 && peerFin != nil && !f.contains(.fin) && (fromClient ? c.clientFin : c.serverFin) == nil {
-            notes.append(Note(kind: .halfClose, text: "half-close: \(who) still sends after the \(other)'s FIN", states: (c.clientState, c.serverState)))
+            notes.append(Note(kind: .halfClose, text: "half-close: \(who) still sends after the \(other)'s FIN", states: (c.clientState, c.serverState), byClient: fromClient))
         }
         // ACK of the other side's FIN.
         var ackedPeerFinNow = false
@@ -602,10 +607,11 @@ public struct FlowTracker {
                 }
                 if fromClient { c.serverState = finSender } else { c.clientState = finSender }
                 if !f.contains(.fin) {
+                    let kind: Note.Step = finSender == .finWait2 ? .ackFirstFin : finSender == .closed ? .ackLastFin : .simultaneousAck
                     let step = finSender == .finWait2 ? "teardown 2/4 (\(who) acks the \(other)'s FIN)"
                         : finSender == .closed ? "teardown 4/4 (\(who) acks the last FIN)"
                         : "teardown: \(who) acks the \(other)'s FIN (simultaneous close)"
-                    notes.append(Note(kind: .teardown, text: step, states: (c.clientState, c.serverState)))
+                    notes.append(Note(kind: .teardown, text: step, states: (c.clientState, c.serverState), step: kind, byClient: fromClient))
                 }
             }
         }
@@ -617,6 +623,7 @@ public struct FlowTracker {
                 let mine = fromClient ? c.clientState : c.serverState
                 var next: TCPState
                 var text: String
+                var kind = Note.Step.firstFin
                 if peerFin == nil {
                     c.firstCloser = dir
                     next = .finWait1
@@ -629,8 +636,10 @@ public struct FlowTracker {
                         // This FIN also acknowledges the first one: the 3-segment form.
                         c.teardownMerged = true
                         text = "teardown 2+3/4 (FIN+ACK from \(who))"
+                        kind = .finAck
                     } else {
                         text = "teardown 3/4 (FIN from \(who))"
+                        kind = .secondFin
                     }
                 } else {
                     // Both sent FIN before either acknowledged the other's: simultaneous close.
@@ -638,9 +647,10 @@ public struct FlowTracker {
                     if fromClient { c.serverState = .closing } else { c.clientState = .closing }
                     _ = mine
                     text = "teardown: simultaneous close (FIN from \(who) too)"
+                    kind = .simultaneousFin
                 }
                 if fromClient { c.clientState = next } else { c.serverState = next }
-                notes.append(Note(kind: .teardown, text: text, states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .teardown, text: text, states: (c.clientState, c.serverState), step: kind, byClient: fromClient))
             }
         }
         // FIN_WAIT_2 becomes TIME_WAIT when the peer's FIN arrives; the observer sees that FIN.

@@ -72,9 +72,9 @@ public enum Style {
             return yellow
         case .reset, .retransmission, .outOfOrder, .lostSegment, .duplicateAck, .zeroWindow, .windowFull, .keepAlive,
              .synRetransmission, .dataBeforeHandshake, .afterClose, .synFlood, .duplicateFrame, .framingLost,
-             .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted:
+             .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted, .dnsTruncated:
             return red
-        case .midstream, .message, .recv, .reassembled, .tso:
+        case .midstream, .message, .recv, .reassembled, .tso, .dnsTCPRetry:
             return nil
         }
     }
