@@ -10,6 +10,8 @@ public final class PendingMarks {
         public var id: Int
         public var field: PendingField
         public var json: Bool
+        /// Written in `--lang zh`: the inserted words are Chinese.
+        public var chinese = false
     }
 
     @exclusivity(unchecked) public var list: [Mark] = []
@@ -26,15 +28,19 @@ public final class PendingMarks {
         return first.offset > 0 || lookup(first.id) != nil
     }
 
-    func add(offset: Int, id: Int, field: PendingField, json: Bool) {
-        list.append(Mark(offset: offset, id: id, field: field, json: json))
+    func add(offset: Int, id: Int, field: PendingField, json: Bool, chinese: Bool = false) {
+        list.append(Mark(offset: offset, id: id, field: field, json: json, chinese: chinese))
     }
 
     /// What to insert for a mark, given the message's final part count and length (nil: unknown).
     public static func insertion(_ m: Mark, parts: Int?, length: Int?, into o: inout OutputBuffer) {
         switch (m.field, m.json) {
         case (.parts, false): if let p = parts { o.byte(47); o.decimal(p) }
-        case (.length, false): if let l = length { o.ascii(" of "); o.decimal(l) }
+        case (.length, false):
+            if let l = length {
+                if m.chinese { o.string(Catalog.chinese[.msgOf]) } else { o.ascii(" of ") }
+                o.decimal(l)
+            }
         case (.parts, true): if let p = parts { o.ascii(",\"parts\":"); o.decimal(p) }
         case (.length, true): if let l = length { o.ascii(",\"len\":"); o.decimal(l) }
         }
@@ -76,7 +82,8 @@ struct BufferSink: NoteTextSink {
     mutating func pending(_ id: Int, _ field: PendingField) {
         // Inside the JSON "text" string the inserted words are the same as in the text line.
         let at = out.pointee.count
-        marks?._withUnsafeGuaranteedRef { $0.add(offset: at, id: id, field: field, json: false) }
+        let chinese = pieces != nil
+        marks?._withUnsafeGuaranteedRef { $0.add(offset: at, id: id, field: field, json: false, chinese: chinese) }
     }
 
     static func write(_ d: FramedDetail, into o: inout OutputBuffer, json: Bool, marks: PendingMarks?,

@@ -1,0 +1,98 @@
+import NetAnalysis
+@testable import NetOutput
+import NetWire
+import Testing
+
+/// `--explain` and `--lang`: every note kind has an explanation in every language, and every
+/// phrase of the catalogue exists in every language.
+@Suite struct ExplainTests {
+    @Test func everyPhraseInEveryLanguage() {
+        for language in Language.allCases {
+            let table = language.phrases
+            for p in Phrase.allCases {
+                let text = table[p] ?? ""
+                #expect(!text.isEmpty, "phrase \(p.rawValue) missing in \(language.rawValue)")
+            }
+        }
+    }
+
+    /// The placeholders of a phrase are the same in every language.
+    @Test func placeholdersAgree() {
+        func names(_ s: String) -> Set<String> {
+            var out = Set<String>()
+            var rest = Substring(s)
+            while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+                out.insert(String(rest[rest.index(after: open) ..< close]))
+                rest = rest[rest.index(after: close)...]
+            }
+            return out
+        }
+        for p in Phrase.allCases {
+            #expect(names(English.phrases[p] ?? "") == names(Chinese.phrases[p] ?? ""), "placeholders of \(p.rawValue)")
+        }
+    }
+
+    /// Every kind, with every step, gets a sentence in both languages with no placeholder left.
+    @Test func everyNoteKindExplained() {
+        for language in Language.allCases {
+            let e = Explainer(language)
+            for kind in Note.Kind.allCases {
+                for step in Note.Step.allCases {
+                    let p = Explainer.phrase(for: kind, step: step)
+                    let phrase = language.phrases[p] ?? ""
+                    #expect(!phrase.isEmpty, "\(kind.rawValue)/\(step) has no explanation in \(language.rawValue)")
+                    var note = Note(kind: kind, text: "x", relatedFrame: 3, rttNanoseconds: 28_000, step: step, byClient: false)
+                    note.amount = 512
+                    let s = e.sentence(note)
+                    #expect(!s.isEmpty && !s.contains("{"), "\(kind.rawValue): \(s)")
+                }
+            }
+        }
+    }
+
+    @Test func courseWordsInChinese() {
+        let e = Explainer(.zh)
+        let syn = e.sentence(Note(kind: .handshake, text: "handshake 1/3", step: .syn, byClient: true))
+        #expect(syn.contains("三次握手") && syn.contains("半连接队列"))
+        let fin = e.sentence(Note(kind: .teardown, text: "", step: .firstFin, byClient: true))
+        #expect(fin.contains("四次挥手") && fin.contains("客户端"))
+        let last = e.sentence(Note(kind: .teardown, text: "", step: .ackLastFin, byClient: true))
+        #expect(last.contains("TIME_WAIT") && last.contains("2MSL"))
+        #expect(e.sentence(Note(kind: .ackNotAccepted, text: "")).contains("全连接队列"))
+        let sticky = Note(kind: .sticky, framed: FramedDetail(spans: [
+            MessageSpan(message: 1, from: 0, to: 6, length: 6, part: 1, parts: 1, completes: true),
+            MessageSpan(message: 2, from: 0, to: 6, length: 6, part: 1, parts: 1, completes: true),
+            MessageSpan(message: 3, from: 0, to: 6, length: 6, part: 1, parts: 1, completes: true),
+        ], clientToServer: true, framing: "line"))
+        #expect(e.sentence(sticky).hasPrefix("3 条消息被粘在这一个报文段里") && e.sentence(sticky).contains("粘包"))
+        #expect(Explainer(.en).sentence(sticky).hasPrefix("3 messages were glued into this one segment because TCP is a byte stream"))
+        let split = Note(kind: .split, framed: FramedDetail(spans: [
+            MessageSpan(message: 4, from: 0, to: 1000, length: 3000, part: 1, parts: 3, completes: false),
+        ], clientToServer: true, framing: "line"))
+        #expect(e.sentence(split).contains("半包"))
+    }
+
+    /// The Chinese words on the line: from the typed fields, English kept where they are not typed.
+    @Test func chineseNoteWords() {
+        let zh = Catalog.chinese
+        #expect(LocalNoteWords.words(Note(kind: .handshake, text: "handshake 1/3", step: .syn), zh) == "三次握手 1/3")
+        #expect(LocalNoteWords.words(Note(kind: .handshake, text: "handshake 3/3 (RTT 28 µs)", rttNanoseconds: 28_000, step: .handshakeAck), zh)
+                == "三次握手 3/3（RTT 28 µs）")
+        // The SYN retransmissions are only in the English words: kept.
+        #expect(LocalNoteWords.words(Note(kind: .handshake, text: "handshake 3/3 (RTT 2 ms, after 1 SYN retransmission)",
+                                          rttNanoseconds: 2_000_000, step: .handshakeAck), zh) == nil)
+        #expect(LocalNoteWords.words(Note(kind: .teardown, text: "", step: .ackFirstFin, byClient: false), zh) == "四次挥手 2/4（服务器确认客户端的 FIN）")
+        #expect(LocalNoteWords.words(Note(kind: .reset, text: "reset by client in ESTABLISHED", step: .abort, byClient: true), zh)
+                == "客户端在 ESTABLISHED 状态下重置连接")
+        // Every English literal of a message note has its Chinese piece.
+        let sticky = FramedDetail(spans: [
+            MessageSpan(message: 1, from: 0, to: 6, length: 6, part: 1, parts: 1, completes: true),
+            MessageSpan(message: 2, from: 0, to: 6, length: 6, part: 1, parts: 1, completes: true),
+            MessageSpan(message: 3, from: 0, to: 100, length: 200, part: 1, parts: 2, completes: false),
+        ], clientToServer: true, framing: "line")
+        var out = OutputBuffer(fd: -1, capacity: 256)
+        BufferSink.write(sticky, into: &out, json: false, marks: nil, pieces: LocalNoteWords.chinesePieces)
+        let words = out.takeString()
+        #expect(words == "粘包：#1–#2 + 开头 #3 (#3 字节 0–99，共 200 (片段 1/2))", "\(words)")
+    }
+}
