@@ -31,6 +31,10 @@ public struct DemoOptions: Sendable {
     public var inspect = false
     /// Print the transcript (tests turn this off and read `DemoTranscript` instead).
     public var echoTranscript = true
+    /// `--inspect`: a sentence under each annotated [wire] line (`--no-explain` turns it off).
+    public var explain = true
+    /// `--lang`: the language of the explanations, the notes and the narration.
+    public var language: Language = .en
 
     public init() {}
 
@@ -126,7 +130,10 @@ public final class DemoCapture: @unchecked Sendable {
 
     /// Opens `lo` with a filter for `ports`; throws a clear message without capture rights.
     /// `dnsPorts`: ports whose UDP traffic `--inspect` shows as DNS (the dns demo off port 53).
-    public init(ports: [UInt16], file: String?, inspect: Bool, dnsPorts: [UInt16] = []) throws(DemoError) {
+    public init(ports: [UInt16], file: String?, inspect: Bool, dnsPorts: [UInt16] = [],
+                explainer: Explainer? = nil, language: Language = .en) throws(DemoError) {
+        self.explainer = explainer
+        self.language = language
         do {
             var o = LiveOptions()
             o.immediate = true
@@ -149,6 +156,8 @@ public final class DemoCapture: @unchecked Sendable {
     }
 
     private let dnsPorts: [UInt16]
+    private let explainer: Explainer?
+    private let language: Language
 
     public func start() {
         thread = DemoThread { [self] in self.loop() }
@@ -168,6 +177,7 @@ public final class DemoCapture: @unchecked Sendable {
             o.timestamps = .sinceFirst
             return o
         }())
+        text.language = language
         var out = OutputBuffer(fd: 1, capacity: 1 << 14)
         let link = LinkType(rawValue: source.linkType)
         while true {
@@ -181,6 +191,11 @@ public final class DemoCapture: @unchecked Sendable {
                     out.ascii("  [wire] ")
                     text.format(seconds: record.seconds, nanoseconds: record.nanoseconds, packet: pipeline.packet, notes: pipeline.notes,
                                 flow: flow, linkName: source.linkTypeName, into: &out)
+                    if let explainer {
+                        let p = pipeline.packet
+                        let tso = p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true
+                        if !pipeline.notes.isEmpty || tso { explainer.write(pipeline.notes, tso: tso, into: &out) }
+                    }
                     out.flush()
                 }
             case .end:
@@ -257,7 +272,8 @@ public enum DemoRunner {
     /// Starts --capture/--inspect for `ports` if asked; returns the running capture.
     public static func startCapture(_ o: DemoOptions, ports: [UInt16], dnsPorts: [UInt16] = []) throws(DemoError) -> DemoCapture? {
         guard o.captureFile != nil || o.inspect else { return nil }
-        let c = try DemoCapture(ports: ports, file: o.captureFile, inspect: o.inspect, dnsPorts: dnsPorts)
+        let c = try DemoCapture(ports: ports, file: o.captureFile, inspect: o.inspect, dnsPorts: dnsPorts,
+                                explainer: o.inspect && o.explain ? Explainer(o.language) : nil, language: o.language)
         c.start()
         return c
     }
