@@ -17,6 +17,8 @@ public struct PacketAnalyzer {
     /// IP fragment reassembly (on unless `reassembleFragments` is false).
     public var fragments = FragmentReassembler()
     public var reassembleFragments = true
+    /// Truncated DNS answers over UDP and their retries over TCP.
+    public var dnsTruncation = DNSTruncationTracker()
     /// Decodes reassembled datagrams (the same options as the frames' decoder).
     public var decoder: PacketDecoder
 
@@ -139,6 +141,9 @@ public struct PacketAnalyzer {
                 streams.segment(flowID: obs.flowID, slot: obs.slot, clientToServer: obs.direction == .clientToServer, tcp: t,
                                 payload: payload, frame: frame, notes: &notes)
             }
+            if dnsTruncation.waiting { dnsTruncation.tcp(packet: p, notes: &notes) }
+        } else if let m = p.dns, p.udp != nil {
+            dnsTruncation.udp(m, packet: p, frame: frame, notes: &notes)
         }
         return obs
     }

@@ -96,3 +96,27 @@ import Testing
         #expect(words == "粘包：#1–#2 + 开头 #3 (#3 字节 0–99，共 200 (片段 1/2))", "\(words)")
     }
 }
+
+/// A truncated DNS answer over UDP says why, and the query's retry over TCP points back at it.
+@Suite struct DNSTruncationTests {
+    @Test func truncatedAnswerAndItsRetry() throws {
+        let r = try CLI.run(["-n", "-r", "captures/demo-dns.pcap", "--explain", "--lang", "en"])
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let tc = try #require(lines.firstIndex { $0.contains("*-| 0/0/0") })
+        #expect(lines[tc].hasSuffix("[TC: answer > 512 B UDP limit — client retries over TCP]"))
+        #expect(lines[tc + 1].hasPrefix(Explainer.indent + "The answer did not fit in one UDP datagram (512 B)"))
+        let retry = try #require(lines.firstIndex { $0.contains("TXT? big.demo.test.") && $0.contains("Flags [P.]") })
+        #expect(lines[retry].hasSuffix("[retry over TCP of the truncated answer #14]"))
+        let zh = try CLI.run(["-n", "-r", "captures/demo-dns.pcap", "--lang", "zh"])
+        #expect(zh.stdout.contains("[TC：应答超过 512 字节的 UDP 上限——客户端改用 TCP 重试]"))
+        #expect(zh.stdout.contains("[通过 TCP 重试被截断的应答 #14]"))
+    }
+
+    /// The locale chooses the language when --lang is not given.
+    @Test func languageFromTheLocale() throws {
+        let zh = try CLI.run(["-n", "-r", "captures/demo-sticky.pcap", "--explain"], environment: ["TZ": "UTC", "LANG": "zh_CN.UTF-8"])
+        #expect(zh.stdout.contains("[三次握手 1/3]") && zh.stdout.contains("粘包"))
+        let en = try CLI.run(["-n", "-r", "captures/demo-sticky.pcap", "--explain"], environment: ["TZ": "UTC", "LANG": "en_US.UTF-8"])
+        #expect(en.stdout.contains("[handshake 1/3]") && !en.stdout.contains("粘包：") && en.stdout.contains("sticky packets"))
+    }
+}
