@@ -170,6 +170,10 @@ struct PresentationOptions: ParsableArguments {
         } else {
             if separate { out.byte(10) }
             StatisticsFormatter.text(s, top: analysis.top, into: &out)
+            // --explain: what the TCP outcomes' conn_state codes mean.
+            if let e = learner.explainer, !s.connStates.isEmpty {
+                e.flowsLegend(states: Set(s.connStates.keys), letters: [], into: &out)
+            }
         }
         out.flush()
     }
