@@ -242,7 +242,7 @@ public enum BacklogDemo {
                 finish(i, .failed, "connect() failed: \(clients[i].error ?? "?")")
             }
         }
-        t.say("clients", "\(count) non-blocking connect() calls to \(address) started at once; each client waits at most "
+        t.say("clients", "\(counted(count, "non-blocking connect() call")) to \(address) started at once; each client waits at most "
             + "\(format(o.common.timeout)) s")
 
         while !pending.isEmpty {

@@ -211,8 +211,9 @@ public enum ChatDemo {
                 }
                 let bytes = Array((reply + "\n").utf8)
                 do throws(DemoError) {
+                    let sentAt = DemoClock.now()
                     try conn.send(bytes)
-                    t.say("server", "send() \(bytes.count) bytes: \(DemoTranscript.show(bytes))")
+                    t.say("server", "send() \(bytes.count) bytes: \(DemoTranscript.show(bytes))", at: sentAt)
                 } catch {
                     t.say("server", ResetDemo.failure("send()", error))
                     if error.code == ECONNRESET { out.resets += 1 }
@@ -266,8 +267,9 @@ public enum ChatDemo {
                     break conversation
                 }
                 let bytes = Array((line + "\n").utf8)
+                let sentAt = DemoClock.now()
                 try conn.send(bytes)
-                t.say(who, "send() \(bytes.count) bytes: \(DemoTranscript.show(bytes))")
+                t.say(who, "send() \(bytes.count) bytes: \(DemoTranscript.show(bytes))", at: sentAt)
                 let got: LineReader.Read
                 do throws(DemoError) {
                     got = try reader.next(conn)

@@ -380,9 +380,10 @@ public enum DnsDemo {
         // A connected UDP socket: only the server's datagrams arrive, and an ICMP port unreachable
         // comes back as ECONNREFUSED.
         guard server.withSockaddr({ Glibc.connect(sock.fd, $0, $1) }) == 0 else { throw DemoError.errno("connect (UDP) to \(server)") }
+        let sentAt = DemoClock.now()
         let sent = query.withUnsafeBytes { Glibc.send(sock.fd, $0.baseAddress, $0.count, 0) }
         guard sent >= 0 else { throw DemoError.errno("send to \(server)") }
-        t.say("client", "sendto() \(query.count) bytes to \(server) over UDP: query id \(hex(id)) \(name) \(typeName(type))")
+        t.say("client", "sendto() \(query.count) bytes to \(server) over UDP: query id \(hex(id)) \(name) \(typeName(type))", at: sentAt)
         var reply: [UInt8]?
         let deadline = monotonicSeconds() + o.common.timeout
         while reply == nil {
@@ -416,8 +417,9 @@ public enum DnsDemo {
                 + "asking again over TCP")
             let conn = try TCPConnection.connect(to: server, timeout: o.common.timeout)
             t.say("client", "connect() to \(server) over TCP → connected")
+            let sentAt = DemoClock.now()
             try conn.send([UInt8(query.count >> 8), UInt8(query.count & 0xFF)] + query)
-            t.say("client", "send() \(query.count + 2) bytes: 2-byte length \(query.count), then the same query")
+            t.say("client", "send() \(query.count + 2) bytes: 2-byte length \(query.count), then the same query", at: sentAt)
             guard let prefix = try conn.receive(exactly: 2) else {
                 t.say("client", "no answer over TCP")
                 return result

@@ -144,23 +144,26 @@ public enum DownloadDemo {
         switch resolve(name, in: root) {
         case .failure(let refused):
             let msg = Array("ERR \(refused.message)\n".utf8)
+            let sentAt = DemoClock.now()
             try conn.send(msg)
-            t.say("server", "refused; send() \(msg.count) bytes: \(DemoTranscript.show(msg)); close()")
+            t.say("server", "refused; send() \(msg.count) bytes: \(DemoTranscript.show(msg)); close()", at: sentAt)
         case .success(let path):
             let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             var st = stat()
             guard fd >= 0, fstat(fd, &st) == 0 else {
                 if fd >= 0 { close(fd) }
                 let msg = Array("ERR \(name) cannot be opened\n".utf8)
+                let sentAt = DemoClock.now()
                 try conn.send(msg)
-                t.say("server", "open() failed; send() \(DemoTranscript.show(msg)); close()")
+                t.say("server", "open() failed; send() \(DemoTranscript.show(msg)); close()", at: sentAt)
                 conn.close()
                 return name
             }
             defer { close(fd) }
             let status = Array("OK \(st.st_size)\n".utf8)
+            let sentAt = DemoClock.now()
             try conn.send(status)
-            t.say("server", "send() status line \(DemoTranscript.show(status))")
+            t.say("server", "send() status line \(DemoTranscript.show(status))", at: sentAt)
             var sent = 0, calls = 0
             var buf = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -171,7 +174,7 @@ public enum DownloadDemo {
                 sent += n
                 calls += 1
             }
-            t.say("server", "send() the file: \(sent) bytes in \(calls) send() calls; close() — the FIN marks the end of the file")
+            t.say("server", "send() the file: \(counted(sent, "byte")) in \(counted(calls, "send() call")); close() — the FIN marks the end of the file")
         }
         conn.close()
         return name
@@ -183,8 +186,9 @@ public enum DownloadDemo {
         let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
         t.say("client", "connect() to \(address) → connected")
         let request = Array((o.file + "\n").utf8)
+        let sentAt = DemoClock.now()
         try conn.send(request)
-        t.say("client", "send() \(request.count) bytes: \(DemoTranscript.show(request))")
+        t.say("client", "send() \(request.count) bytes: \(DemoTranscript.show(request))", at: sentAt)
         var all: [UInt8] = []
         var calls = 0
         var ended = false

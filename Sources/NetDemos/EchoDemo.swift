@@ -47,8 +47,9 @@ public enum EchoDemo {
         }
         t.say("server", "recv() returned \(line.count) bytes: \(DemoTranscript.show(line))")
         let reply = Array(String(decoding: line, as: UTF8.self).uppercased().utf8)
+        let sentAt = DemoClock.now()
         try conn.send(reply)
-        t.say("server", "send() \(reply.count) bytes: \(DemoTranscript.show(reply))")
+        t.say("server", "send() \(reply.count) bytes: \(DemoTranscript.show(reply))", at: sentAt)
         if o.closer == .server {
             t.say("server", "close() — the server starts the teardown (FIN first); it will sit in TIME_WAIT")
             conn.close()
@@ -64,8 +65,9 @@ public enum EchoDemo {
         let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
         t.say("client", "connect() to \(address) → connected (three-way handshake done)")
         let line = Array((o.message + "\n").utf8)
+        let sentAt = DemoClock.now()
         try conn.send(line)
-        t.say("client", "send() \(line.count) bytes: \(DemoTranscript.show(line))")
+        t.say("client", "send() \(line.count) bytes: \(DemoTranscript.show(line))", at: sentAt)
         guard let reply = try conn.receiveLine() else {
             t.say("client", "recv() → no reply")
             return nil

@@ -157,14 +157,15 @@ public enum FramedDemo {
             let (header, body, recvs) = (m.header, m.body, m.recvs)
             let line = String(decoding: body, as: UTF8.self)
             commands.append(line)
-            t.say("server", "message in \(recvs) recv() calls: header {total_size: \(header.totalSize), name: \(DemoTranscript.show(Array(header.name.utf8)))}, command \(DemoTranscript.show(body))")
+            t.say("server", "message in \(counted(recvs, "recv() call")): header {total_size: \(header.totalSize), name: \(DemoTranscript.show(Array(header.name.utf8)))}, command \(DemoTranscript.show(body))")
             let (name, output) = execute(line, dir: dir.path)
             let f = frame(name: name, body: output, o.prefix)
+            let sentAt = DemoClock.now()
             try conn.send(f.bytes)
             if name == "error" {
-                t.say("server", "refused: \(DemoTranscript.show(output)); send() \(f.bytes.count) bytes")
+                t.say("server", "refused: \(DemoTranscript.show(output)); send() \(f.bytes.count) bytes", at: sentAt)
             } else {
-                t.say("server", "send() \(f.bytes.count) bytes = 4 (length \(f.header.count), \(o.prefix.rawValue): \(hex(f.prefix))) + \(f.header.count) header \(DemoTranscript.show(f.header)) + \(output.count) body")
+                t.say("server", "send() \(f.bytes.count) bytes = 4 (length \(f.header.count), \(o.prefix.rawValue): \(hex(f.prefix))) + \(f.header.count) header \(DemoTranscript.show(f.header)) + \(output.count) body", at: sentAt)
             }
         }
         conn.close()
@@ -232,8 +233,9 @@ public enum FramedDemo {
         var answers: [Answer] = []
         for command in o.commands {
             let f = frame(name: "command", body: Array(command.utf8), o.prefix)
+            let sentAt = DemoClock.now()
             try conn.send(f.bytes)
-            t.say("client", "send() \(f.bytes.count) bytes = 4 (length \(f.header.count): \(hex(f.prefix))) + header \(DemoTranscript.show(f.header)) + body \(DemoTranscript.show(Array(command.utf8)))")
+            t.say("client", "send() \(f.bytes.count) bytes = 4 (length \(f.header.count): \(hex(f.prefix))) + header \(DemoTranscript.show(f.header)) + body \(DemoTranscript.show(Array(command.utf8)))", at: sentAt)
             guard let m = try readFrame(conn, o.prefix, bodyLimit: bigLimit + 4096, who: "client") else {
                 t.say("client", "recv() returned 0: the server closed before answering")
                 break
@@ -241,7 +243,7 @@ public enum FramedDemo {
             let (header, body, recvs) = (m.header, m.body, m.recvs)
             answers.append(Answer(command: command, name: header.name, body: body))
             let what = header.name == "error" ? "error answer" : "answer"
-            t.say("client", "\(what) reassembled from \(recvs) recv() calls: header {total_size: \(header.totalSize), name: \(DemoTranscript.show(Array(header.name.utf8)))}, body \(DemoTranscript.show(body, limit: 160))")
+            t.say("client", "\(what) reassembled from \(counted(recvs, "recv() call")): header {total_size: \(header.totalSize), name: \(DemoTranscript.show(Array(header.name.utf8)))}, body \(DemoTranscript.show(body, limit: 160))")
         }
         t.say("client", "close() — the client starts the teardown")
         conn.close()

@@ -120,8 +120,9 @@ public enum ResetDemo {
             out.received = String(decoding: line, as: UTF8.self)
             t.say("server", "recv() returned \(line.count) bytes: \(DemoTranscript.show(line))")
             let reply = Array(String(decoding: line, as: UTF8.self).uppercased().utf8)
+            let sentAt = DemoClock.now()
             try conn.send(reply)
-            t.say("server", "send() \(reply.count) bytes: \(DemoTranscript.show(reply))")
+            t.say("server", "send() \(reply.count) bytes: \(DemoTranscript.show(reply))", at: sentAt)
             t.say("server", "recv() — waiting for the client's next line")
             guard let more = try conn.receive() else {
                 t.say("server", "nothing within \(Int(o.common.timeout)) s; close()")
@@ -146,8 +147,9 @@ public enum ResetDemo {
         // What writing to a reset connection does: an error, not a crash (MSG_NOSIGNAL, no SIGPIPE).
         let probe = Array("are you still there?\n".utf8)
         do throws(DemoError) {
+            let sentAt = DemoClock.now()
             try conn.send(probe)
-            t.say("server", "send() \(probe.count) bytes: \(DemoTranscript.show(probe)) (the kernel took them)")
+            t.say("server", "send() \(probe.count) bytes: \(DemoTranscript.show(probe)) (the kernel took them)", at: sentAt)
         } catch {
             out.sendError = errnoName(error.code) ?? error.message
             t.say("server", failure("send()", error) + " — MSG_NOSIGNAL turned SIGPIPE into this error")
@@ -161,8 +163,9 @@ public enum ResetDemo {
         let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
         t.say("client", "connect() to \(address) → connected (three-way handshake done)")
         let line = Array((o.message + "\n").utf8)
+        let sentAt = DemoClock.now()
         try conn.send(line)
-        t.say("client", "send() \(line.count) bytes: \(DemoTranscript.show(line))")
+        t.say("client", "send() \(line.count) bytes: \(DemoTranscript.show(line))", at: sentAt)
         switch o.mode {
         case .linger0:
             guard let reply = try conn.receiveLine() else {

@@ -115,7 +115,8 @@ public enum StickyDemo {
         if let got { result.sent = got }
         if o.common.role == .both {
             let same = result.sent.flatMap { $0 } == result.received.flatMap { $0 }
-            t.say("summary", "\(result.sent.count) send() calls became \(result.received.count) recv() results; "
+            let sends = result.sent.count, recvs = result.received.count
+            t.say("summary", "\(sends) send() call\(sends == 1 ? "" : "s") became \(recvs) recv() result\(recvs == 1 ? "" : "s"); "
                 + (same ? "the bytes are all there, in order, but the message boundaries are gone"
                         : "the bytes differ (the stream was cut short)"))
         }
@@ -183,7 +184,7 @@ public enum StickyDemo {
             t.say("server", "recv(\(o.recvSize)) #\(received.count) returned \(chunk.count) bytes: \(DemoTranscript.show(chunk))\(glued)")
         }
         conn.close()
-        t.say("server", "\(received.count) recv() results, \(received.reduce(0) { $0 + $1.count }) bytes in all")
+        t.say("server", "\(received.count) recv() result\(received.count == 1 ? "" : "s"), \(received.reduce(0) { $0 + $1.count }) bytes in all")
         return received
     }
 
@@ -204,10 +205,11 @@ public enum StickyDemo {
             }
             // A small pause between the patterns, so that each leaves on its own.
             if w.pause { usleep(20_000) }
+            let sentAt = DemoClock.now()
             try conn.send(w.bytes, more: w.more)
-            t.say("client", "send(\(w.more ? "MSG_MORE" : "")) \(w.bytes.count) bytes: \(DemoTranscript.show(w.bytes))")
+            t.say("client", "send(\(w.more ? "MSG_MORE" : "")) \(w.bytes.count) bytes: \(DemoTranscript.show(w.bytes))", at: sentAt)
         }
-        t.say("client", "\(msgs.count) messages, \(msgs.reduce(0) { $0 + $1.count }) bytes sent; shutdown(SHUT_WR) sends FIN")
+        t.say("client", "\(counted(msgs.count, "message")), \(counted(msgs.reduce(0) { $0 + $1.count }, "byte")) sent; shutdown(SHUT_WR) sends FIN")
         conn.shutdownWrite()
         let end = try conn.receive()
         t.say("client", end?.isEmpty == true ? "recv() returned 0: the server closed too; close()" : "waited for the server to close; close()")

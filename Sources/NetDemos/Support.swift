@@ -56,15 +56,16 @@ public final class DemoTranscript: @unchecked Sendable {
 
     deinit { pthread_mutex_destroy(&lock) }
 
-    public func say(_ who: String, _ text: String) {
+    /// `at`: when it happened (`DemoClock.now()` taken before the call the line reports, as for
+    /// a send(): its segment is on the wire before the call returns); by default now. The line is
+    /// printed in time order with the other side's lines and the `[wire]` lines (`DemoConsole`).
+    public func say(_ who: String, _ text: String, at: Int? = nil) {
         let line = "\(who): \(text)"
+        let time = at ?? DemoClock.now()
         pthread_mutex_lock(&lock)
         lines.append(line)
-        if echo {
-            var out = line + "\n"
-            out.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
-        }
         pthread_mutex_unlock(&lock)
+        if echo { DemoConsole.shared.submit(line, at: time, who: who) }
     }
 
     public var all: [String] {
@@ -92,6 +93,150 @@ public final class DemoTranscript: @unchecked Sendable {
         s += "\""
         if bytes.count > limit { s += "… (\(bytes.count) bytes)" }
         return s
+    }
+}
+
+/// `1 send() call`, `2 send() calls`: a count with its noun, plural when it is not 1.
+public func counted(_ n: Int, _ noun: String) -> String {
+    "\(n) \(noun)\(n == 1 ? "" : "s")"
+}
+
+/// The clock of the transcript and of the captured packets (CLOCK_REALTIME, nanoseconds).
+public enum DemoClock {
+    public static func now() -> Int {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Int(t.tv_sec) &* 1_000_000_000 &+ Int(t.tv_nsec)
+    }
+}
+
+/// Standard output of the demos: the client's and the server's lines and the `[wire]` lines on
+/// one clock, printed in time order. Lines wait `hold` nanoseconds (the capture thread's lines
+/// come a little after the packets' times), then go out sorted; `drain()` writes the rest.
+/// A run of lines from one side that differ only in their `#numbers` (repeated `recv(32)`
+/// results) is written once, then counted: `server: … (the same 5 more times: #4–#8)`.
+public final class DemoConsole: @unchecked Sendable {
+    public static let shared = DemoConsole()
+
+    struct Entry {
+        var time: Int
+        var order: Int
+        var text: String
+        var who: String?
+    }
+
+    private var lock = pthread_mutex_t()
+    private var pending: [Entry] = []
+    private var order = 0
+    private var flusher: DemoThread?
+    private var running = false
+    /// How long a line waits for earlier ones (ns).
+    public var hold = 150_000_000
+    // The run being collapsed: its shape, the numbers of its repeats, the line that started it.
+    private var runShape: String?
+    private var runWho: String?
+    private var runFirst = ""
+    private var runNumbers: [String] = []
+    private var runCount = 0
+
+    init() { pthread_mutex_init(&lock, nil) }
+
+    /// A line (`who` for transcript lines: runs are collapsed per side; nil for [wire] lines).
+    public func submit(_ text: String, at time: Int, who: String? = nil) {
+        pthread_mutex_lock(&lock)
+        pending.append(Entry(time: time, order: order, text: text, who: who))
+        order &+= 1
+        if !running {
+            running = true
+            flusher = DemoThread { [self] in self.loop() }
+        }
+        pthread_mutex_unlock(&lock)
+    }
+
+    private func loop() {
+        while true {
+            usleep(50_000)
+            pthread_mutex_lock(&lock)
+            let stop = pending.isEmpty
+            if stop { running = false; flushRun() }
+            emit(before: DemoClock.now() - hold)
+            pthread_mutex_unlock(&lock)
+            if stop { return }
+        }
+    }
+
+    /// Writes every line now, in time order.
+    public func drain() {
+        pthread_mutex_lock(&lock)
+        emit(before: Int.max)
+        flushRun()
+        let thread = flusher
+        pthread_mutex_unlock(&lock)
+        _ = thread
+    }
+
+    /// (Lock held.)
+    private func emit(before limit: Int) {
+        guard !pending.isEmpty else { return }
+        pending.sort { $0.time != $1.time ? $0.time < $1.time : $0.order < $1.order }
+        var k = 0
+        while k < pending.count, pending[k].time < limit {
+            put(pending[k])
+            k += 1
+        }
+        pending.removeFirst(k)
+    }
+
+    /// `text` with each `#digits` as `#`, and the numbers taken out.
+    static func shape(_ text: String) -> (String, [String]) {
+        var out = ""
+        var numbers: [String] = []
+        var digits = ""
+        var afterHash = false
+        for ch in text {
+            if afterHash, ch.isASCII, ch.isNumber { digits.append(ch); continue }
+            if afterHash { numbers.append(digits); digits = "" }
+            afterHash = ch == "#"
+            out.append(ch)
+        }
+        if afterHash { numbers.append(digits) }
+        return (out, numbers)
+    }
+
+    private func put(_ e: Entry) {
+        guard let who = e.who else {
+            flushRun()
+            write(e.text)
+            return
+        }
+        let (shape, numbers) = Self.shape(e.text)
+        if who == runWho, shape == runShape, !numbers.isEmpty {
+            runCount += 1
+            runNumbers.append(numbers.first ?? "")
+            return
+        }
+        flushRun()
+        write(e.text)
+        runShape = numbers.isEmpty ? nil : shape
+        runWho = who
+        runFirst = e.text
+    }
+
+    private func flushRun() {
+        if runCount > 0 {
+            let range = runNumbers.count > 1 ? "#\(runNumbers[0])–#\(runNumbers[runNumbers.count - 1])" : "#\(runNumbers[0])"
+            let who = runWho ?? ""
+            write("\(who): … the same again \(runCount) more time\(runCount == 1 ? "" : "s") (\(range))")
+        }
+        runShape = nil
+        runWho = nil
+        runCount = 0
+        runNumbers = []
+    }
+
+    private func write(_ text: String) {
+        var out = text + "\n"
+        out.withUTF8 { _ = Glibc.write(1, $0.baseAddress, $0.count) }
     }
 }
 
@@ -178,7 +323,7 @@ public final class DemoCapture: @unchecked Sendable {
             return o
         }())
         text.language = language
-        var out = OutputBuffer(fd: 1, capacity: 1 << 14)
+        var out = OutputBuffer(fd: -1, capacity: 1 << 14)
         let link = LinkType(rawValue: source.linkType)
         while true {
             switch source.next() {
@@ -196,7 +341,10 @@ public final class DemoCapture: @unchecked Sendable {
                         let tso = p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true
                         if !pipeline.notes.isEmpty || tso { explainer.write(pipeline.notes, tso: tso, into: &out) }
                     }
-                    out.flush()
+                    // On the transcript's clock, in time order with the client's and server's lines.
+                    var line = out.takeString()
+                    if line.hasSuffix("\n") { line.removeLast() }
+                    DemoConsole.shared.submit(line, at: record.seconds &* 1_000_000_000 &+ record.nanoseconds)
                 }
             case .end:
                 writer?.close()
@@ -211,6 +359,7 @@ public final class DemoCapture: @unchecked Sendable {
         source.breakLoop()
         thread?.join()
         writer?.close()
+        DemoConsole.shared.drain()
     }
 }
 

@@ -91,8 +91,9 @@ public enum UDPDemo {
             }
             received.append(datagram)
             t.say("server", "recvfrom() returned \(datagram.count) bytes from \(from): \(DemoTranscript.show(datagram))")
+            let sentAt = DemoClock.now()
             try socket.send(datagram, to: from)
-            t.say("server", "sendto() \(datagram.count) bytes back to \(from)")
+            t.say("server", "sendto() \(datagram.count) bytes back to \(from)", at: sentAt)
         }
         t.say("server", "echoed \(received.count) datagrams, one recvfrom() each; close()")
         return received
@@ -105,8 +106,9 @@ public enum UDPDemo {
         t.say("client", "socket() bound to port \(socket.address.port); sending \(o.payloads.count) datagrams back-to-back")
         let payloads = o.payloads
         for p in payloads {
+            let sentAt = DemoClock.now()
             try socket.send(p, to: address)
-            t.say("client", "sendto() \(address) \(p.count) bytes: \(DemoTranscript.show(p))")
+            t.say("client", "sendto() \(address) \(p.count) bytes: \(DemoTranscript.show(p))", at: sentAt)
         }
         var echoes: [[UInt8]] = []
         while echoes.count < payloads.count {
@@ -118,7 +120,7 @@ public enum UDPDemo {
             t.say("client", "recvfrom() returned \(datagram.count) bytes from \(from): \(DemoTranscript.show(datagram))")
         }
         if echoes.map(\.count) == payloads.map(\.count) {
-            t.say("client", "\(payloads.count) sendto() calls, \(echoes.count) recvfrom() results of exactly the sizes sent: "
+            t.say("client", "\(counted(payloads.count, "sendto() call")), \(counted(echoes.count, "recvfrom() result")) of exactly the sizes sent: "
                 + "datagram boundaries are kept (TCP would deliver the same bytes as one stream)")
         }
         return (payloads, echoes)

@@ -72,6 +72,8 @@ struct DemoCommonOptions: ParsableArguments {
 
 /// Runs a demo body, turning its errors into one line and exit 1.
 func runDemo(_ body: () throws(DemoError) -> Void) throws {
+    // The transcript waits a moment to be printed in time order: all of it goes out before the end.
+    defer { DemoConsole.shared.drain() }
     do {
         try body()
     } catch {
