@@ -195,11 +195,12 @@ public final class DemoConsole: @unchecked Sendable {
         var afterHash = false
         for ch in text {
             if afterHash, ch.isASCII, ch.isNumber { digits.append(ch); continue }
-            if afterHash { numbers.append(digits); digits = "" }
+            if afterHash && !digits.isEmpty { numbers.append(digits) }
+            digits = ""
             afterHash = ch == "#"
             out.append(ch)
         }
-        if afterHash { numbers.append(digits) }
+        if afterHash && !digits.isEmpty { numbers.append(digits) }
         return (out, numbers)
     }
 

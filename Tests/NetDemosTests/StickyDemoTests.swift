@@ -77,3 +77,14 @@ import Testing
         #expect(r.received.flatMap { $0 } == r.sent.flatMap { $0 })
     }
 }
+
+/// What the demo console collapses: lines that differ only in their `#numbers`.
+@Suite struct DemoConsoleTests {
+    @Test func shapeOfALine() {
+        let (shape, numbers) = DemoConsole.shape("recv(32) #12 returned 32 bytes: \"#\"")
+        #expect(shape == "recv(32) # returned 32 bytes: \"#\"")
+        #expect(numbers == ["12"])
+        #expect(DemoConsole.shape("recv(32) #3 returned").0 == DemoConsole.shape("recv(32) #4 returned").0)
+        #expect(counted(1, "send() call") == "1 send() call" && counted(2, "send() call") == "2 send() calls")
+    }
+}

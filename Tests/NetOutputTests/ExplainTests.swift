@@ -120,3 +120,29 @@ import Testing
         #expect(en.stdout.contains("[handshake 1/3]") && !en.stdout.contains("粘包：") && en.stdout.contains("sticky packets"))
     }
 }
+
+/// The demos' transcript in causal order, explained [wire] lines by default.
+@Suite(.serialized) struct DemoTranscriptOrderTests {
+    /// The client's send() comes before the server's recv() of the same bytes, whichever thread
+    /// printed first.
+    @Test func sendBeforeRecv() throws {
+        for _ in 0 ..< 3 {
+            let r = try CLI.run(["demo", "echo", "--port", "0"])
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            let send = try #require(lines.firstIndex { $0.hasPrefix("client: send()") })
+            let recv = try #require(lines.firstIndex { $0.hasPrefix("server: recv() returned 14 bytes") })
+            #expect(send < recv, "\(r.stdout)")
+        }
+    }
+
+    @Test(.enabled(if: Live.canCapture, "live capture on lo needs root or cap_net_raw,cap_net_admin"))
+    func inspectExplainsByDefault() throws {
+        let r = try CLI.run(["demo", "echo", "--port", "0", "--inspect"])
+        #expect(r.stdout.contains("[handshake 1/3]\n" + Explainer.indent + "Three-way handshake, step 1"), "\(r.stdout)")
+        let zh = try CLI.run(["demo", "echo", "--port", "0", "--inspect", "--lang", "zh"])
+        #expect(zh.stdout.contains("[三次握手 1/3]\n" + Explainer.indent + "三次握手第 1 步"), "\(zh.stdout)")
+        let quiet = try CLI.run(["demo", "echo", "--port", "0", "--inspect", "--no-explain"])
+        #expect(quiet.stdout.contains("[handshake 1/3]") && !quiet.stdout.contains(Explainer.indent), "\(quiet.stdout)")
+    }
+
+}
