@@ -66,7 +66,7 @@ public enum BacklogDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         if let a = try? SocketAddress(host: o.common.host, port: 0), !a.isLoopback {
             throw DemoError("backlog: \(o.common.host) is not a loopback address; this demo floods connections and runs on loopback only")
         }

@@ -97,7 +97,7 @@ public enum ChatDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result(serverReceived: [], clientReceived: [], clientsServed: 0, clientsReset: 0, refused: 0, transcript: [])
         let maxClients = max(1, o.maxClients)

@@ -191,7 +191,7 @@ public enum DnsDemo {
     // MARK: - Running
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result()
         let queries = o.queries.isEmpty ? allInOneQueries : o.queries

@@ -48,7 +48,7 @@ public enum DownloadDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result()
         let (served, got) = try DemoRunner.tcp(o.common, defaultPort: defaultPort, t,

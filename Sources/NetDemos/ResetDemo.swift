@@ -43,7 +43,7 @@ public enum ResetDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result(received: nil, serverError: nil, serverSawReset: false, sendAfterReset: nil, transcript: [])
         switch o.common.role {

@@ -49,9 +49,28 @@ public final class DemoTranscript: @unchecked Sendable {
     private var lines: [String] = []
     private let echo: Bool
 
-    public init(echo: Bool) {
+    /// `--lang`: the narration's words (`words(_:_:)`) and the sides' names.
+    public let catalog: Catalog
+
+    public init(echo: Bool, language: Language = .en) {
         self.echo = echo
+        catalog = Catalog.of(language)
         pthread_mutex_init(&lock, nil)
+    }
+
+    /// A phrase of the narration in the transcript's language.
+    public func words(_ p: Phrase, _ values: [String: String] = [:]) -> String { catalog.text(p, values) }
+
+    /// The name of a side in the transcript's language.
+    func label(_ who: String) -> String {
+        switch who {
+        case "server": return catalog[.server]
+        case "client": return catalog[.client]
+        case "summary": return catalog[.whoSummary]
+        case "warning": return catalog[.whoWarning]
+        case "clients": return catalog[.whoClients]
+        default: return who
+        }
     }
 
     deinit { pthread_mutex_destroy(&lock) }
@@ -60,7 +79,7 @@ public final class DemoTranscript: @unchecked Sendable {
     /// a send(): its segment is on the wire before the call returns); by default now. The line is
     /// printed in time order with the other side's lines and the `[wire]` lines (`DemoConsole`).
     public func say(_ who: String, _ text: String, at: Int? = nil) {
-        let line = "\(who): \(text)"
+        let line = "\(label(who)): \(text)"
         let time = at ?? DemoClock.now()
         pthread_mutex_lock(&lock)
         lines.append(line)
@@ -369,7 +388,7 @@ public final class DemoCapture: @unchecked Sendable {
 public enum DemoRunner {
     public static func warnIfNotLoopback(_ host: String, _ t: DemoTranscript) {
         if let a = try? SocketAddress(host: host, port: 0), !a.isLoopback {
-            t.say("warning", "\(host) is not a loopback address: the demo will be reachable from the network")
+            t.say("warning", t.words(.demoNotLoopback, ["host": host]))
         }
     }
 
@@ -399,7 +418,7 @@ public enum DemoRunner {
         switch o.role {
         case .server:
             let listener = try TCPListener(host: o.host, port: port)
-            t.say("server", "listening on \(listener.address)")
+            t.say("server", t.words(.demoListening, ["address": "\(listener.address)"]))
             let capture = try startCapture(o, ports: [listener.address.port])
             defer { capture?.stop() }
             return (try server(listener), nil)
@@ -410,7 +429,7 @@ public enum DemoRunner {
             return (nil, try client(address))
         case .both:
             let listener = try TCPListener(host: o.host, port: port)
-            t.say("server", "listening on \(listener.address)")
+            t.say("server", t.words(.demoListening, ["address": "\(listener.address)"]))
             let capture = try startCapture(o, ports: [listener.address.port])
             defer { capture?.stop() }
             let (s, c) = try both(server: { () throws(DemoError) in try server(listener) },

@@ -47,7 +47,7 @@ public enum UDPDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         if let big = o.payloads.map(\.count).max(), big > maxDatagram {
             throw DemoError("a datagram of \(big) bytes does not fit in UDP (at most \(maxDatagram))")

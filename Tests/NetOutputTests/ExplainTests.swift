@@ -22,7 +22,8 @@ import Testing
             var out = Set<String>()
             var rest = Substring(s)
             while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-                out.insert(String(rest[rest.index(after: open) ..< close]))
+                // (`{n:s}`, an English plural ending, names `n`.)
+                out.insert(String(rest[rest.index(after: open) ..< close].prefix { $0 != ":" }))
                 rest = rest[rest.index(after: close)...]
             }
             return out

@@ -50,7 +50,11 @@ public struct Catalog: Sendable {
     /// English, then to its key: the catalogue test keeps both complete).
     public func text(_ p: Phrase, _ values: [String: String] = [:]) -> String {
         var s = table[p] ?? English.phrases[p] ?? p.rawValue
-        for (k, v) in values { s = s.replacingAll("{" + k + "}", with: v) }
+        for (k, v) in values {
+            // `{k:s}`: an English plural ending, "s" unless the value is 1.
+            s = s.replacingAll("{" + k + ":s}", with: v == "1" ? "" : "s")
+            s = s.replacingAll("{" + k + "}", with: v)
+        }
         return s
     }
 
@@ -142,6 +146,14 @@ public enum Phrase: String, Sendable, CaseIterable {
     case histS, histH, histA, histD, histF, histR, histC, histG, histT, histW, histI, histQ, histFlipped
     case histCase
 
-    // Demo narration.
+    // Demo narration (echo, sticky, and what every TCP demo says).
     case demoExplainHint
+    case whoSummary, whoWarning, whoClients
+    case demoListening, demoNotLoopback, demoNoClient, demoAccepted, demoClosedBeforeSending
+    case demoRecvReturned, demoSent, demoServerCloses, demoClientCloses, demoClientClosed, demoServerClosed
+    case demoWaitedForClient, demoWaitedForServer, demoConnectedHandshake, demoConnected, demoNoReply
+    case stickySummarySame, stickySummaryDiffer, stickySleeping, stickyRecvTimeout, stickyRecv, stickyTotal
+    case stickyNoDelay, stickyNagle, stickyNoDelayFromHere, stickySend, stickySentAll
+    case stickyServerClosedToo, stickyWaitedClose
+    case gluedMany, gluedStartingWith, gluedAnd, gluedLastOf, gluedFirstOf, gluedPair, gluedOne
 }
