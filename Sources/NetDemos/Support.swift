@@ -325,6 +325,7 @@ public final class DemoCapture: @unchecked Sendable {
     private let language: Language
 
     public func start() {
+        if inspect, let explainer { DemoConsole.shared.submit(explainer.catalog[.demoExplainHint], at: DemoClock.now()) }
         thread = DemoThread { [self] in self.loop() }
         usleep(200_000)  // let the capture get going before the demo's first packet
     }

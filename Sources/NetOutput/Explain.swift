@@ -97,6 +97,13 @@ public struct Explainer: Sendable {
         return catalog.text(p, values)
     }
 
+    /// The words of note `k` on a line, in the catalogue's language (as the packet line writes them).
+    public func words(_ notes: [Note], _ k: Int) -> String {
+        var out = OutputBuffer(fd: -1, capacity: 256)
+        NoteWords.write(notes, k, states: false, marks: nil, language: catalog.language, into: &out)
+        return out.takeString()
+    }
+
     /// The explanation lines of one packet's notes (and of a length taken from the capture).
     public func write(_ notes: [Note], tso: Bool = false, into out: inout OutputBuffer) {
         if tso { line(catalog.text(.exTSO), &out) }

@@ -42,6 +42,9 @@ struct LadderCommand: ParsableCommand {
     @OptionGroup(title: "Framing (messages in TCP streams)")
     var framing: FramingOptions
 
+    @OptionGroup(title: "Output")
+    var learner: LearnerOptions
+
     @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (flow ids then count only matching packets, as with --flows).", valueName: "filter"))
     var filter: [String] = []
 
@@ -87,6 +90,7 @@ struct LadderCommand: ParsableCommand {
         configuration.framing = framing.policy
         configuration.recvSize = framing.recvSize
         var pipeline = FramePipeline(configuration)
+        let explainer = learner.explainer
 
         var chosen = flow
         var chosenIsUDP = false
@@ -111,12 +115,16 @@ struct LadderCommand: ParsableCommand {
                 if t.payloadLength > 0 || f.contains(.fin) || f.contains(.rst) { seq = t.sequence &- (seqBase ?? 0) }
                 if f.contains(.ack) { ack = t.acknowledgment &- (ackBase ?? 0) }
             }
-            let texts = notes.map(\.text).filter { !$0.isEmpty }
+            let language = learner.language
+            let words = language == .en ? notes.map(\.text) : notes.indices.map { Explainer(language).words(notes, $0) }
+            let texts = words.filter { !$0.isEmpty }
             let (offset, overflow) = ns.subtractingReportingOverflow(start)
-            return LadderEvent(nanoseconds: overflow ? 0 : offset, fromClient: fromClient, flags: LadderEvent.flagString(f),
+            var e = LadderEvent(nanoseconds: overflow ? 0 : offset, fromClient: fromClient, flags: LadderEvent.flagString(f),
                                seq: seq, ack: ack, length: t.payloadLength,
                                note: texts.isEmpty ? nil : texts.joined(separator: "; "),
                                states: notes.last(where: { $0.states != nil })?.states ?? states)
+            if let explainer { e.explanations = notes.map { explainer.sentence($0) } }
+            return e
         }
 
         reading: while true {
