@@ -142,7 +142,9 @@ public struct PacketAnalyzer {
                                 payload: payload, frame: frame, notes: &notes)
             }
             if dnsTruncation.waiting { dnsTruncation.tcp(packet: p, notes: &notes) }
-        } else if let m = p.dns, p.udp != nil {
+        } else if p.udp != nil, let flags = p.dns?.flags,
+                  flags & 0x8000 == 0 ? p.dns?.additionalCount ?? 0 > 0 : flags & 0x0200 != 0, let m = p.dns {
+            // (Only queries that may carry EDNS and truncated answers are looked at.)
             dnsTruncation.udp(m, packet: p, frame: frame, notes: &notes)
         }
         return obs

@@ -121,6 +121,7 @@ public enum Phrase: String, Sendable, CaseIterable {
     case exOverlapDiffers, exStreamGap, exRecv
     case exReassembled, exFragmentOverlap, exTSO
     case exDNSTruncated, exDNSTCPRetry
+    case exFollow, exFollowUnframed
 
     // Notes on the packet line (`--lang zh`), where the note's typed fields carry all its words.
     case noteHandshakeSyn, noteHandshakeSynAck, noteHandshakeSynAckAgain, noteHandshakeSynAckNoSyn

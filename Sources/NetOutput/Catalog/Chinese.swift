@@ -54,6 +54,9 @@ enum Chinese {
         .exDNSTruncated: "应答装不进一个 UDP 数据报（{limit} 字节）：服务器只发能装下的部分并置 TC 位，客户端改用 TCP 再问一次，TCP 上每条消息前有 2 字节长度前缀。",
         .exDNSTCPRetry: "客户端通过 TCP 重发第 #{frame} 帧的查询，因为那个 UDP 应答被截断了（TC）：TCP 对单条消息没有大小限制。",
 
+        .exFollow: "双方的 recv() 循环按顺序读到的内容：TCP 在每个方向上交付一条字节流（重传的字节只出现一次，乱序的放回原位）；── msg ── 行是分帧方式（{framing}）找出的消息边界，TCP 本身并不保留这些边界（粘包/半包）。",
+        .exFollowUnframed: "双方的 recv() 循环按顺序读到的内容：TCP 在每个方向上交付一条字节流（重传的字节只出现一次，乱序的放回原位），完全没有消息边界；用 --framing 可以把它切成消息。",
+
         // MARK: 包行上的注释
         .noteHandshakeSyn: "三次握手 1/3",
         .noteHandshakeSynAck: "三次握手 2/3（确认 SYN）",

@@ -53,6 +53,9 @@ enum English {
         .exDNSTruncated: "The answer did not fit in one UDP datagram ({limit} B): the server sent what fits with the TC bit set, and the client asks again over TCP, where a 2-byte length prefix frames each message.",
         .exDNSTCPRetry: "The client repeats the query of frame #{frame} over TCP, because that UDP answer was truncated (TC): TCP has no size limit per message.",
 
+        .exFollow: "What each side's recv() loop reads, in order: TCP delivered one byte stream per direction (retransmitted bytes once, out-of-order ones in their place); the ── msg ── lines are the boundaries the framing ({framing}) finds, which TCP itself does not keep (粘包/半包).",
+        .exFollowUnframed: "What each side's recv() loop reads, in order: TCP delivered one byte stream per direction (retransmitted bytes once, out-of-order ones in their place), with no message boundaries at all; give --framing to cut it into messages.",
+
         // MARK: notes on the line (English words come from the analysis; these are the same words)
         .noteHandshakeSyn: "handshake 1/3",
         .noteHandshakeSynAck: "handshake 2/3 (acks SYN)",
