@@ -186,7 +186,7 @@ public enum ChatDemo {
                 do throws(DemoError) {
                     got = try reader.next(conn)
                 } catch {
-                    t.say("server", ResetDemo.failure("recv()", error))
+                    t.say("server", ResetDemo.failure("recv()", error, t))
                     if error.code == ECONNRESET {
                         out.resets += 1
                         t.say("server", "client #\(n) vanished abruptly (RST); the server carries on")
@@ -215,7 +215,7 @@ public enum ChatDemo {
                     try conn.send(bytes)
                     t.say("server", "send() \(bytes.count) bytes: \(DemoTranscript.show(bytes))", at: sentAt)
                 } catch {
-                    t.say("server", ResetDemo.failure("send()", error))
+                    t.say("server", ResetDemo.failure("send()", error, t))
                     if error.code == ECONNRESET { out.resets += 1 }
                     t.say("server", "client #\(n) is gone; the server carries on")
                     break conversation
@@ -274,7 +274,7 @@ public enum ChatDemo {
                 do throws(DemoError) {
                     got = try reader.next(conn)
                 } catch {
-                    t.say(who, ResetDemo.failure("recv()", error))
+                    t.say(who, ResetDemo.failure("recv()", error, t))
                     break conversation
                 }
                 switch got {

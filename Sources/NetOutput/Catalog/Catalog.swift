@@ -157,4 +157,9 @@ public enum Phrase: String, Sendable, CaseIterable {
     case stickyNoDelay, stickyNagle, stickyNoDelayFromHere, stickySend, stickySentAll
     case stickyServerClosedToo, stickyWaitedClose
     case gluedMany, gluedStartingWith, gluedAnd, gluedLastOf, gluedFirstOf, gluedPair, gluedOne
+    // udp
+    case udpBound, udpNoDatagram, udpRecvfrom, udpSentBack, udpEchoed, udpClientBound, udpSendto, udpNoEcho, udpBoundariesKept
+    // reset
+    case resetWaitingNext, resetNothing, resetClosedNormally, resetAborted, resetSentProbe, resetSigpipe, resetHandled
+    case resetLinger, resetNoReplyWithin, resetUnread, resetExit, resetFailed, resetFailedCode
 }
