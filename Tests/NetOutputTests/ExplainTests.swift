@@ -22,8 +22,9 @@ import Testing
             var out = Set<String>()
             var rest = Substring(s)
             while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-                // (`{n:s}`, an English plural ending, names `n`.)
-                out.insert(String(rest[rest.index(after: open) ..< close].prefix { $0 != ":" }))
+                // (`{n:s}`, an English plural ending, is not a value of its own: Chinese has none.)
+                let name = rest[rest.index(after: open) ..< close]
+                if !name.contains(":") { out.insert(String(name)) }
                 rest = rest[rest.index(after: close)...]
             }
             return out

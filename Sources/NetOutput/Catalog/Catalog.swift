@@ -162,4 +162,9 @@ public enum Phrase: String, Sendable, CaseIterable {
     // reset
     case resetWaitingNext, resetNothing, resetClosedNormally, resetAborted, resetSentProbe, resetSigpipe, resetHandled
     case resetLinger, resetNoReplyWithin, resetUnread, resetExit, resetFailed, resetFailedCode
+    // backlog
+    case bkListen, bkDraining, bkIdle, bkAcceptedAll, bkWaiting, bkGaveUp, bkHelloThenGone, bkServed, bkSendFailed
+    case bkClientAt, bkConnectDone, bkSendHello, bkSendFailedShort, bkSocketFailed, bkConnectFailed, bkStarted
+    case bkTimedOutConnecting, bkTimedOutConnected, bkClientServed, bkServerClosedNoAnswer, bkRecvFailed, bkClientLabel
+    case bkSummary, bkSummaryServer, bkSummaryGaveUp, bkGroups, bkGroup, bkGroupSeparator, bkLaterGroups, bkTooMany
 }
