@@ -16,6 +16,8 @@ public struct DNSTruncationTracker {
     private var advertised: [Key: Int] = [:]
     /// Truncated answers not yet retried over TCP: the answer's frame.
     private var truncated: [Key: Int] = [:]
+    /// Retried over TCP, the answer not seen yet: the truncated answer's frame.
+    private var retried: [Key: Int] = [:]
     public static let capacity = 4096
     /// The classic limit of a DNS message over UDP without EDNS.
     public static let classicLimit = 512
@@ -23,7 +25,7 @@ public struct DNSTruncationTracker {
     public init() {}
 
     /// True while some truncated answer waits for its TCP retry (TCP segments are looked at only then).
-    public var waiting: Bool { !truncated.isEmpty }
+    public var waiting: Bool { !truncated.isEmpty || !retried.isEmpty }
 
     static func addresses(_ p: Packet) -> (IPv6Address, IPv6Address)? {
         if let ip = p.ipv6, ip.isComplete { return (ip.source, ip.destination) }
@@ -55,18 +57,25 @@ public struct DNSTruncationTracker {
     /// repeats a truncated answer's question gets a `dns_tcp_retry` note.
     public mutating func tcp(packet p: Packet, notes: inout [Note]) {
         guard waiting, let (src, dst) = Self.addresses(p) else { return }
-        var found: [Int] = []
+        var found: [Note] = []
         for n in notes {
             guard let f = n.framed, f.hasDNS else { continue }
             for s in f.spans {
-                guard let m = s.dns, !m.isResponse, let q = m.questions.first else { continue }
-                if let frame = truncated.removeValue(forKey: Key(client: src, server: dst, id: m.id, name: q.name)) {
-                    found.append(frame)
+                guard let m = s.dns, let q = m.questions.first else { continue }
+                if !m.isResponse {
+                    let key = Key(client: src, server: dst, id: m.id, name: q.name)
+                    guard let frame = truncated.removeValue(forKey: key) else { continue }
+                    if retried.count >= Self.capacity { retried.removeAll(keepingCapacity: true) }
+                    retried[key] = frame
+                    found.append(Note(kind: .dnsTCPRetry, text: "retry over TCP of the truncated answer #\(frame)", relatedFrame: frame))
+                } else if let frame = retried.removeValue(forKey: Key(client: dst, server: src, id: m.id, name: q.name)) {
+                    var note = Note(kind: .dnsTCPAnswer, text: "the whole answer over TCP: \(m.length) B (truncated over UDP in #\(frame))",
+                                    relatedFrame: frame)
+                    note.amount = m.length
+                    found.append(note)
                 }
             }
         }
-        for frame in found {
-            notes.append(Note(kind: .dnsTCPRetry, text: "retry over TCP of the truncated answer #\(frame)", relatedFrame: frame))
-        }
+        notes.append(contentsOf: found)
     }
 }

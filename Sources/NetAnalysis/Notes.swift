@@ -48,6 +48,9 @@ public struct Note: Sendable, Equatable {
         case dnsTruncated = "dns_truncated"
         /// DNS over TCP: the query again after a truncated UDP answer (`relatedFrame`: that answer).
         case dnsTCPRetry = "dns_tcp_retry"
+        /// DNS over TCP: the whole answer to such a retry (`amount`: its length, `relatedFrame`:
+        /// the truncated UDP answer).
+        case dnsTCPAnswer = "dns_tcp_answer"
     }
 
     /// Which step of a TCP life cycle a handshake, teardown or reset note is (typed, so that views

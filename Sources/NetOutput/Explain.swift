@@ -67,6 +67,7 @@ public struct Explainer: Sendable {
         case .tso: return .exTSO
         case .dnsTruncated: return .exDNSTruncated
         case .dnsTCPRetry: return .exDNSTCPRetry
+        case .dnsTCPAnswer: return .exDNSTCPAnswer
         }
     }
 
@@ -92,7 +93,7 @@ public struct Explainer: Sendable {
         if let rtt = note.rttNanoseconds { values["rtt"] = FlowTracker.durationText(rtt) }
         if let f = note.relatedFrame { values["frame"] = String(f) }
         if let a = note.amount { values["limit"] = String(a) }
-        values["n"] = String(count)
+        values["n"] = note.kind == .dnsTCPAnswer ? String(note.amount ?? 0) : String(count)
         values["framing"] = framing.isEmpty ? "?" : framing
         return catalog.text(p, values)
     }
@@ -206,6 +207,9 @@ enum LocalNoteWords {
         case .duplicateAck: return note.amount.map { c.text(.noteDuplicateAck, ["n": String($0)]) }
         case .dnsTruncated: return note.amount.map { c.text(.noteDNSTruncated, ["limit": String($0)]) }
         case .dnsTCPRetry: return note.relatedFrame.map { c.text(.noteDNSTCPRetry, ["frame": String($0)]) }
+        case .dnsTCPAnswer:
+            guard let f = note.relatedFrame, let n = note.amount else { return nil }
+            return c.text(.noteDNSTCPAnswer, ["frame": String(f), "n": String(n)])
         case .synFlood, .serverAccepted, .message, .sticky, .split, .framingLost, .streamGap, .recv,
              .reassembled, .tso:
             return nil

@@ -74,7 +74,7 @@ public enum Style {
              .synRetransmission, .dataBeforeHandshake, .afterClose, .synFlood, .duplicateFrame, .framingLost,
              .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted, .dnsTruncated:
             return red
-        case .midstream, .message, .recv, .reassembled, .tso, .dnsTCPRetry:
+        case .midstream, .message, .recv, .reassembled, .tso, .dnsTCPRetry, .dnsTCPAnswer:
             return nil
         }
     }

@@ -109,9 +109,11 @@ import Testing
         #expect(lines[tc + 1].hasPrefix(Explainer.indent + "The answer did not fit in one UDP datagram (512 B)"))
         let retry = try #require(lines.firstIndex { $0.contains("TXT? big.demo.test.") && $0.contains("Flags [P.]") })
         #expect(lines[retry].hasSuffix("[retry over TCP of the truncated answer #14]"))
+        #expect(lines.contains { $0.contains("length 973") && $0.hasSuffix("[the whole answer over TCP: 971 B (truncated over UDP in #14)]") })
         let zh = try CLI.run(["-n", "-r", "captures/demo-dns.pcap", "--lang", "zh"])
         #expect(zh.stdout.contains("[TC：应答超过 512 字节的 UDP 上限——客户端改用 TCP 重试]"))
         #expect(zh.stdout.contains("[通过 TCP 重试被截断的应答 #14]"))
+        #expect(zh.stdout.contains("[TCP 上的完整应答：971 字节（UDP 上在 #14 被截断）]"))
     }
 
     /// The locale chooses the language when --lang is not given.

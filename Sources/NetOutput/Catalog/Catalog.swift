@@ -120,7 +120,7 @@ public enum Phrase: String, Sendable, CaseIterable {
     case exMessage, exFramingAuto, exSticky, exStickyMixed, exSplit, exSplitEnd, exFramingLost
     case exOverlapDiffers, exStreamGap, exRecv
     case exReassembled, exFragmentOverlap, exTSO
-    case exDNSTruncated, exDNSTCPRetry
+    case exDNSTruncated, exDNSTCPRetry, exDNSTCPAnswer
     case exFollow, exFollowUnframed
 
     // Notes on the packet line (`--lang zh`), where the note's typed fields carry all its words.
@@ -132,7 +132,7 @@ public enum Phrase: String, Sendable, CaseIterable {
     case noteRefused, noteReset
     case noteRetransmission, noteOutOfOrder, noteKeepAlive, noteWindowFull, noteZeroWindow
     case noteDuplicateFrame, noteAfterClose, noteDataBeforeHandshake, noteMidstream, noteHalfClose
-    case noteFragmentOverlap, noteOverlapDiffers, noteDNSTruncated, noteDNSTCPRetry, noteLostSegment, noteDuplicateAck
+    case noteFragmentOverlap, noteOverlapDiffers, noteDNSTruncated, noteDNSTCPRetry, noteDNSTCPAnswer, noteLostSegment, noteDuplicateAck
     case noteStates
 
     // Pieces of the message notes (`msg #4 (23 B)`, `sticky: 3 messages (#4–#6)` …), in the

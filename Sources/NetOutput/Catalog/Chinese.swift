@@ -52,6 +52,7 @@ enum Chinese {
         .exFragmentOverlap: "这个 IP 分片和已收到的字节重叠：保留第一份（重叠分片是一种经典的规避手法）。",
         .exTSO: "IPv4 总长度为 0：发送方网卡做了分段卸载（TSO），抓包看到的是切成 MTU 大小之前的大报文段。",
         .exDNSTruncated: "应答装不进一个 UDP 数据报（{limit} 字节）：服务器只发能装下的部分并置 TC 位，客户端改用 TCP 再问一次，TCP 上每条消息前有 2 字节长度前缀。",
+        .exDNSTCPAnswer: "完整的应答（{n} 字节）通过 TCP 到达，前面是 2 字节长度前缀；第 #{frame} 帧的 UDP 数据报里只发了限制以内能装下的部分，并置了 TC 位。",
         .exDNSTCPRetry: "客户端通过 TCP 重发第 #{frame} 帧的查询，因为那个 UDP 应答被截断了（TC）：TCP 对单条消息没有大小限制。",
 
         .exFollow: "双方的 recv() 循环按顺序读到的内容：TCP 在每个方向上交付一条字节流（重传的字节只出现一次，乱序的放回原位）；── msg ── 行是分帧方式（{framing}）找出的消息边界，TCP 本身并不保留这些边界（粘包/半包）。",
@@ -88,6 +89,7 @@ enum Chinese {
         .noteFragmentOverlap: "IP 分片重叠（保留第一份）",
         .noteOverlapDiffers: "重传内容与第一份不同（保留第一份）",
         .noteDNSTruncated: "TC：应答超过 {limit} 字节的 UDP 上限——客户端改用 TCP 重试",
+        .noteDNSTCPAnswer: "TCP 上的完整应答：{n} 字节（UDP 上在 #{frame} 被截断）",
         .noteDNSTCPRetry: "通过 TCP 重试被截断的应答 #{frame}",
         .noteLostSegment: "前一个报文段未抓到（缺 {n} 字节）",
         .noteDuplicateAck: "重复 ACK #{n}",

@@ -51,6 +51,7 @@ enum English {
         .exFragmentOverlap: "This IP fragment overlaps bytes already held: the first copy is kept (overlapping fragments are a classic evasion trick).",
         .exTSO: "An IPv4 total length of 0: the sender's network card does segmentation offload (TSO), so the capture sees one large segment before it is cut to the MTU.",
         .exDNSTruncated: "The answer did not fit in one UDP datagram ({limit} B): the server sent what fits with the TC bit set, and the client asks again over TCP, where a 2-byte length prefix frames each message.",
+        .exDNSTCPAnswer: "The whole answer ({n} B) arrives over TCP, framed by its 2-byte length; in the UDP datagram of frame #{frame} only what fits under the limit was sent, with TC set.",
         .exDNSTCPRetry: "The client repeats the query of frame #{frame} over TCP, because that UDP answer was truncated (TC): TCP has no size limit per message.",
 
         .exFollow: "What each side's recv() loop reads, in order: TCP delivered one byte stream per direction (retransmitted bytes once, out-of-order ones in their place); the ── msg ── lines are the boundaries the framing ({framing}) finds, which TCP itself does not keep (粘包/半包).",
@@ -87,6 +88,7 @@ enum English {
         .noteFragmentOverlap: "overlapping IP fragment (first copy kept)",
         .noteOverlapDiffers: "retransmission carries different bytes than the first copy (first copy kept)",
         .noteDNSTruncated: "TC: answer > {limit} B UDP limit — client retries over TCP",
+        .noteDNSTCPAnswer: "the whole answer over TCP: {n} B (truncated over UDP in #{frame})",
         .noteDNSTCPRetry: "retry over TCP of the truncated answer #{frame}",
         .noteLostSegment: "previous segment not captured ({n} bytes missing)",
         .noteDuplicateAck: "duplicate ACK #{n}",
