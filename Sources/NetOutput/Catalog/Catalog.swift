@@ -167,4 +167,7 @@ public enum Phrase: String, Sendable, CaseIterable {
     case bkClientAt, bkConnectDone, bkSendHello, bkSendFailedShort, bkSocketFailed, bkConnectFailed, bkStarted
     case bkTimedOutConnecting, bkTimedOutConnected, bkClientServed, bkServerClosedNoAnswer, bkRecvFailed, bkClientLabel
     case bkSummary, bkSummaryServer, bkSummaryGaveUp, bkGroups, bkGroup, bkGroupSeparator, bkLaterGroups, bkTooMany
+    // framed
+    case frAllowlist, frMessageIn, frRefused, frSentFrame, frConnected, frLittle, frBig, frSentCommand
+    case frServerClosedEarly, frAnswer, frErrorAnswer, frReassembled, frClientCloses
 }

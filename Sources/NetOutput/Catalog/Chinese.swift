@@ -235,5 +235,18 @@ enum Chinese {
         .bkGroupSeparator: "；",
         .bkLaterGroups: "后面几组的第一个 SYN 在全连接队列满时被丢弃了；它们的内核在 1 秒、再 2 秒、4 秒……之后重发",
         .bkTooMany: "同时完成 connect() 的连接比队列能容纳的（{q} 个）多：多出来的那些，服务器丢弃了握手的最后一个 ACK，让它们停在半连接状态（SYN_RECV，在半连接队列里），不断重发 SYN-ACK，直到全连接队列有空位",
+        .frAllowlist: "允许的命令：{list}（不经过 shell）；`ls` 列出 {dir}",
+        .frMessageIn: "用 {k} 次 recv() 收齐一条消息（解决粘包/半包）：头部 {total_size: {size}, name: {name}}，命令 {body}",
+        .frRefused: "拒绝：{output}；send() {n} 字节",
+        .frSentFrame: "send() {n} 字节 = 4（长度 {h}，{prefix}：{hex}）+ {h} 字节头部 {header} + {b} 字节正文",
+        .frConnected: "connect() 到 {address} → 已连接；长度前缀：4 字节，{endian}",
+        .frLittle: "小端",
+        .frBig: "大端",
+        .frSentCommand: "send() {n} 字节 = 4（长度 {h}：{hex}）+ 头部 {header} + 正文 {body}",
+        .frServerClosedEarly: "recv() 返回 0：服务器没应答就关闭了",
+        .frAnswer: "应答",
+        .frErrorAnswer: "错误应答",
+        .frReassembled: "{what}由 {k} 次 recv() 拼回：头部 {total_size: {size}, name: {name}}，正文 {body}",
+        .frClientCloses: "close() —— 客户端发起挥手",
     ]
 }

@@ -234,5 +234,18 @@ enum English {
         .bkGroupSeparator: "; ",
         .bkLaterGroups: "the later groups had their first SYN dropped while the accept queue was full; their kernels sent it again 1 s, then 2 s, 4 s … later",
         .bkTooMany: "more connect() calls completed at once than the queue holds ({q}): for the extra ones the server dropped the handshake's last ACK and kept them half-open (SYN_RECV), resending its SYN-ACK until there was room",
+        .frAllowlist: "allowlisted commands: {list} (no shell); `ls` lists {dir}",
+        .frMessageIn: "message in {k} recv() call{k:s}: header {total_size: {size}, name: {name}}, command {body}",
+        .frRefused: "refused: {output}; send() {n} bytes",
+        .frSentFrame: "send() {n} bytes = 4 (length {h}, {prefix}: {hex}) + {h} header {header} + {b} body",
+        .frConnected: "connect() to {address} → connected; length prefix: 4 bytes, {endian}",
+        .frLittle: "little-endian",
+        .frBig: "big-endian",
+        .frSentCommand: "send() {n} bytes = 4 (length {h}: {hex}) + header {header} + body {body}",
+        .frServerClosedEarly: "recv() returned 0: the server closed before answering",
+        .frAnswer: "answer",
+        .frErrorAnswer: "error answer",
+        .frReassembled: "{what} reassembled from {k} recv() call{k:s}: header {total_size: {size}, name: {name}}, body {body}",
+        .frClientCloses: "close() — the client starts the teardown",
     ]
 }
