@@ -170,4 +170,10 @@ public enum Phrase: String, Sendable, CaseIterable {
     // framed
     case frAllowlist, frMessageIn, frRefused, frSentFrame, frConnected, frLittle, frBig, frSentCommand
     case frServerClosedEarly, frAnswer, frErrorAnswer, frReassembled, frClientCloses
+    // dns
+    case dnsPortFallback, dnsServerUp, dnsIdle, dnsRecvfrom, dnsNotQuery, dnsTooBig, dnsSendto, dnsAcceptTCP
+    case dnsTCPClosed, dnsTCPEndedInside, dnsTCPQuery, dnsNotQueryClosing, dnsTCPSend, dnsClientFallback
+    case dnsClientSendto, dnsOtherAnswer, dnsNoAnswer, dnsUndecodable, dnsTC, dnsTCPConnected, dnsTCPSentQuery
+    case dnsNoTCPAnswer, dnsTCPAnswerEnded, dnsTCPWhole, dnsTCPClose, dnsTCPUndecodable, dnsClientRecvfrom
+    case dnsAnswerSummary, dnsAuthoritative
 }
