@@ -69,7 +69,11 @@ public final class DemoTranscript: @unchecked Sendable {
         case "summary": return catalog[.whoSummary]
         case "warning": return catalog[.whoWarning]
         case "clients": return catalog[.whoClients]
-        default: return who
+        case "chat": return catalog[.whoChat]
+        default:
+            // "client #2"
+            if who.hasPrefix("client #") { return catalog[.client] + " " + who.dropFirst(7) }
+            return who
         }
     }
 

@@ -176,4 +176,12 @@ public enum Phrase: String, Sendable, CaseIterable {
     case dnsClientSendto, dnsOtherAnswer, dnsNoAnswer, dnsUndecodable, dnsTC, dnsTCPConnected, dnsTCPSentQuery
     case dnsNoTCPAnswer, dnsTCPAnswerEnded, dnsTCPWhole, dnsTCPClose, dnsTCPUndecodable, dnsClientRecvfrom
     case dnsAnswerSummary, dnsAuthoritative
+    // download
+    case dlServing, dlEmpty, dlNameTimeout, dlClosedWithoutAsking, dlNoNameLine, dlFileName, dlRefused, dlOpenFailed
+    case dlStatus, dlSentFile, dlRecvTimeout, dlRecvMany, dlEndOfFile, dlClose, dlNoStatus, dlServerRefused
+    case dlUnexpected, dlIncomplete, dlDownloaded, dlSaved
+    // chat
+    case whoChat, chatListening, chatBuiltIn, chatTypeClient, chatTypeServer, chatAccepted, chatVanished, chatClosedFIN
+    case chatNothingFrom, chatNoMoreLines, chatGone, chatClose, chatServed, chatEndOfInput, chatQuit, chatVanish
+    case chatServerClosed, chatNoAnswer, chatAtMost, chatEmptyRefused, chatNoInput
 }
