@@ -88,6 +88,11 @@ public struct Note: Sendable, Equatable {
     }
 
     public var kind: Kind
+    /// The life-cycle step of a handshake, teardown or reset note (`.none` for other notes).
+    /// Not part of `==` (it restates `text`). (Beside `kind`, in its padding.)
+    public var step: Step = .none
+    /// Whether the segment came from the client (nil: not recorded). Not part of `==`.
+    public var byClient: Bool?
     /// The annotation in words. Message notes (`framed`) build it on demand (formatters write
     /// them straight from `framed`, without building strings).
     public var text: String {
@@ -111,16 +116,17 @@ public struct Note: Sendable, Equatable {
     public var relatedFrame: Int?
     /// Endpoint states after this segment, as an observer infers them (TCP notes).
     public var states: (client: TCPState, server: TCPState)?
+    /// A number the note's words carry, typed (dns_truncated: the UDP size limit; lost_segment:
+    /// the bytes missing; duplicate_ack: its count; dns_tcp_answer: the answer's length). Not part
+    /// of `==`. (Kept as 32 bits, 0 for none, in the padding after `states`: the note stays
+    /// 72 bytes.)
+    public var amount: Int? {
+        get { storedAmount == 0 ? nil : Int(storedAmount) }
+        set { storedAmount = newValue.map { Int32(clamping: $0) } ?? 0 }
+    }
+    var storedAmount: Int32 = 0
     /// Handshake round-trip time in nanoseconds (on `handshake 3/3`).
     public var rttNanoseconds: Int?
-    /// The life-cycle step of a handshake, teardown or reset note (`.none` for other notes).
-    /// Not part of `==` (it restates `text`).
-    public var step: Step = .none
-    /// Whether the segment came from the client (nil: not recorded). Not part of `==`.
-    public var byClient: Bool?
-    /// A number the note's words carry, typed (dns_truncated: the UDP size limit; lost_segment:
-    /// the bytes missing; duplicate_ack: its count). Not part of `==`.
-    public var amount: Int?
     /// `reassembled`: the frames of the datagram's fragments, in arrival order.
     public var fragmentFrames: [Int]?
     /// Message framing details (message / sticky / split notes).

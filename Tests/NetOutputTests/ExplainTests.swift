@@ -52,6 +52,11 @@ import Testing
         }
     }
 
+    /// The typed step, side and amount live in padding: a note is no bigger than before them.
+    @Test func noteStaysSmall() {
+        #expect(MemoryLayout<Note>.size <= 72, "\(MemoryLayout<Note>.size)")
+    }
+
     @Test func courseWordsInChinese() {
         let e = Explainer(.zh)
         let syn = e.sentence(Note(kind: .handshake, text: "handshake 1/3", step: .syn, byClient: true))
