@@ -55,6 +55,7 @@ public final class DemoTranscript: @unchecked Sendable {
     public init(echo: Bool, language: Language = .en) {
         self.echo = echo
         catalog = Catalog.of(language)
+        if echo { DemoConsole.shared.catalog = catalog }
         pthread_mutex_init(&lock, nil)
     }
 
@@ -155,6 +156,8 @@ public final class DemoConsole: @unchecked Sendable {
     private var running = false
     /// How long a line waits for earlier ones (ns).
     public var hold = 150_000_000
+    /// The words of the collapsed runs (the transcript's language).
+    public var catalog = Catalog.english
     // The run being collapsed: its shape, the numbers of its repeats, the line that started it.
     private var runShape: String?
     private var runWho: String?
@@ -234,23 +237,25 @@ public final class DemoConsole: @unchecked Sendable {
             return
         }
         let (shape, numbers) = Self.shape(e.text)
-        if who == runWho, shape == runShape, !numbers.isEmpty {
+        if who == runWho, shape == runShape {
             runCount += 1
-            runNumbers.append(numbers.first ?? "")
+            if let n = numbers.first { runNumbers.append(n) }
             return
         }
         flushRun()
         write(e.text)
-        runShape = numbers.isEmpty ? nil : shape
+        runShape = shape
         runWho = who
         runFirst = e.text
     }
 
     private func flushRun() {
         if runCount > 0 {
-            let range = runNumbers.count > 1 ? "#\(runNumbers[0])–#\(runNumbers[runNumbers.count - 1])" : "#\(runNumbers[0])"
-            let who = runWho ?? ""
-            write("\(who): … the same again \(runCount) more time\(runCount == 1 ? "" : "s") (\(range))")
+            let range = runNumbers.isEmpty ? ""
+                : runNumbers.count > 1 ? " (#\(runNumbers[0])–#\(runNumbers[runNumbers.count - 1]))" : " (#\(runNumbers[0]))"
+            // The line's side as it was printed (the text up to its first ": ").
+            let who = runFirst.split(separator: ":", maxSplits: 1).first.map(String.init) ?? (runWho ?? "")
+            write("\(who): " + catalog.text(.consoleSameAgain, ["k": "\(runCount)", "range": range]))
         }
         runShape = nil
         runWho = nil

@@ -184,4 +184,6 @@ public enum Phrase: String, Sendable, CaseIterable {
     case whoChat, chatListening, chatBuiltIn, chatTypeClient, chatTypeServer, chatAccepted, chatVanished, chatClosedFIN
     case chatNothingFrom, chatNoMoreLines, chatGone, chatClose, chatServed, chatEndOfInput, chatQuit, chatVanish
     case chatServerClosed, chatNoAnswer, chatAtMost, chatEmptyRefused, chatNoInput
+    // the demo console: a run of repeated lines
+    case consoleSameAgain
 }

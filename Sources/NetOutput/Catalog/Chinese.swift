@@ -167,7 +167,7 @@ enum Chinese {
         .stickySummaryDiffer: "{sends} 次 send() 调用变成了 {recvs} 次 recv() 结果；字节不一致（流被提前截断）",
         .stickySleeping: "第一次 recv() 之前先睡 {d} 秒，让消息在接收缓冲区里堆积起来",
         .stickyRecvTimeout: "recv() 等了 {s} 秒超时，放弃",
-        .stickyRecv: "recv({size}) 第 {k} 次返回 {n} 字节：{bytes}",
+        .stickyRecv: "recv({size}) #{k} 返回 {n} 字节：{bytes}",
         .stickyTotal: "共 {k} 次 recv() 结果，{b} 字节",
         .stickyNoDelay: "setsockopt(TCP_NODELAY)：关闭 Nagle 算法，每次 send() 立刻作为单独的报文段发出",
         .stickyNagle: "Nagle 算法开启（默认）：有数据未被确认时，小的 send() 会等待合并",
@@ -318,5 +318,6 @@ enum Chinese {
         .chatAtMost: "服务器最多接待 {k} 个客户端：剩下的行不再发送",
         .chatEmptyRefused: "空行不发送",
         .chatNoInput: "{s} 秒内没有输入",
+        .consoleSameAgain: "…… 同样的内容又出现了 {k} 次{range}",
     ]
 }

@@ -317,5 +317,6 @@ enum English {
         .chatAtMost: "the server takes at most {k} client{k:s}: the remaining lines are not sent",
         .chatEmptyRefused: "empty line refused (not sent)",
         .chatNoInput: "no input within {s} s",
+        .consoleSameAgain: "… the same again {k} more time{k:s}{range}",
     ]
 }
