@@ -101,7 +101,7 @@ import NetOutput
         o.recvSize = 1024
         let r = try StickyDemo.run(o)
         #expect(r.transcript.contains { $0.hasPrefix("客户端: send() 6 字节：\"hello\\n\"") }, "\(r.transcript)")
-        #expect(r.transcript.contains { $0.hasPrefix("服务器: recv(1024) 第 1 次返回") && $0.contains("粘包") }, "\(r.transcript)")
+        #expect(r.transcript.contains { $0.hasPrefix("服务器: recv(1024) #1 返回") && $0.contains("粘包") }, "\(r.transcript)")
         #expect(r.transcript.contains { $0.hasPrefix("总结: ") && $0.contains("消息边界没有了") }, "\(r.transcript)")
     }
 
