@@ -22,7 +22,7 @@ enum Chinese {
         .exTeardownAckFirstFin: "第 2 步：{who}确认这个 FIN；{other}进入 FIN_WAIT_2，等待{who}的 FIN，而{who}停在 CLOSE_WAIT，直到应用调用 close()。",
         .exTeardownFinAck: "第 2、3 步合在一个报文段里：{who}确认 FIN 的同时发出自己的 FIN（应用马上就关闭了），进入 LAST_ACK，等待最后的 ACK。",
         .exTeardownSecondFin: "第 3 步：{who}也关闭，发出 FIN，进入 LAST_ACK，等待最后的 ACK。",
-        .exTeardownAckLastFin: "第 4 步：{who}确认最后的 FIN，进入 TIME_WAIT；TIME_WAIT 持续 2MSL，让这个连接迟到的报文段在同一对地址端口再被使用之前消亡。{other}进入 CLOSED。",
+        .exTeardownAckLastFin: "第 4 步：{who}确认最后的 FIN，进入 TIME_WAIT；TIME_WAIT 持续 2MSL，让这个连接迟到的报文段在同一对地址端口再被使用之前消亡，并且最后的 ACK 丢了还能重发。{other}进入 CLOSED。",
         .exTeardownSimultaneousFin: "同时关闭：{who}在收到对{other} FIN 的确认之前也发出了 FIN；双方都经 CLOSING 进入 TIME_WAIT。",
         .exTeardownSimultaneousAck: "同时关闭：{who}确认{other}的 FIN，{other}从 CLOSING 进入 TIME_WAIT（2MSL）。",
         .exTeardown: "连接关闭（挥手）过程中的一步。",
@@ -53,7 +53,7 @@ enum Chinese {
         .exTSO: "IPv4 总长度为 0：发送方网卡做了分段卸载（TSO），抓包看到的是切成 MTU 大小之前的大报文段。",
         .exDNSTruncated: "应答装不进一个 UDP 数据报（{limit} 字节）：服务器只发能装下的部分并置 TC 位，客户端改用 TCP 再问一次，TCP 上每条消息前有 2 字节长度前缀。",
         .exDNSTCPAnswer: "完整的应答（{n} 字节）通过 TCP 到达，前面是 2 字节长度前缀；第 #{frame} 帧的 UDP 数据报里只发了限制以内能装下的部分，并置了 TC 位。",
-        .exDNSTCPRetry: "客户端通过 TCP 重发第 #{frame} 帧的查询，因为那个 UDP 应答被截断了（TC）：TCP 对单条消息没有大小限制。",
+        .exDNSTCPRetry: "客户端通过 TCP 重发第 #{frame} 帧的查询，因为那个 UDP 应答被截断了（TC）：TCP 上一条 DNS 消息最长可达 65535 字节（2 字节长度前缀）。",
 
         .exFollow: "双方的 recv() 循环按顺序读到的内容：TCP 在每个方向上交付一条字节流（重传的字节只出现一次，乱序的放回原位）；── msg ── 行是分帧方式（{framing}）找出的消息边界，TCP 本身并不保留这些边界（粘包/半包）。",
         .exFollowUnframed: "双方的 recv() 循环按顺序读到的内容：TCP 在每个方向上交付一条字节流（重传的字节只出现一次，乱序的放回原位），完全没有消息边界；用 --framing 可以把它切成消息。",

@@ -21,7 +21,7 @@ enum English {
         .exTeardownAckFirstFin: "Step 2: the {who} ACKs the FIN; the {other} is FIN_WAIT_2 and waits for the {who}'s FIN, and the {who} stays CLOSE_WAIT until its application calls close().",
         .exTeardownFinAck: "Steps 2 and 3 in one segment: the {who} ACKs the FIN and sends its own FIN at once (its application closed right away); it is LAST_ACK and waits for the last ACK.",
         .exTeardownSecondFin: "Step 3: the {who} closes too and sends its FIN; it is LAST_ACK and waits for the last ACK.",
-        .exTeardownAckLastFin: "Step 4: the {who} ACKs the last FIN and enters TIME_WAIT; TIME_WAIT lasts 2×MSL so late segments of this connection die before its address pair is used again. The {other} is CLOSED.",
+        .exTeardownAckLastFin: "Step 4: the {who} ACKs the last FIN and enters TIME_WAIT; TIME_WAIT lasts 2×MSL so late segments of this connection die before its address pair is used again, and so the last ACK can be sent again if it was lost. The {other} is CLOSED.",
         .exTeardownSimultaneousFin: "Simultaneous close: the {who} sent FIN before it had the ACK of the {other}'s FIN; both sides go through CLOSING to TIME_WAIT.",
         .exTeardownSimultaneousAck: "Simultaneous close: the {who} ACKs the {other}'s FIN, and the {other} moves from CLOSING to TIME_WAIT (2×MSL).",
         .exTeardown: "A step of the connection's teardown.",
@@ -52,7 +52,7 @@ enum English {
         .exTSO: "An IPv4 total length of 0: the sender's network card does segmentation offload (TSO), so the capture sees one large segment before it is cut to the MTU.",
         .exDNSTruncated: "The answer did not fit in one UDP datagram ({limit} B): the server sent what fits with the TC bit set, and the client asks again over TCP, where a 2-byte length prefix frames each message.",
         .exDNSTCPAnswer: "The whole answer ({n} B) arrives over TCP, framed by its 2-byte length; in the UDP datagram of frame #{frame} only what fits under the limit was sent, with TC set.",
-        .exDNSTCPRetry: "The client repeats the query of frame #{frame} over TCP, because that UDP answer was truncated (TC): TCP has no size limit per message.",
+        .exDNSTCPRetry: "The client repeats the query of frame #{frame} over TCP, because that UDP answer was truncated (TC): over TCP a DNS message may be up to 65535 bytes (its 2-byte length prefix).",
 
         .exFollow: "What each side's recv() loop reads, in order: TCP delivered one byte stream per direction (retransmitted bytes once, out-of-order ones in their place); the ── msg ── lines are the boundaries the framing ({framing}) finds, which TCP itself does not keep (粘包/半包).",
         .exFollowUnframed: "What each side's recv() loop reads, in order: TCP delivered one byte stream per direction (retransmitted bytes once, out-of-order ones in their place), with no message boundaries at all; give --framing to cut it into messages.",
