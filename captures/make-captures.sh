@@ -44,6 +44,7 @@ do_crafted() {
     echo "== crafted files"
     $PY crafted
     python3 "$DIR/make_encap.py"   # tunnel-*.pcap, ip-fragments.pcap, tso.pcap
+    python3 "$DIR/make_dns.py"   # dns-dnssec.pcap, dns-tcp.pcap
 }
 
 do_live() {

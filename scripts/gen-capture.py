@@ -2,7 +2,7 @@
 """Synthetic capture generator for netinspect benchmarks (and for anyone who needs a big,
 realistic, reproducible pcap).
 
-    scripts/gen-capture.py --mode {mixed,synflood,oneflow} --packets N --seed S -o FILE [--stats]
+    scripts/gen-capture.py --mode {mixed,shortconn,synflood,oneflow,fragflood} --packets N --seed S -o FILE [--stats]
 
 Writes a classic pcap file: little-endian, version 2.4, microsecond timestamps, snaplen 262144,
 link type Ethernet, caplen == orig_len. Frames shorter than 60 bytes get Ethernet padding to 60 (as
@@ -1082,10 +1082,171 @@ def oneflow(R, w, npackets, st):
             st("icmp echo")
 
 
+def ipv4_header(total, ipid, flags_frag, ttl, proto, src, dst):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, ipid, flags_frag, ttl, proto, 0, src, dst)
+    cs = sum(struct.unpack("!10H", hdr))
+    while cs >> 16:
+        cs = (cs & 0xFFFF) + (cs >> 16)
+    return hdr[:10] + struct.pack("!H", ~cs & 0xFFFF) + hdr[12:]
+
+
+def fragflood(R, w, npackets, st):
+    """IPv4 fragments, most of which never complete: first fragments (offset 0, more fragments) of
+    3,000-byte UDP datagrams from random sources with random identifications; one datagram in ten is
+    completed by its second fragment right after (so reassembly happens too). Memory of a
+    reassembler must stay flat on it."""
+    gw_mac = bytes.fromhex("020000000001")
+    srv_mac = bytes.fromhex("020000000010")
+    eth = srv_mac + gw_mac + ETH_IP
+    dst = ip4("192.0.2.10").to_bytes(4, "big")
+    body = R.getrandbits(8 * 1472).to_bytes(1472, "big")
+    tail = R.getrandbits(8 * 1520).to_bytes(1520, "big")
+    t = 0
+    n = 0
+    while n < npackets:
+        t += R.randrange(1, 20)
+        src = (0x0A000000 | R.getrandbits(24)).to_bytes(4, "big")
+        ipid = R.getrandbits(16)
+        udp = struct.pack("!HHHH", R.randrange(1024, 65536), 9999, 3000, 0)
+        first = eth + ipv4_header(20 + 1480, ipid, 0x2000, 64, 17, src, dst) + udp + body
+        w.add(t, first)
+        n += 1
+        st("ipv4 first fragment")
+        if n < npackets and R.random() < 0.1:
+            t += 1
+            w.add(t, eth + ipv4_header(20 + 1520, ipid, 1480 // 8, 64, 17, src, dst) + tail)
+            n += 1
+            st("ipv4 last fragment (completes)")
+
+
+def dns_name(name):
+    return b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+
+
+def shortconn(R, w, npackets, st):
+    """Many short TCP connections with small length-prefixed messages (issue: traffic we did not
+    make). About 28 connections per 1,000 packets, each: handshake, 1-20 request/response messages
+    (4-byte big-endian length + 5-200 bytes) with some segments carrying two or three messages
+    (sticky) and some messages split over two segments, delayed ACKs (the receiver ACKs every other
+    segment, else piggybacks), a few retransmissions, FIN teardown or (one in ten) an RST abort;
+    DNS lookups, ARP and ICMP echo mixed in. Connections overlap in time."""
+    gw_mac = bytes.fromhex("020000000001")
+    srv_mac = bytes.fromhex("020000000050")
+    srv = ip4("192.0.2.80")
+    dns_srv = ip4("192.0.2.53")
+    heap = []
+    order = 0
+    n = 0
+    T = 0
+
+    def push(t, frame, kind):
+        nonlocal order
+        heapq.heappush(heap, (t, order, frame, kind))
+        order += 1
+
+    def message():
+        body = R.getrandbits(8 * 200).to_bytes(200, "big")[:R.randrange(5, 201)]
+        return struct.pack("!I", len(body)) + body
+
+    def session(t0):
+        client = 0x0A010000 | R.randrange(1, 250)   # a LAN of clients: few addresses, many connections
+        cport = R.randrange(32768, 61000)
+        cmac = bytes([2, 0, 0, 1, R.getrandbits(8), R.getrandbits(8)])
+        if R.random() < 0.3:   # a DNS lookup first
+            qid = R.getrandbits(16)
+            q = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + dns_name("svc%d.example.com" % R.randrange(50)) + b"\0\1\0\1"
+            a = struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + q[12:] + b"\xc0\x0c\0\1\0\1\0\0\x01\x2c\0\4" + srv.to_bytes(4, "big")
+            hq = Half(gw_mac + cmac + ETH_IP, client, dns_srv, 17, cport + 1, 53, 64, 0)
+            ha = Half(cmac + gw_mac + ETH_IP, dns_srv, client, 17, 53, cport + 1, 64, 0)
+            push(t0, udp_frame(hq, R.getrandbits(16), q, paysum(q)), "dns query")
+            t0 += R.randrange(200, 2000)
+            push(t0, udp_frame(ha, R.getrandbits(16), a, paysum(a)), "dns response")
+        if R.random() < 0.05:
+            push(t0, arp_frame(b"\xff" * 6, cmac, 1, cmac, client, b"\0" * 6, srv), "arp request")
+            push(t0 + 30, arp_frame(cmac, srv_mac, 2, srv_mac, srv, cmac, client), "arp reply")
+        c = Half(srv_mac + cmac + ETH_IP, client, srv, 6, cport, 9000, 64, R.getrandbits(16))
+        v = Half(cmac + srv_mac + ETH_IP, srv, client, 6, 9000, cport, 64, R.getrandbits(16))
+        if R.random() < 0.03:
+            hi = Half(srv_mac + cmac + ETH_IP, client, srv, 1, 0, 0, 64, 0)
+            ho = Half(cmac + srv_mac + ETH_IP, srv, client, 1, 0, 0, 64, 0)
+            ident = R.getrandbits(16)
+            push(t0, icmp_frame(hi, R.getrandbits(16), 8, ident, 1, b"ping" * 8), "icmp echo")
+            push(t0 + 90, icmp_frame(ho, R.getrandbits(16), 0, ident, 1, b"ping" * 8), "icmp echo reply")
+        rtt = R.randrange(40, 400)
+        cs, ss = R.getrandbits(32), R.getrandbits(32)
+        t = t0 + 10
+        push(t, tcp_frame(c, SYN, cs, 0, 64240, b"\x02\x04\x05\xb4", b""), "tcp syn")
+        t += rtt
+        push(t, tcp_frame(v, SYN | ACK, ss, cs + 1, 65160, b"\x02\x04\x05\xb4", b""), "tcp syn-ack")
+        t += rtt
+        cs = (cs + 1) & 0xFFFFFFFF
+        ss = (ss + 1) & 0xFFFFFFFF
+        push(t, tcp_frame(c, ACK, cs, ss, 502, b"", b""), "tcp ack")
+        unacked = {0: 0, 1: 0}
+
+        def send(side, data, t):
+            nonlocal cs, ss
+            if side == 0:
+                push(t, tcp_frame(c, PSH | ACK, cs, ss, 502, b"", data), "tcp data")
+                if R.random() < 0.02:   # a retransmission
+                    push(t + 200000, tcp_frame(c, PSH | ACK, cs, ss, 502, b"", data), "tcp retransmission")
+                cs = (cs + len(data)) & 0xFFFFFFFF
+            else:
+                push(t, tcp_frame(v, PSH | ACK, ss, cs, 509, b"", data), "tcp data")
+                if R.random() < 0.02:
+                    push(t + 200000, tcp_frame(v, PSH | ACK, ss, cs, 509, b"", data), "tcp retransmission")
+                ss = (ss + len(data)) & 0xFFFFFFFF
+            unacked[side] += 1
+            if unacked[side] >= 2:   # delayed ACK: every other segment
+                unacked[side] = 0
+                if side == 0:
+                    push(t + 40, tcp_frame(v, ACK, ss, cs, 509, b"", b""), "tcp ack")
+                else:
+                    push(t + 40, tcp_frame(c, ACK, cs, ss, 502, b"", b""), "tcp ack")
+
+        for _ in range(R.randrange(1, 21)):
+            for side in (0, 1):
+                t += R.randrange(30, 600)
+                x = R.random()
+                if x < 0.12:      # two or three messages glued into one segment
+                    send(side, b"".join(message() for _ in range(R.randrange(2, 4))), t)
+                elif x < 0.22:    # one message split over two segments
+                    m = message()
+                    cut = R.randrange(1, len(m))
+                    send(side, m[:cut], t)
+                    t += R.randrange(20, 200)
+                    send(side, m[cut:], t)
+                else:
+                    send(side, message(), t)
+        t += R.randrange(100, 2000)
+        if R.random() < 0.1:
+            push(t, tcp_frame(c, RST | ACK, cs, ss, 0, b"", b""), "tcp rst")
+            return
+        push(t, tcp_frame(c, FIN | ACK, cs, ss, 502, b"", b""), "tcp fin")
+        t += rtt
+        push(t, tcp_frame(v, FIN | ACK, ss, cs + 1, 509, b"", b""), "tcp fin")
+        t += rtt
+        push(t, tcp_frame(c, ACK, cs + 1, ss + 1, 502, b"", b""), "tcp ack")
+
+    while n < npackets:
+        T += R.randrange(200, 1400)
+        session(T)
+        while heap and heap[0][0] <= T and n < npackets:
+            t, _, frame, kind = heapq.heappop(heap)
+            w.add(t, frame)
+            st(kind)
+            n += 1
+    while heap and n < npackets:
+        t, _, frame, kind = heapq.heappop(heap)
+        w.add(t, frame)
+        st(kind)
+        n += 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mode", choices=("mixed", "synflood", "oneflow"), default="mixed")
+    ap.add_argument("--mode", choices=("mixed", "shortconn", "synflood", "oneflow", "fragflood"), default="mixed")
     ap.add_argument("--packets", type=int, default=1000000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("-o", "--output", required=True, help="output pcap file ('-' for stdout)")
@@ -1101,6 +1262,10 @@ def main():
         Mixed(R, st).run(w, a.packets)
     elif a.mode == "synflood":
         synflood(R, w, a.packets, st)
+    elif a.mode == "shortconn":
+        shortconn(R, w, a.packets, st)
+    elif a.mode == "fragflood":
+        fragflood(R, w, a.packets, st)
     else:
         oneflow(R, w, a.packets, st)
     w.close()

@@ -1,15 +1,16 @@
 import NetWire
 
 /// DNS over UDP whose answer did not fit (TC bit): the answer's line says why, and the client's
-/// retry of the same question over TCP is linked to it (`dns_tcp_retry`, `relatedFrame`).
+/// retry of the same question over TCP is linked to it (`dns_tcp_retry`, `relatedFrame`). The
+/// retry is found by client, server, name and type (a resolver may give it a new id).
 /// The limit is what the query advertised with EDNS (its OPT record's class), else 512 bytes
 /// (RFC 1035 §4.2.1). Bounded: past `capacity` entries the tables start again.
 public struct DNSTruncationTracker {
     struct Key: Hashable {
         var client: IPv6Address
         var server: IPv6Address
-        var id: UInt16
         var name: String
+        var type: UInt16
     }
 
     /// EDNS sizes advertised by queries (only queries with an OPT record are kept).
@@ -39,12 +40,12 @@ public struct DNSTruncationTracker {
         if !m.isResponse {
             for r in m.additional where r.type == DNSType.opt {
                 if advertised.count >= Self.capacity { advertised.removeAll(keepingCapacity: true) }
-                advertised[Key(client: src, server: dst, id: m.id, name: q.name)] = max(Int(r.rclass), Self.classicLimit)
+                advertised[Key(client: src, server: dst, name: q.name, type: q.type)] = max(Int(r.rclass), Self.classicLimit)
             }
             return
         }
         guard m.truncatedFlag else { return }
-        let key = Key(client: dst, server: src, id: m.id, name: q.name)
+        let key = Key(client: dst, server: src, name: q.name, type: q.type)
         let limit = advertised.removeValue(forKey: key) ?? Self.classicLimit
         var note = Note(kind: .dnsTruncated, text: "TC: answer > \(limit) B UDP limit — client retries over TCP")
         note.amount = limit
@@ -63,12 +64,12 @@ public struct DNSTruncationTracker {
             for s in f.spans {
                 guard let m = s.dns, let q = m.questions.first else { continue }
                 if !m.isResponse {
-                    let key = Key(client: src, server: dst, id: m.id, name: q.name)
+                    let key = Key(client: src, server: dst, name: q.name, type: q.type)
                     guard let frame = truncated.removeValue(forKey: key) else { continue }
                     if retried.count >= Self.capacity { retried.removeAll(keepingCapacity: true) }
                     retried[key] = frame
                     found.append(Note(kind: .dnsTCPRetry, text: "retry over TCP of the truncated answer #\(frame)", relatedFrame: frame))
-                } else if let frame = retried.removeValue(forKey: Key(client: dst, server: src, id: m.id, name: q.name)) {
+                } else if let frame = retried.removeValue(forKey: Key(client: dst, server: src, name: q.name, type: q.type)) {
                     var note = Note(kind: .dnsTCPAnswer, text: "the whole answer over TCP: \(m.length) B (truncated over UDP in #\(frame))",
                                     relatedFrame: frame)
                     note.amount = m.length

@@ -419,7 +419,11 @@ public struct Framer: Sendable {
             var msg = DNSMessage()
             held.withUnsafeBytes { all in
                 let body = UnsafeRawBufferPointer(rebasing: all[2...])
-                try? DNSDecoder.decode(ByteReader(body, layer: .dns), declaredLength: body.count, into: &msg)
+                do throws(DecodeError) {
+                    try DNSDecoder.decode(ByteReader(wholeMessage: body, layer: .dns), declaredLength: body.count, into: &msg)
+                } catch {
+                    msg.messageError = error
+                }
             }
             info.dns = msg
         case .line, .delimiter, .raw, .auto:

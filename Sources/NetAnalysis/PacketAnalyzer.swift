@@ -54,6 +54,15 @@ public struct PacketAnalyzer {
                                    frameBytes: bytes, wireLength: wireLength, notes: &notes)
     }
 
+    /// `analyze` for a packet that is neither a fragment nor carries an inner packet (`needsNesting`
+    /// is false): nothing to change in it, so it is only read (not copied on the way).
+    public mutating func analyzePlain(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int,
+                                      bytes: UnsafeRawBufferPointer, wireLength: Int, notes: inout [Note]) -> FlowObservation? {
+        if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
+        return analyzeConversation(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
+                                   frameBytes: bytes, wireLength: wireLength, notes: &notes)
+    }
+
     /// Fragments and tunnels: reassembly, then the conversation packet.
     private mutating func analyzeNested(_ p: inout Packet, frame: Int, seconds: Int, nanoseconds: Int,
                                         bytes: UnsafeRawBufferPointer, wireLength: Int, notes: inout [Note]) -> FlowObservation? {
@@ -158,6 +167,10 @@ public struct PacketAnalyzer {
 }
 
 extension Packet {
+    /// A fragment, or a frame carrying an inner packet: analysis may change it (reassembly) and
+    /// looks inside it for the conversation.
+    @inlinable public var needsNesting: Bool { hasInner || (hasEncapsulation && fragment != nil) }
+
     /// The packet whose conversation this frame belongs to when that is not the frame's own: the
     /// innermost one with an IP layer (a tunnel's payload, a reassembled datagram); nil otherwise.
     public var conversationBox: InnerPacket? {

@@ -65,9 +65,11 @@ public struct FrameInfo {
 /// A view of the analysed pipeline: gets every frame after decoding and analysis, borrowed for the
 /// call (copy what must outlive it). Printing, ladder, follow, statistics and demos are sinks.
 public protocol FrameSink {
+    /// The sink wants the window scale of each TCP segment (the `-v` view); looked up only then.
+    var needsWindowShift: Bool { get }
     /// One decoded and analysed frame: `packet` with its inner packets, the analysis `notes`, the
-    /// conversation it belongs to (`flow`), and the pipeline (for the flow table's window scales, …).
-    mutating func consume(_ info: FrameInfo, packet: Packet, notes: [Note], flow: FlowObservation?, pipeline: FramePipeline)
+    /// conversation it belongs to (`flow`), the window scale that applies to its segment.
+    mutating func consume(_ info: FrameInfo, packet: Packet, notes: [Note], flow: FlowObservation?, windowShift: UInt8?)
 }
 
 /// The one decode → analyse step: a reused packet and note list, the decoder and the analyser of
@@ -92,18 +94,26 @@ public struct FramePipeline {
     }
 
     /// Decodes and analyses one frame, then hands it to `sink`; returns its flow.
-    @discardableResult
+    /// (Inlinable: specialised for the sink and inlined into the caller's loop, where the packet is
+    /// read in place instead of copied for each call.)
+    @discardableResult @inlinable @inline(__always)
     public mutating func process<S: FrameSink>(_ info: FrameInfo, linkType: LinkType, into sink: inout S) -> FlowObservation? {
         let flow = analyze(info, linkType: linkType)
-        sink.consume(info, packet: packet, notes: notes, flow: flow, pipeline: self)
+        let shift = sink.needsWindowShift ? analyzer.windowShift(of: packet) : nil
+        sink.consume(info, packet: packet, notes: notes, flow: flow, windowShift: shift)
         return flow
     }
 
     /// Decodes and analyses one frame into `packet` and `notes`; returns its flow.
+    @inlinable @inline(__always)
     public mutating func analyze(_ info: FrameInfo, linkType: LinkType) -> FlowObservation? {
         decoder.decode(info.bytes, wireLength: info.wireLength, linkType: linkType, into: &packet)
-        return analyzer.analyze(&packet, frame: info.frame, seconds: info.seconds, nanoseconds: info.nanoseconds,
-                                bytes: info.bytes, wireLength: info.wireLength, notes: &notes)
+        if packet.needsNesting {
+            return analyzer.analyze(&packet, frame: info.frame, seconds: info.seconds, nanoseconds: info.nanoseconds,
+                                    bytes: info.bytes, wireLength: info.wireLength, notes: &notes)
+        }
+        return analyzer.analyzePlain(packet, frame: info.frame, seconds: info.seconds, nanoseconds: info.nanoseconds,
+                                     bytes: info.bytes, wireLength: info.wireLength, notes: &notes)
     }
 
     /// The end of the capture: every conversation still open leaves the table (to `finished`).

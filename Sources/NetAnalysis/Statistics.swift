@@ -225,7 +225,26 @@ public struct CaptureStatistics {
         let now = overflow || sumOverflow ? (seconds < 0 ? Int.min : Int.max) : sum
         firstNanoseconds = min(firstNanoseconds ?? now, now)
         lastNanoseconds = max(lastNanoseconds ?? now, now)
+        // DNS over TCP (dns-tcp framing): the messages this segment completes count as DNS, and
+        // the segment as a DNS frame in the hierarchy, as tshark counts them with reassembly.
+        var streamDNS: [DNSMessage] = []
+        var inDNSStream = false
+        if p.tcp != nil && p.dns == nil {
+            for n in packetNotes {
+                guard let f = n.framed else { continue }
+                if f.framing == "dns-tcp" { inDNSStream = true }
+                guard f.hasDNS else { continue }
+                f.withSpans { spans in
+                    for s in spans where s.completes { if let m = s.dns { streamDNS.append(m) } }
+                }
+            }
+        }
+        frameCompletesDNS = !streamDNS.isEmpty
+        // A part of a DNS message that a later segment completes: TCP only (tshark: "tcp", not "data").
+        framePartOfDNS = inDNSStream && streamDNS.isEmpty
         countHierarchy(p)
+        frameCompletesDNS = false
+        framePartOfDNS = false
         if !p.errors.isEmpty || p.hasInner {
             var truncated = false, malformed = false
             for e in p.errors { if e.kind == .truncated { truncated = true } else { malformed = true } }
@@ -245,12 +264,18 @@ public struct CaptureStatistics {
         } else if p.hasInner, let b = p.innermost, let m = b.packet.dns, m.headerFieldsRead >= 2 {
             countDNS(m)  // DNS inside a tunnel, or in a reassembled datagram
         }
-        if p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true { notes[.tso, default: 0] &+= 1 }
+        if p.lengthFromCapture || p.innerLengthFromCapture { notes[.tso, default: 0] &+= 1 }
+        for m in streamDNS where m.headerFieldsRead >= 2 { countDNS(m) }
         for n in packetNotes {
             notes[n.kind, default: 0] &+= 1
             if n.kind == .handshake && n.text.hasPrefix("handshake 3/3") { handshakesCompleted &+= 1 }
         }
     }
+
+    /// While one packet is counted: it is a TCP segment that completes DNS messages.
+    private var frameCompletesDNS = false
+    /// … or carries only parts of DNS messages that later segments complete.
+    private var framePartOfDNS = false
 
     struct NodeKey: Hashable {
         var parent: Int
@@ -324,7 +349,7 @@ public struct CaptureStatistics {
         if hierarchy[at].node == .other { return }
         // The transport and application of a reassembled datagram are its inner packet's.
         let q = reassembled ? (p.inner?.packet ?? p) : p
-        if q.dns != nil {
+        if q.dns != nil || (frameCompletesDNS && q.tcp != nil) {
             _ = child(at, .dns, wire)
             return
         }
@@ -339,7 +364,7 @@ public struct CaptureStatistics {
             countNetwork(inner, from: at, wire)
             return
         }
-        if (q.tcp != nil || q.udp != nil) && q.payloadEnd > q.payloadStart {
+        if (q.tcp != nil || q.udp != nil) && q.payloadEnd > q.payloadStart && !(framePartOfDNS && q.tcp != nil) {
             _ = child(at, .data, wire)
         }
     }
@@ -407,12 +432,15 @@ public struct Conversations: Sendable {
     public private(set) var connStates: [String: Int] = [:]
     public private(set) var endings: [String: Int] = [:]
     public private(set) var handshakeRTT: (count: Int, min: Int, max: Int, total: Int) = (0, Int.max, 0, 0)
+    /// Messages whose bytes arrived in more than one segment (半包), over all framed conversations.
+    public private(set) var splitMessages = 0
 
     public init(top: Int) {
         self.top = max(top, 0)
     }
 
     public mutating func add(_ f: FlowSummary) {
+        splitMessages &+= f.splitMessages
         if f.isTCP {
             tcpConnections &+= 1
             connStates[f.connState, default: 0] &+= 1

@@ -448,6 +448,7 @@ public final class StreamAnalyzer {
 
     func frameBytes(_ d: inout FramedStream, _ bytes: UnsafeRawBufferPointer, frame: Int, into spans: inout [MessageSpan]) {
         let before = d.framer.messageBytes
+        let spansBefore = spans.count
         if !completions.isEmpty { completions.removeAll(keepingCapacity: true) }
         d.framer.decode(bytes, into: &completions)
         // Completions are read in place by index (a copy of one would retain its header and DNS).
@@ -505,7 +506,8 @@ public final class StreamAnalyzer {
                                          pendingID: d.pendingID, extras: nil))
             }
         }
-        if whole >= 2 { d.stickySegments += 1 }
+        // Sticky (粘包): this segment carries parts of two or more messages.
+        if spans.count - spansBefore >= 2 { d.stickySegments += 1 }
     }
 
     /// `auto`: every candidate reads the bytes; the notes come from the most specific candidate
@@ -947,14 +949,12 @@ public enum MessageNotes {
         Note(kind: kind(of: d), framed: d)
     }
 
-    /// `sticky` (two or more whole messages), `message` (exactly one, alone), else `split`.
+    /// `sticky` (parts of two or more messages: 粘包), `message` (exactly one, whole), else
+    /// `split` (part of one message: 半包).
     static func kind(of d: FramedDetail) -> Note.Kind {
-        let whole = d.storedSpans.withUnsafeBufferPointer { b in
-            var n = 0
-            for i in b.indices where b[i].isWhole { n &+= 1 }
-            return n
-        }
-        return whole >= 2 ? .sticky : (d.storedSpans.count == 1 && whole == 1 ? .message : .split)
+        let n = d.storedSpans.count
+        if n >= 2 { return .sticky }
+        return n == 1 && d.storedSpans[0].isWhole ? .message : .split
     }
 
     /// Fills in part counts and lengths learned later (`resolutions`), and rewrites the text.
@@ -1050,7 +1050,8 @@ public enum MessageNotes {
             }
             return
         }
-        if whole >= 2 { o.lit("sticky: ") } else { o.lit("split: ") }
+        // Parts of two or more messages in one segment: sticky (粘包), whole or not.
+        o.lit("sticky: ")
         var runStart = 0, runEnd = 0
         var inRun = false
         var firstPiece = true

@@ -477,7 +477,7 @@ public enum DnsDemo {
             data = .soa(mname: s.mname, rname: s.rname, serial: s.serial, refresh: s.refresh, retry: s.retry,
                         expire: s.expire, minimum: s.minimum)
         case .raw(let b): data = .other(type: r.type, length: b.count)
-        default: data = .other(type: r.type, length: 0)
+        default: data = .other(type: r.type, length: Int(r.rdlength))
         }
         return Record(r.name, ttl: r.ttl, data)
     }

@@ -368,7 +368,7 @@ public final class DemoCapture: @unchecked Sendable {
                                 flow: flow, linkName: source.linkTypeName, into: &out)
                     if let explainer {
                         let p = pipeline.packet
-                        let tso = p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true
+                        let tso = p.lengthFromCapture || p.innerLengthFromCapture
                         if !pipeline.notes.isEmpty || tso { explainer.write(pipeline.notes, tso: tso, into: &out) }
                     }
                     // On the transcript's clock, in time order with the client's and server's lines.

@@ -31,7 +31,7 @@ public struct JSONFormatter {
         o.ascii(",\"caplen\":"); o.decimal(p.capturedLength)
         o.ascii(",\"len\":"); o.decimal(p.wireLength)
         o.ascii(",\"link\":"); o.jsonString(link)
-        layers(p, &o)
+        layers(p, tcpDNS: p.tcp != nil && p.dns == nil ? Self.streamDNS(notes) : [], &o)
         if !p.linkSupported {
             o.ascii(",\"unsupported_link\":"); o.decimal(p.linkType.rawValue)
         }
@@ -39,7 +39,7 @@ public struct JSONFormatter {
             o.ascii(",\"flow\":{\"id\":"); o.decimal(flow.flowID)
             o.ascii(flow.direction == .clientToServer ? ",\"dir\":\"c2s\"}" : ",\"dir\":\"s2c\"}")
         }
-        let tso = p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true
+        let tso = p.lengthFromCapture || p.innerLengthFromCapture
         if !notes.isEmpty || tso {
             o.ascii(",\"notes\":[")
             var first = true
@@ -79,6 +79,18 @@ public struct JSONFormatter {
         o.ascii("}\n")
     }
 
+    /// The DNS messages (dns-tcp) that this segment completes, in stream order.
+    static func streamDNS(_ notes: [Note]) -> [DNSMessage] {
+        var out: [DNSMessage] = []
+        for n in notes {
+            guard let f = n.framed, f.hasDNS else { continue }
+            f.withSpans { spans in
+                for s in spans where s.completes { if let m = s.dns { out.append(m) } }
+            }
+        }
+        return out
+    }
+
     /// A message note's details: `"framing"`, `"dir"`, and per message carried
     /// `{"msg", "from", "to", "len", "part", "parts", "complete", "segments", "header", "dns"}`.
     private func framed(_ f: FramedDetail, _ o: inout OutputBuffer) {
@@ -110,7 +122,7 @@ public struct JSONFormatter {
                 o.byte(93)
             }
             if let h = s.jsonHeader { o.ascii(",\"header\":"); o.jsonString(h) }
-            if let m = s.dns { dns(m, &o) }
+            if let m = s.dns { o.ascii(",\"dns\":"); dnsObject(m, streamErrors: true, &o) }
             o.byte(125)
         }
         o.byte(93)
@@ -118,7 +130,9 @@ public struct JSONFormatter {
 
     /// The layer objects of one packet (the frame's own, or an inner one: same keys), tunnel and
     /// shim headers, the inner packet recursively, and the decode errors of this level.
-    private func layers(_ p: Packet, reassembled: Bool = false, _ o: inout OutputBuffer) {
+    /// `tcpDNS`: the DNS messages a TCP segment completes (dns-tcp framing); the first is the
+    /// packet's `dns`, and when there are several, all of them are `dns_messages` too.
+    private func layers(_ p: Packet, reassembled: Bool = false, tcpDNS: [DNSMessage] = [], _ o: inout OutputBuffer) {
         if let e = p.ethernet {
             o.ascii(",\"eth\":{\"src\":\""); o.mac(e.source)
             o.ascii("\",\"dst\":\""); o.mac(e.destination)
@@ -153,7 +167,7 @@ public struct JSONFormatter {
             o.ascii(",\"null\":{\"family\":"); o.decimal(n.family); o.byte(125)
         }
         if let a = p.arp { arp(a, &o) }
-        shims(p, &o)
+        if p.hasEncapsulation { shims(p, &o) }
         if !reassembled {
             if let ip = p.ipv4 { ipv4(ip, p.ipv4Options, &o) }
             if let ip = p.ipv6 { ipv6(ip, p.ipv6Extensions, &o) }
@@ -176,29 +190,44 @@ public struct JSONFormatter {
             o.byte(125)
         }
         if let d = p.dns { dns(d, &o) }
-        tunnels(p, &o)
+        else if let d = tcpDNS.first {
+            o.ascii(",\"dns\":")
+            dnsObject(d, streamErrors: true, &o)
+            if tcpDNS.count > 1 {
+                o.ascii(",\"dns_messages\":[")
+                for (i, m) in tcpDNS.enumerated() {
+                    if i > 0 { o.byte(44) }
+                    dnsObject(m, streamErrors: true, &o)
+                }
+                o.byte(93)
+            }
+        }
+        if p.hasEncapsulation { tunnels(p, &o) }
         if let box = p.inner {
             o.ascii(",\"inner\":{\"encap\":\""); o.ascii(Self.encapsulationName(box.encapsulation)); o.byte(34)
             layers(box.packet, reassembled: box.encapsulation == .reassembled, &o)
             o.byte(125)
         }
-        if !p.errors.isEmpty {
-            o.ascii(",\"errors\":[")
-            var first = true
-            for e in p.errors {
-                if !first { o.byte(44) }
-                first = false
-                o.ascii("{\"layer\":\""); o.ascii(Self.layerName(e.layer))
-                o.ascii(e.kind == .truncated ? "\",\"kind\":\"truncated\"" : "\",\"kind\":\"malformed\"")
-                o.ascii(",\"offset\":"); o.decimal(e.offset)
-                o.ascii(",\"detail\":\"")
-                var tmp = OutputBuffer(fd: -1, capacity: 128)
-                ErrorText.detail(e, &tmp)
-                tmp.bytes.withUnsafeBufferPointer { o.jsonEscaped($0) }
-                o.ascii("\"}")
-            }
-            o.byte(93)
+        if !p.errors.isEmpty { errorList(p.errors, &o) }
+    }
+
+    /// `,"errors":[{"layer", "kind", "offset", "detail"}, …]`.
+    private func errorList(_ errors: [DecodeError], _ o: inout OutputBuffer) {
+        o.ascii(",\"errors\":[")
+        var first = true
+        for e in errors {
+            if !first { o.byte(44) }
+            first = false
+            o.ascii("{\"layer\":\""); o.ascii(Self.layerName(e.layer))
+            o.ascii(e.kind == .truncated ? "\",\"kind\":\"truncated\"" : "\",\"kind\":\"malformed\"")
+            o.ascii(",\"offset\":"); o.decimal(e.offset)
+            o.ascii(",\"detail\":\"")
+            var tmp = OutputBuffer(fd: -1, capacity: 128)
+            ErrorText.detail(e, &tmp)
+            tmp.bytes.withUnsafeBufferPointer { o.jsonEscaped($0) }
+            o.ascii("\"}")
         }
+        o.byte(93)
     }
 
     static func encapsulationName(_ e: Encapsulation) -> StaticString {
@@ -634,9 +663,26 @@ public struct JSONFormatter {
     }
 
     private func dns(_ m: DNSMessage, _ o: inout OutputBuffer) {
-        o.ascii(",\"dns\":{\"id\":"); o.decimal(m.id)
+        o.ascii(",\"dns\":")
+        dnsObject(m, &o)
+    }
+
+    /// The `dns` object of one message. `streamErrors`: a message from a TCP stream, whose decode
+    /// problems are its own `errors` (offsets in the message), not the packet's.
+    private func dnsObject(_ m: DNSMessage, streamErrors: Bool = false, _ o: inout OutputBuffer) {
+        dnsFields(m, &o)
+        if streamErrors {
+            let problems = m.streamProblems
+            if !problems.isEmpty { errorList(problems, &o) }
+        }
+        o.byte(125)
+    }
+
+    /// The `dns` object without its closing brace.
+    private func dnsFields(_ m: DNSMessage, _ o: inout OutputBuffer) {
+        o.ascii("{\"id\":"); o.decimal(m.id)
         // Only the header fields that were captured (the rest of a cut header is not made up).
-        guard m.headerFieldsRead >= 2 else { o.byte(125); return }
+        guard m.headerFieldsRead >= 2 else { return }
         o.ascii(m.isResponse ? ",\"qr\":true" : ",\"qr\":false")
         o.ascii(",\"opcode\":"); o.decimal(m.opcode)
         o.ascii(",\"rcode\":\"")
@@ -652,7 +698,7 @@ public struct JSONFormatter {
         }
         flag(m.authoritative, "AA"); flag(m.truncatedFlag, "TC"); flag(m.recursionDesired, "RD")
         flag(m.recursionAvailable, "RA"); flag(m.zFlag, "Z"); flag(m.authenticData, "AD"); flag(m.checkingDisabled, "CD")
-        guard m.headerComplete else { o.ascii("]}"); return }
+        guard m.headerComplete else { o.byte(93); return }
         o.ascii("],\"counts\":["); o.decimal(m.questionCount); o.byte(44); o.decimal(m.answerCount); o.byte(44)
         o.decimal(m.authorityCount); o.byte(44); o.decimal(m.additionalCount)
         o.ascii("],\"questions\":[")
@@ -669,7 +715,6 @@ public struct JSONFormatter {
         section("answers", m.answers, &o)
         section("authority", m.authority, &o)
         section("additional", m.additional, &o)
-        o.byte(125)
     }
 
     private func section(_ key: StaticString, _ rrs: [DNSRecord], _ o: inout OutputBuffer) {
@@ -682,6 +727,7 @@ public struct JSONFormatter {
             o.ascii(",\"type\":"); typeName(rr.type, &o)
             o.ascii(",\"class\":"); className(rr.rclass, &o)
             o.ascii(",\"ttl\":"); o.decimal(rr.ttl)
+            o.ascii(",\"rdlength\":"); o.decimal(rr.rdlength)
             o.ascii(",\"data\":\"")
             var tmp = OutputBuffer(fd: -1, capacity: 256)
             DNSPresentation.data(rr, &tmp, trailingDots: false)

@@ -48,14 +48,26 @@ public struct LayeredView {
                        into out: inout OutputBuffer) {
         physical(frame, p, &out)
         link(p, &out)
-        if p.linkSupported { layers(p, bytes, flow, windowShift, &out) }
+        // The messages framing found in this segment (shown under Application instead of "data"),
+        // and the DNS messages a TCP segment completes.
+        var framed: FramedDetail?
+        for n in notes where n.framed != nil && n.prefix.isEmpty && n.kind != .recv {
+            framed = n.framed
+            break
+        }
+        if p.linkSupported {
+            let tcpDNS = p.tcp != nil && p.dns == nil ? JSONFormatter.streamDNS(notes) : []
+            layers(p, bytes, flow, windowShift, framed: framed, tcpDNS: tcpDNS, &out)
+        }
         if options.analysis { analysis(notes, flow, marks, &out) }
     }
 
     /// The blocks from the network layer up, then the tunnel headers and the inner packet's blocks.
+    /// `tcpDNS`: the DNS messages (dns-tcp framing) this TCP segment completes.
     private func layers(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ flow: FlowObservation?, _ windowShift: UInt8?,
-                        reassembled: Bool = false, _ out: inout OutputBuffer) {
-        shimBlocks(p, &out)
+                        framed: FramedDetail? = nil, reassembled: Bool = false, tcpDNS: [DNSMessage] = [],
+                        _ out: inout OutputBuffer) {
+        if p.hasEncapsulation { shimBlocks(p, &out) }
         if !reassembled {
             if p.arp != nil || has(p, .arp) { arp(p, &out) }
             if p.ipv4 != nil || has(p, .ipv4) { ipv4(p, &out) }
@@ -71,10 +83,16 @@ public struct LayeredView {
         if p.udp != nil || has(p, .udp) { udp(p, &out) }
         if p.dns != nil || has(p, .dns) {
             dns(p, bytes, &out)
+        } else if !tcpDNS.isEmpty {
+            for m in tcpDNS {
+                header("Application", "DNS over TCP", &out)
+                dnsMessage(m, &out)
+                errorLines(m.streamProblems, &out)
+            }
         } else if (p.tcp != nil || p.udp != nil) && !isTunnel && p.vxlan == nil && p.geneve == nil {
-            data(p, bytes, &out)
+            data(p, bytes, own ? framed : nil, &out)
         }
-        tunnelBlocks(p, &out)
+        if p.hasEncapsulation { tunnelBlocks(p, &out) }
         if let box = inner {
             let q = box.packet
             header("Inner packet", Self.carrier(box.encapsulation), &out)
@@ -84,9 +102,11 @@ public struct LayeredView {
             end(&out)
             if q.ethernet != nil || has(q, .link) { ethernet(q, &out) }
             if box.ownsBytes {
-                box.bytes.withUnsafeBytes { layers(q, $0, flow, windowShift, reassembled: box.encapsulation == .reassembled, &out) }
+                box.bytes.withUnsafeBytes {
+                    layers(q, $0, flow, windowShift, framed: framed, reassembled: box.encapsulation == .reassembled, &out)
+                }
             } else {
-                layers(q, bytes, flow, windowShift, &out)
+                layers(q, bytes, flow, windowShift, framed: framed, &out)
             }
         }
     }
@@ -227,7 +247,12 @@ public struct LayeredView {
 
     /// The errors of one block, each on its own line: `    error: truncated [|tcp] (needed 4 more bytes at offset 54)`.
     private func errors(_ p: Packet, _ block: Layer, _ out: inout OutputBuffer) {
-        for e in p.errors where Self.block(of: e.layer) == block {
+        errorLines(p.errors.filter { Self.block(of: $0.layer) == block }, &out)
+    }
+
+    /// One `error:` line per problem.
+    private func errorLines(_ errors: [DecodeError], _ out: inout OutputBuffer) {
+        for e in errors {
             out.ascii("    ")
             if options.color { out.ascii(Style.error) }
             switch e.kind {
@@ -865,14 +890,34 @@ public struct LayeredView {
 
     /// The application payload of a TCP/UDP packet that no decoder here understands: its size and
     /// the first bytes as text.
-    private func data(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ out: inout OutputBuffer) {
+    private func data(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ framed: FramedDetail?, _ out: inout OutputBuffer) {
         let declared = p.tcp.map { $0.isComplete ? $0.payloadLength : 0 } ?? p.udp.map { $0.isComplete ? max(Int($0.length) - 8, 0) : 0 } ?? 0
         let payload = PacketDetails.payload(p, bytes)
         let captured = payload.count
         guard declared > 0 || captured > 0 else { return }
-        header("Application", "data", &out)
-        out.ascii(", "); Self.bytes(declared, &out); out.ascii(" (not decoded)")
-        end(&out)
+        if let f = framed, !f.spans.isEmpty {
+            // What the framing found in this segment's bytes.
+            header("Application", "messages", &out)
+            out.ascii(", "); Self.bytes(declared, &out); out.ascii(" (framing "); out.string(f.framing); out.byte(41)
+            end(&out)
+            for s in f.spans {
+                out.ascii("    msg #"); out.decimal(s.message); out.ascii(": ")
+                if s.isWhole {
+                    Self.bytes(s.to - s.from, &out); out.ascii(", whole")
+                } else {
+                    out.ascii("part "); out.decimal(s.part)
+                    if let n = s.parts { out.ascii(" of "); out.decimal(n) }
+                    out.ascii(", its bytes "); out.decimal(s.from); out.ascii("–"); out.decimal(s.to)
+                    if let l = s.length { out.ascii(" of "); out.decimal(l) }
+                    if s.completes { out.ascii(" (its end)") }
+                }
+                out.byte(10)
+            }
+        } else {
+            header("Application", "data", &out)
+            out.ascii(", "); Self.bytes(declared, &out); out.ascii(" (not decoded)")
+            end(&out)
+        }
         if captured < declared {
             field("captured", &out); out.decimal(captured); out.ascii(" of "); out.decimal(declared); out.ascii(" bytes\n")
         }
@@ -910,6 +955,19 @@ public struct LayeredView {
     private func dns(_ p: Packet, _ bytes: UnsafeRawBufferPointer, _ out: inout OutputBuffer) {
         header("Application", "DNS", &out)
         guard let m = p.dns else { end(&out); errors(p, .dns, &out); return }
+        dnsMessage(m, &out)
+        if options.hexPayload {
+            let payload = PacketDetails.payload(p, bytes)
+            if payload.count > 0 {
+                field("message", &out); Self.bytes(payload.count, &out); out.byte(10)
+                HexDump.lines(payload, ascii: true, into: &out)
+            }
+        }
+        errors(p, .dns, &out)
+    }
+
+    /// The rest of a DNS block's header line (`, response`) and its fields.
+    private func dnsMessage(_ m: DNSMessage, _ out: inout OutputBuffer) {
         if m.headerFieldsRead >= 2 { out.ascii(m.isResponse ? ", response" : ", query") }
         end(&out)
         field("id", &out); out.hexPadded(UInt64(m.id), digits: 4); out.ascii(" ("); out.decimal(m.id)
@@ -957,14 +1015,6 @@ public struct LayeredView {
             record("authority", m.authority, &out)
             record("additional", m.additional, &out)
         }
-        if options.hexPayload {
-            let payload = PacketDetails.payload(p, bytes)
-            if payload.count > 0 {
-                field("message", &out); Self.bytes(payload.count, &out); out.byte(10)
-                HexDump.lines(payload, ascii: true, into: &out)
-            }
-        }
-        errors(p, .dns, &out)
     }
 
     private func record(_ section: StaticString, _ rrs: [DNSRecord], _ out: inout OutputBuffer) {
@@ -979,7 +1029,7 @@ public struct LayeredView {
                 out.dnsClass(rr.rclass); out.byte(32); out.dnsType(rr.type); out.byte(32)
                 DNSPresentation.data(rr, &out, trailingDots: true)
             }
-            out.byte(10)
+            out.ascii(" (rdlength "); out.decimal(rr.rdlength); out.ascii(")\n")
         }
     }
 

@@ -31,6 +31,8 @@ public struct PacketPrinter: FrameSink {
     public let marks: PendingMarks?
     /// `--explain`: a sentence per note under each annotated line (text only).
     public var explainer: Explainer?
+    /// `-#`: the frame number first on each text line, as tcpdump prints it (`%5u  `).
+    public var numbered = false
     private var nextCheck = 0
 
     /// Output held back for split-message part counts, at most (then written with what is known).
@@ -63,22 +65,25 @@ public struct PacketPrinter: FrameSink {
     /// The output could not be written (a closed pipe): stop.
     public var failed: Bool { out.failed }
 
-    public mutating func consume(_ info: FrameInfo, packet: Packet, notes: [Note], flow: FlowObservation?, pipeline: FramePipeline) {
+    public var needsWindowShift: Bool { details != nil && showPackets && !jsonMode }
+
+    public mutating func consume(_ info: FrameInfo, packet: Packet, notes: [Note], flow: FlowObservation?, windowShift: UInt8?) {
         if counting { stats.add(packet, notes: notes, seconds: info.seconds, nanoseconds: info.nanoseconds) }
         guard showPackets else { return }
         if jsonMode {
             json.format(frame: info.frame, seconds: info.seconds, nanoseconds: info.nanoseconds,
                         packet: packet, notes: notes, flow: flow, link: linkName, into: &out)
         } else {
+            if numbered { Self.frameNumber(info.frame, &out) }
             text.format(seconds: info.seconds, nanoseconds: info.nanoseconds, packet: packet,
                         notes: notes, flow: flow, linkName: pcapLinkName, into: &out)
             if let explainer {
-                let tso = packet.lengthFromCapture || packet.inner?.packet.lengthFromCapture == true
+                let tso = packet.lengthFromCapture || packet.innerLengthFromCapture
                 if !notes.isEmpty || tso { explainer.write(notes, tso: tso, into: &out) }
             }
             // (With no details, optional chaining skips the arguments: no window lookup.)
             details?.format(frame: info.frame, packet: packet, bytes: info.bytes, notes: notes, flow: flow,
-                            windowShift: pipeline.analyzer.windowShift(of: packet), marks: marks, into: &out)
+                            windowShift: windowShift, marks: marks, into: &out)
         }
         if let marks, let streams, !marks.isEmpty {
             if out.count >= nextCheck || lineBuffered && marks.headReady(streams.resolution) {
@@ -98,6 +103,17 @@ public struct PacketPrinter: FrameSink {
         } else {
             out.flushIfNeeded()
         }
+    }
+
+    /// `    7  `: a frame number right-aligned in five columns, then two spaces (tcpdump -#).
+    public static func frameNumber(_ n: Int, _ o: inout OutputBuffer) {
+        var digits = 1
+        var v = n.magnitude
+        while v >= 10 { v /= 10; digits += 1 }
+        var pad = 5 - digits - (n < 0 ? 1 : 0)
+        while pad > 0 { o.byte(32); pad -= 1 }
+        o.decimal(n)
+        o.ascii("  ")
     }
 
     /// The end: every held line goes out, then the buffer.

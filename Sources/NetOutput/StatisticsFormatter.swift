@@ -243,7 +243,7 @@ public enum StatisticsFormatter {
             ("resets", s.resets),
             ("retransmissions", s.noteCount(.retransmission)),
             ("sticky segments", s.noteCount(.sticky)),
-            ("split messages", s.noteCount(.split)),
+            ("split messages", s.flows.splitMessages),
         ]
         for (label, n) in counters { line("  " + pad(label, 22) + padLeft(grouped(n), 12)) }
         let notes = noteOrder(s)
@@ -324,7 +324,7 @@ public enum StatisticsFormatter {
         o.ascii(",\"resets\":"); o.decimal(s.resets)
         o.ascii(",\"retransmissions\":"); o.decimal(s.noteCount(.retransmission))
         o.ascii(",\"sticky_segments\":"); o.decimal(s.noteCount(.sticky))
-        o.ascii(",\"split_messages\":"); o.decimal(s.noteCount(.split))
+        o.ascii(",\"split_messages\":"); o.decimal(s.flows.splitMessages)
         o.ascii("},\"notes\":{")
         for (i, n) in noteOrder(s).sorted(by: { $0.0 < $1.0 }).enumerated() {
             if i > 0 { o.byte(44) }

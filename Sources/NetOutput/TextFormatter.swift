@@ -149,8 +149,26 @@ public struct TextFormatter {
         }
         link(p, &out)
         network(p, &out)
+        // DNS over TCP (dns-tcp framing): each message this segment completes, as tcpdump writes
+        // a DNS message after the segment's length.
+        if !notes.isEmpty && p.tcp != nil && !options.quiet && p.dns == nil {
+            var k = 0
+            while k < notes.count {
+                defer { k &+= 1 }
+                guard let ref = notes[k].framedRef, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) else { continue }
+                var first = true
+                for s in ref._withUnsafeGuaranteedRef({ $0.spans }) where s.completes {
+                    if let m = s.dns {
+                        out.ascii(first ? " " : " | ")
+                        first = false
+                        dnsLine(m, &out)
+                        ErrorText.printAll(m.streamProblems, separated: true, color: color, &out)
+                    }
+                }
+            }
+        }
         ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, color: color, &out)
-        if p.lengthFromCapture || p.inner?.packet.lengthFromCapture == true { out.ascii(" [TSO: length from capture]") }
+        if p.lengthFromCapture || p.innerLengthFromCapture { out.ascii(" [TSO: length from capture]") }
         // Notes are read in place (a copy of each would retain its fields).
         var k = 0
         while k < notes.count {
@@ -160,9 +178,6 @@ public struct TextFormatter {
             if let noteColor { out.ascii(noteColor) }
             out.byte(91)
             NoteWords.write(notes, k, states: options.verbose, marks: pendingMarks, language: language, into: &out)
-            if let ref = notes[k].framedRef, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) {
-                for s in ref._withUnsafeGuaranteedRef({ $0.spans }) { if let m = s.dns { out.ascii(" | DNS "); dnsLine(m, &out) } }
-            }
             out.byte(93)
             if noteColor != nil { out.ascii(Style.reset) }
         }
@@ -249,7 +264,7 @@ public struct TextFormatter {
             arpLine(arp, p, &out)
             return
         }
-        shims(p, &out)
+        if p.hasEncapsulation { shims(p, &out) }
         if p.ipv4 == nil && p.ipv6 == nil, let box = p.inner, box.encapsulation == .nsh {
             // A shim carrying an Ethernet frame (NSH next protocol 3, transparent bridging).
             if out.lastByte != 32 { out.ascii(": ") }
@@ -561,8 +576,10 @@ public struct TextFormatter {
                 out.ascii(first ? " " : ", ")
                 first = false
                 out.dnsType(rr.type)
-                out.byte(32)
-                DNSPresentation.data(rr, &out, trailingDots: true)
+                if DNSPresentation.summaryShowsData(rr) {
+                    out.byte(32)
+                    DNSPresentation.data(rr, &out, trailingDots: true)
+                }
             }
         } else {
             if m.recursionDesired { out.byte(UInt8(ascii: "+")) }

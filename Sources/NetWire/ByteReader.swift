@@ -26,6 +26,12 @@ public struct ByteReader {
         self.clampedByCapture = true
     }
 
+    /// A reader over a whole message whose length its carrier declared (a DNS message read from a
+    /// TCP stream after its length prefix): running out of bytes is malformation, not truncation.
+    public init(wholeMessage buffer: UnsafeRawBufferPointer, layer: Layer) {
+        self.init(buffer: buffer, offset: 0, upper: buffer.count, layer: layer, clamped: false)
+    }
+
     init(buffer: UnsafeRawBufferPointer, offset: Int, upper: Int, layer: Layer, clamped: Bool) {
         self.buffer = buffer
         self.offset = offset

@@ -96,6 +96,7 @@ enum IPv4Decoder {
         let body = h.sub(declared: declared, layer: .ipv4)
         let fragmented = ip.isFragment
         if fragmented {
+            p.hasEncapsulation = true
             p.fragment = FragmentInfo(identification: UInt32(ident), offset: Int(ip.fragmentOffset) * 8, length: max(declared, 0),
                                       moreFragments: ip.moreFragments, isIPv6: false, dataStart: body.offset,
                                       capturedLength: min(max(declared, 0), body.remaining), proto: proto)
@@ -273,6 +274,7 @@ enum IPv6Decoder {
         let fragmented = ip.isFragment && (ip.moreFragments || ip.fragmentOffset != 0)
         let rest = body.rest(layer: .ipv6)
         if fragmented {
+            p.hasEncapsulation = true
             p.fragment = FragmentInfo(identification: ip.fragmentIdentification, offset: Int(ip.fragmentOffset) * 8,
                                       length: declared, moreFragments: ip.moreFragments, isIPv6: true, dataStart: rest.offset,
                                       capturedLength: min(declared, max(rest.remaining, 0)), proto: proto)

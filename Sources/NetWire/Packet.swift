@@ -35,12 +35,14 @@ public struct Packet: @unchecked Sendable {
     public var pim: PIMHeader?
     /// Part of a fragmented IP datagram (not for an atomic fragment).
     public var fragment: FragmentInfo?
+    /// Some shim, tunnel header or fragment field above is set (the common packet skips them all).
+    public var hasEncapsulation = false
     /// The IP length field was 0 (segmentation offload, BIG TCP): the captured length stood in.
     public var lengthFromCapture = false
     /// How deep inside tunnels this packet is (0 for the frame's own).
     public var depth = 0
     /// The inner packet's box (kept across frames for its capacity); `hasInner` says if it is in use.
-    var innerStorage: InnerPacket?
+    @usableFromInline var innerStorage: InnerPacket?
     public var hasInner = false
     public var errors: [DecodeError] = []
     /// Source and destination port of a TCP/UDP header, kept even when the rest of it was cut off.
@@ -71,9 +73,12 @@ public struct Packet: @unchecked Sendable {
         if !tcpOptions.isEmpty { tcpOptions.removeAll(keepingCapacity: true) }
         if !errors.isEmpty { errors.removeAll(keepingCapacity: true) }
         partialPorts = nil
-        if !mpls.isEmpty { mpls.removeAll(keepingCapacity: true) }
-        pppoe = nil; macsec = nil; nsh = nil; vxlan = nil; gre = nil; pim = nil; fragment = nil
-        if geneve != nil { geneve = nil }
+        if hasEncapsulation {
+            if !mpls.isEmpty { mpls.removeAll(keepingCapacity: true) }
+            pppoe = nil; macsec = nil; nsh = nil; vxlan = nil; gre = nil; pim = nil; fragment = nil
+            if geneve != nil { geneve = nil }
+            hasEncapsulation = false
+        }
         lengthFromCapture = false
         hasInner = false
         networkType = nil

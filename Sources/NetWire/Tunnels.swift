@@ -210,6 +210,13 @@ extension Packet {
         return box
     }
 
+    /// The inner packet's IP length came from the capture (TSO inside a tunnel). Checks `hasInner`
+    /// first: the common frame reads one flag, nothing of the inner packet.
+    @inlinable public var innerLengthFromCapture: Bool {
+        guard hasInner, let box = innerStorage else { return false }
+        return box.packet.lengthFromCapture
+    }
+
     /// Every error of this packet and of the packets inside it.
     public var allErrorCount: Int {
         var n = errors.count
@@ -235,6 +242,7 @@ enum TunnelDecoder {
     /// MPLS label stack; returns what follows the bottom label, guessed from its first nibble
     /// (4: IPv4, 6: IPv6; anything else is not decoded).
     static func mpls(_ r: inout ByteReader, _ p: inout Packet) throws(DecodeError) -> EtherType? {
+        p.hasEncapsulation = true
         var h = r.rest(layer: .mpls)
         if !p.mpls.isEmpty { p.mpls.removeAll(keepingCapacity: true) }
         while true {
@@ -258,6 +266,7 @@ enum TunnelDecoder {
 
     /// PPPoE session header and PPP protocol; returns the network protocol it carries.
     static func pppoe(_ r: inout ByteReader, _ p: inout Packet) throws(DecodeError) -> EtherType? {
+        p.hasEncapsulation = true
         var h = r.rest(layer: .pppoe)
         let start = h.offset
         let vt = try h.readUInt8()
@@ -285,6 +294,7 @@ enum TunnelDecoder {
     /// MACsec SecTAG; in a frame whose payload is in clear returns the EtherType behind it and
     /// leaves `r` over the user data (without the 16-byte ICV).
     static func macsec(_ r: inout ByteReader, _ p: inout Packet) throws(DecodeError) -> EtherType? {
+        p.hasEncapsulation = true
         var h = r.rest(layer: .macsec)
         let start = h.offset
         let tci = try h.readUInt8()
@@ -317,6 +327,7 @@ enum TunnelDecoder {
     /// NSH base, service path and context headers; returns what follows as an EtherType
     /// (Ethernet is `.transparentEthernet`; MPLS `.mplsUnicast`; NSH `.nsh`).
     static func nsh(_ r: inout ByteReader, _ p: inout Packet) throws(DecodeError) -> EtherType? {
+        p.hasEncapsulation = true
         var h = r.rest(layer: .nsh)
         let start = h.offset
         let b0 = try h.readUInt8()
@@ -350,6 +361,7 @@ enum TunnelDecoder {
     // MARK: tunnels (inner packet)
 
     static func vxlan(_ r: ByteReader, _ p: inout Packet) throws(DecodeError) -> ByteReader {
+        p.hasEncapsulation = true
         var h = r.rest(layer: .vxlan)
         let start = h.offset
         let flags = try h.readUInt8()
@@ -361,6 +373,7 @@ enum TunnelDecoder {
     }
 
     static func geneve(_ r: ByteReader, _ p: inout Packet) throws(DecodeError) -> (ByteReader, EtherType) {
+        p.hasEncapsulation = true
         var h = r.rest(layer: .geneve)
         let start = h.offset
         let b0 = try h.readUInt8()
@@ -390,6 +403,7 @@ enum TunnelDecoder {
     }
 
     static func gre(_ r: ByteReader, _ p: inout Packet) throws(DecodeError) -> ByteReader {
+        p.hasEncapsulation = true
         var h = r.rest(layer: .gre)
         let start = h.offset
         let fv = try h.readUInt16()
@@ -432,6 +446,7 @@ enum TunnelDecoder {
     }
 
     static func pim(_ r: ByteReader, _ p: inout Packet) throws(DecodeError) -> ByteReader? {
+        p.hasEncapsulation = true
         var h = r.rest(layer: .pim)
         let start = h.offset
         let vt = try h.readUInt8()

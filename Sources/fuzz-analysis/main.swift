@@ -4,7 +4,9 @@
 // segment is encoded as
 //
 //   2 bytes  big-endian: bit 15 = direction (0 client→server, 1 server→client), bits 0-14 = length L
-//   1 byte   time step in milliseconds to add before this segment
+//   1 byte   time step in milliseconds to add before this segment; with bit 7 set, instead: the
+//            segment's bytes are one IPv4 fragment (bit 6: more fragments, bits 0-5: offset in
+//            8-byte units) of a datagram with a fixed identification, so IP reassembly is reached
 //   L bytes  the TCP header and payload (anything: the decoder judges it)
 //
 // Each segment is wrapped in an IPv4 header and decoded, then fed through the duplicate-frame
@@ -64,7 +66,9 @@ enum AnalysisFuzz {
             let head = Int(input[at]) << 8 | Int(input[at + 1])
             let fromServer = head & 0x8000 != 0
             let length = min(head & 0x7FFF, input.count - at - 3)
-            nanoseconds += Int(input[at + 2]) * 1_000_000
+            let step = input[at + 2]
+            let fragmented = step & 0x80 != 0
+            if !fragmented { nanoseconds += Int(step) * 1_000_000 }
             let body = input[(at + 3) ..< (at + 3 + length)]
             at += 3 + length
             segments += 1
@@ -74,6 +78,10 @@ enum AnalysisFuzz {
             frame[2] = UInt8(truncatingIfNeeded: total >> 8); frame[3] = UInt8(truncatingIfNeeded: total)
             frame[4] = UInt8(truncatingIfNeeded: segments >> 8); frame[5] = UInt8(truncatingIfNeeded: segments)
             frame[6] = 0x40; frame[7] = 0; frame[8] = 64; frame[9] = 6; frame[10] = 0; frame[11] = 0
+            if fragmented {
+                frame[4] = 0x77; frame[5] = 0x77
+                frame[6] = step & 0x40 != 0 ? 0x20 : 0; frame[7] = step & 0x3F
+            }
             let (a, b): (UInt8, UInt8) = fromServer ? (2, 1) : (1, 2)
             frame[12] = 10; frame[13] = 0; frame[14] = 0; frame[15] = a
             frame[16] = 10; frame[17] = 0; frame[18] = 0; frame[19] = b

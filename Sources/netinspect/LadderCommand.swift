@@ -91,6 +91,8 @@ struct LadderCommand: ParsableCommand {
         configuration.recvSize = framing.recvSize
         var pipeline = FramePipeline(configuration)
         let explainer = learner.explainer
+        pipeline.analyzer.streams?.recordResolutions = true
+        var eventNotes: [[Note]] = []
 
         var chosen = flow
         var chosenIsUDP = false
@@ -115,13 +117,12 @@ struct LadderCommand: ParsableCommand {
                 if t.payloadLength > 0 || f.contains(.fin) || f.contains(.rst) { seq = t.sequence &- (seqBase ?? 0) }
                 if f.contains(.ack) { ack = t.acknowledgment &- (ackBase ?? 0) }
             }
-            let language = learner.language
-            let words = language == .en ? notes.map(\.text) : notes.indices.map { Explainer(language).words(notes, $0) }
-            let texts = words.filter { !$0.isEmpty }
+            // The words come after the whole file is read (message notes learn their part counts later).
+            eventNotes.append(notes)
             let (offset, overflow) = ns.subtractingReportingOverflow(start)
             var e = LadderEvent(nanoseconds: overflow ? 0 : offset, fromClient: fromClient, flags: LadderEvent.flagString(f),
                                seq: seq, ack: ack, length: t.payloadLength,
-                               note: texts.isEmpty ? nil : texts.joined(separator: "; "),
+                               note: nil,
                                states: notes.last(where: { $0.states != nil })?.states ?? states)
             if let explainer { e.explanations = notes.map { explainer.sentence($0) } }
             return e
@@ -187,6 +188,17 @@ struct LadderCommand: ParsableCommand {
             throw ExitCode(1)
         }
 
+        let language = learner.language
+        let words = language == .en ? nil : Explainer(language)
+        for i in events.indices where i < eventNotes.count {
+            let texts = eventNotes[i].map { n -> String in
+                var n = n
+                if let streams = pipeline.analyzer.streams { MessageNotes.resolve(&n, streams.resolution) }
+                // --lang: the words the packet line would write.
+                return words?.words([n], 0) ?? n.text
+            }.filter { !$0.isEmpty }
+            events[i].note = texts.isEmpty ? nil : texts.joined(separator: "; ")
+        }
         let count = events.count
         let title = "TCP flow \(chosen ?? 0): \(client) > \(server), \(count) segment\(count == 1 ? "" : "s") in \(LadderDiagram.time(events.last?.nanoseconds ?? 0)) s"
         let diagram = LadderDiagram(title: title, client: client, server: server, initialStates: initial, events: events)

@@ -267,6 +267,9 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .customLong("print"), help: "With -w, also print the packets.")
     var printWhileWriting = false
 
+    @Flag(name: [.customShort("#"), .customLong("number")], help: "Print the frame number first on each line (as tcpdump -#); the numbers notes refer to.")
+    var number = false
+
     @Flag(name: .customShort("S"), help: "Print TCP sequence numbers as carried, not relative to the connection's first.")
     var absoluteSequence = false
 
@@ -387,6 +390,7 @@ struct Runner {
                                     linkName: JSONFormatter.linkName(linkType, pcapName: source.linkTypeName),
                                     pcapLinkName: source.linkTypeName, counting: counting)
         if !output.json { printer.explainer = presentation.learner.explainer }
+        printer.numbered = output.number && !output.json
         let progress = ProgressMeter.make(presentation.display.progress, source: source,
                                           packetLinesToTerminal: showPackets && isatty(1) != 0)
         let limit = count ?? Int.max

@@ -214,6 +214,22 @@ enum CLI {
 }
 
 @Suite struct CommandLineTests {
+    /// `-#` / `--number`: the frame number first, as tcpdump -# writes it (`%5u  `); the notes'
+    /// frame references (#N) are these numbers.
+    @Test func frameNumbersFirst() throws {
+        let r = try CLI.run(["-#", "-n", "-r", "captures/tcp-handshake.pcap"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 16)
+        #expect(lines.first?.hasPrefix("    1  21:53:16.116838 IP 127.0.0.1.60126 > 127.0.0.1.9000: Flags [S]") == true)
+        #expect(lines.count > 9 && lines[9].hasPrefix("   10  21:53:16.217890 "))
+        let long = try CLI.run(["--number", "-n", "-r", "captures/tcp-handshake.pcap"])
+        #expect(long.stdout == r.stdout)
+        // JSON has its own "frame" key: no prefix there.
+        let json = try CLI.run(["-#", "-r", "captures/tcp-handshake.pcap", "--json", "-c", "1"])
+        #expect(json.stdout.hasPrefix("{\"frame\":1,"))
+    }
+
     /// `-c -5` is a bad count like `-c 0`, not a missing value (the parser takes `-5` for an option).
     @Test func negativeCountSaysPositive() throws {
         for args in [["-c", "-5", "-r", "captures/arp.pcap"], ["-c", "0", "-r", "captures/arp.pcap"], ["-c", "-5"]] {

@@ -137,14 +137,14 @@ import Testing
         let got = Self.completed(notes, dir: "c2s")
         #expect(got.map(\.0) == Array(1 ... lengths.count))
         #expect(got.map(\.1) == lengths)
-        // Every segment carrying two or more whole messages is a sticky note naming exactly them.
+        // Every segment carrying parts of two or more messages is a sticky note (粘包) naming
+        // consecutive messages; one with a single message is not.
         var stickySeen = 0
         for n in notes {
-            let whole = n.spans.filter { ($0["complete"] as? Bool) == true && ($0["from"] as? Int) == 0 }
-            if whole.count >= 2 {
+            let numbers = n.spans.compactMap { $0["msg"] as? Int }
+            if numbers.count >= 2 {
                 stickySeen += 1
                 #expect(n.kind == "sticky")
-                let numbers = whole.compactMap { $0["msg"] as? Int }
                 #expect(numbers == Array(numbers[0] ... numbers[0] + numbers.count - 1))
             } else {
                 #expect(n.kind != "sticky")
@@ -157,7 +157,7 @@ import Testing
         #expect(notes.contains { n in n.kind == "sticky" && Set(n.spans.compactMap { $0["msg"] as? Int }).isSuperset(of: Set(burstFirst ... burstFirst + 4)) })
         // The 3000-byte message in three segments, and the mixed segment.
         #expect(text.contains("split: msg #26 bytes 0–999 of 3000 (part 1/3)"))
-        #expect(text.contains("split: end of #26 + #27 + start of #28"))
+        #expect(text.contains("sticky: end of #26 + #27 + start of #28"))
         #expect(text.contains("msg #28 complete in segments"))
     }
 

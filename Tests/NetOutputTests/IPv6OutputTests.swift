@@ -32,7 +32,7 @@ enum IPv6Output {
         s = replace(s, #"acks SYN \d+"#, "acks SYN #")
         s = replace(s, #"RTT [^)]*\)"#, "RTT #)")
         s = replace(s, #"^(c2s|s2c|-) \d+([-+*|%$ ])"#, "$1 #$2")  // DNS id
-        s = replace(s, #"DNS \d+"#, "DNS #")                          // … over TCP, in the message note
+        s = replace(s, #"(Flags \[[^\]]*\].*, length \d+) \d+([-+*|%$ ])"#, "$1 #$2")  // … over TCP, after the length
         s = replace(s, #"(recv\(\d+\) #\d+ → \d+ B) "[^"]*""#, "$1 \"…\"")  // previews hold the DNS id too
         return s
     }

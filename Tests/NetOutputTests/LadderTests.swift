@@ -9,6 +9,22 @@ import Testing
 /// `netinspect ladder`: the text diagram (golden file), the SVG (well-formed, one arrow per
 /// segment), flow selection and its errors; and the renderer on its own.
 @Suite struct LadderTests {
+    /// One pipeline: the ladder shows the message notes (sticky, split, msg) that `-r` shows.
+    @Test func ladderShowsTheMessageNotesOfTheTextView() throws {
+        func notes(_ s: String) -> [String] {
+            let re = try? NSRegularExpression(pattern: #"\[(sticky|split|msg)[^\]]*\]"#)
+            let ns = s as NSString
+            return re?.matches(in: s, range: NSRange(location: 0, length: ns.length)).map { ns.substring(with: $0.range) } ?? []
+        }
+        let ladder = try CLI.run(["ladder", "-r", "captures/demo-sticky.pcap", "-n", "--width", "400"])
+        let text = try CLI.run(["-r", "captures/demo-sticky.pcap", "-n"])
+        #expect(ladder.status == 0 && text.status == 0)
+        let a = notes(ladder.stdout), b = notes(text.stdout)
+        #expect(!a.isEmpty)
+        #expect(a == b)
+        #expect(a.contains { $0.hasPrefix("[sticky") })
+    }
+
     static let golden = "expected/ladder-tcp-handshake.txt"
 
     @Test func textMatchesGolden() throws {

@@ -330,8 +330,31 @@ private func merged(_ r: CLI.Result) -> String {
             return nil
         }
         let dns = s["dns"] as? [String: Any]
-        let queries = frames.filter { outermostDNS($0)?["qr"] as? Bool == false }.count
-        #expect(dns?["queries"] as? Int == queries, "\(file)")
+        // Every DNS message counts: a TCP segment completing several lists them all in dns_messages.
+        let queries = frames.reduce(0) { n, f in
+            let all = f["dns_messages"] as? [[String: Any]] ?? outermostDNS(f).map { [$0] } ?? []
+            return n + all.filter { $0["qr"] as? Bool == false }.count
+        }
+        #expect(dns?["queries"] as? Int == queries)
+        // The analysis counters mean what the flow rows mean (one pipeline, one definition).
+        let analysis = s["analysis"] as? [String: Any] ?? [:]
+        func total(_ key: String) -> Int { flows.reduce(0) { $0 + ($1[key] as? Int ?? 0) } }
+        #expect(analysis["sticky_segments"] as? Int == total("sticky_segments"), "\(file): sticky")
+        #expect(analysis["split_messages"] as? Int == total("split_messages"), "\(file): split")
+        #expect(analysis["sticky_segments"] as? Int == notes["sticky"] ?? 0, "\(file): sticky notes")
+        #expect(analysis["retransmissions"] as? Int == notes["retransmission"] ?? 0, "\(file): retransmissions")
+        #expect(analysis["resets"] as? Int == notes["reset"] ?? 0, "\(file): resets")
+        // Every whole message the flows count ends on a frame whose note says so.
+        let ended = frames.reduce(0) { n, f in
+            n + (f["notes"] as? [[String: Any]] ?? []).reduce(0) { m, note in
+                m + (note["messages"] as? [[String: Any]] ?? []).filter { $0["complete"] as? Bool == true }.count
+            }
+        }
+        let messages = flows.reduce(0) { n, f in
+            let m = f["messages"] as? [String: Int] ?? [:]
+            return n + (m["c2s"] ?? 0) + (m["s2c"] ?? 0)
+        }
+        #expect(ended == messages, "\(file): messages")
     }
 
     /// The address and name tables stay bounded: a full table drops its quieter half, and says so.

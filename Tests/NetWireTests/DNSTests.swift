@@ -40,25 +40,25 @@ enum BigResponse {
     static var msg: [UInt8] { built.msg }
 
     static let answers: [DNSRecord] = [
-        DNSRecord(name: "www.example.com", type: 5, rclass: 1, ttl: 300, data: .name("example.com")),
-        DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(93, 184, 216, 34))),
-        DNSRecord(name: "example.com", type: 28, rclass: 1, ttl: 60, data: .aaaa(ipv6(aaaaBytes))),
+        DNSRecord(name: "www.example.com", type: 5, rclass: 1, ttl: 300, data: .name("example.com"), rdlength: 2),
+        DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(93, 184, 216, 34)), rdlength: 4),
+        DNSRecord(name: "example.com", type: 28, rclass: 1, ttl: 60, data: .aaaa(ipv6(aaaaBytes)), rdlength: 16),
     ]
     static let authority: [DNSRecord] = [
-        DNSRecord(name: "example.com", type: 2, rclass: 1, ttl: 3600, data: .name("ns1.example.com")),
+        DNSRecord(name: "example.com", type: 2, rclass: 1, ttl: 3600, data: .name("ns1.example.com"), rdlength: 6),
         DNSRecord(name: "example.com", type: 6, rclass: 1, ttl: 3600, data: .soa(DNSSOA(
             mname: "ns1.example.com", rname: "hostmaster.example.com", serial: 2_024_010_101,
-            refresh: 7200, retry: 3600, expire: 1_209_600, minimum: 300))),
+            refresh: 7200, retry: 3600, expire: 1_209_600, minimum: 300)), rdlength: 39),
     ]
     static let additional: [DNSRecord] = [
-        DNSRecord(name: "example.com", type: 15, rclass: 1, ttl: 300, data: .mx(preference: 10, exchange: "mail.example.com")),
-        DNSRecord(name: "example.com", type: 16, rclass: 1, ttl: 300, data: .txt([Array("hello".utf8), [], Array("world".utf8)])),
+        DNSRecord(name: "example.com", type: 15, rclass: 1, ttl: 300, data: .mx(preference: 10, exchange: "mail.example.com"), rdlength: 9),
+        DNSRecord(name: "example.com", type: 16, rclass: 1, ttl: 300, data: .txt([Array("hello".utf8), [], Array("world".utf8)]), rdlength: 13),
         DNSRecord(name: "_sip._tcp.example.com", type: 33, rclass: 1, ttl: 300,
-                  data: .srv(priority: 10, weight: 60, port: 5060, target: "sip.example.com")),
-        DNSRecord(name: "34.216.184.93.in-addr.arpa", type: 12, rclass: 1, ttl: 300, data: .name("example.com")),
-        DNSRecord(name: "example.com", type: 65280, rclass: 1, ttl: 0, data: .raw([0xDE, 0xAD, 0xBE, 0xEF])),
+                  data: .srv(priority: 10, weight: 60, port: 5060, target: "sip.example.com"), rdlength: 12),
+        DNSRecord(name: "34.216.184.93.in-addr.arpa", type: 12, rclass: 1, ttl: 300, data: .name("example.com"), rdlength: 2),
+        DNSRecord(name: "example.com", type: 65280, rclass: 1, ttl: 0, data: .raw([0xDE, 0xAD, 0xBE, 0xEF]), rdlength: 4),
         DNSRecord(name: ".", type: 41, rclass: 4096, ttl: 0x8000,
-                  data: .opt([DNSOption(code: 10, data: cookie), DNSOption(code: 12, data: [])])),
+                  data: .opt([DNSOption(code: 10, data: cookie), DNSOption(code: 12, data: [])]), rdlength: 16),
     ]
 }
 
@@ -317,7 +317,7 @@ struct DNSTests {
         #expect(e?.detail == .pastDeclaredLength(1))
         #expect(p.dns?.answerCount == 3)
         #expect(p.dns?.questions.count == 1)
-        #expect(p.dns?.answers == [DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(192, 0, 2, 1)))])
+        #expect(p.dns?.answers == [DNSRecord(name: "example.com", type: 1, rclass: 1, ttl: 60, data: .a(IPv4Address(192, 0, 2, 1)), rdlength: 4)])
     }
 
     @Test func sameMessageCutByCaptureIsTruncated() {
@@ -456,5 +456,157 @@ struct DNSTests {
         #expect(p.dns != nil)
         #expect(p.dns?.length == BigResponse.msg.count)
 
+    }
+}
+
+/// One record of each newly typed RR type: its rdata, the decoded value, and rdata whose fields do
+/// not fit (kept as raw bytes, one malformed error).
+struct RRCase: Sendable, CustomStringConvertible {
+    var type: UInt16
+    var rdata: [UInt8]
+    var expected: DNSRData
+    var bad: [UInt8]
+    var description: String { "type \(type)" }
+
+    static func name(_ dotted: String) -> [UInt8] {
+        var d = DNSBuilder()
+        d.bytes = []
+        d.name(dotted)
+        return d.bytes
+    }
+
+    static func cs(_ s: String) -> [UInt8] { [UInt8(s.utf8.count)] + Array(s.utf8) }
+
+    static let key: [UInt8] = Array(3 ... 34)
+    static let digest: [UInt8] = Array(0xA0 ... 0xBF)
+
+    static let all: [RRCase] = [
+        RRCase(type: DNSType.hinfo, rdata: cs("PDP-11") + cs("UNIX"),
+               expected: .hinfo(cpu: Array("PDP-11".utf8), os: Array("UNIX".utf8)), bad: [3, 0x61, 0x62, 0x63]),
+        RRCase(type: DNSType.rp, rdata: name("admin.example") + name("info.example"),
+               expected: .twoNames("admin.example", "info.example"), bad: name("admin.example")),
+        RRCase(type: DNSType.minfo, rdata: name("a.x") + name("b.x"), expected: .twoNames("a.x", "b.x"), bad: [1, 0x61]),
+        RRCase(type: DNSType.afsdb, rdata: be16(1) + name("afs.example"), expected: .numberAndName(1, "afs.example"), bad: [0]),
+        RRCase(type: DNSType.kx, rdata: be16(10) + name("kx.example"), expected: .numberAndName(10, "kx.example"), bad: be16(10)),
+        RRCase(type: DNSType.naptr, rdata: be16(100) + be16(10) + cs("S") + cs("SIP+D2U") + cs("") + name("_sip._udp.example"),
+               expected: .naptr(DNSNAPTR(order: 100, preference: 10, flags: Array("S".utf8), services: Array("SIP+D2U".utf8),
+                                         regexp: [], replacement: "_sip._udp.example")),
+               bad: be16(100) + be16(10) + [9, 0x53]),
+        RRCase(type: DNSType.ds, rdata: be16(2371) + [13, 2] + digest,
+               expected: .ds(keyTag: 2371, algorithm: 13, digestType: 2, digest: digest), bad: be16(2371) + [13]),
+        RRCase(type: DNSType.cds, rdata: be16(1) + [8, 1] + digest, expected: .ds(keyTag: 1, algorithm: 8, digestType: 1, digest: digest),
+               bad: [1]),
+        RRCase(type: DNSType.dnskey, rdata: be16(257) + [3, 13] + key,
+               expected: .dnskey(flags: 257, protocol: 3, algorithm: 13, key: key), bad: be16(257) + [3]),
+        RRCase(type: DNSType.cdnskey, rdata: be16(256) + [3, 8] + key,
+               expected: .dnskey(flags: 256, protocol: 3, algorithm: 8, key: key), bad: [1, 0]),
+        RRCase(type: DNSType.rrsig,
+               rdata: be16(DNSType.a) + [13, 2] + be32(3600) + be32(1_702_592_000) + be32(1_700_000_000) + be16(2371)
+                   + name("example") + key,
+               expected: .rrsig(DNSRRSIG(typeCovered: 1, algorithm: 13, labels: 2, originalTTL: 3600, expiration: 1_702_592_000,
+                                         inception: 1_700_000_000, keyTag: 2371, signer: "example", signature: key)),
+               bad: be16(DNSType.a) + [13, 2] + be32(3600) + be32(1) + be32(2) + be16(3)),  // no signer name
+        RRCase(type: DNSType.nsec, rdata: name("next.example") + [0, 6, 0x40, 0x01, 0x00, 0x00, 0x00, 0x03],
+               expected: .nsec(next: "next.example", types: [1, 15, 46, 47]),
+               bad: name("next.example") + [0, 0]),  // a bitmap of length 0
+        RRCase(type: DNSType.nsec3, rdata: [1, 1] + be16(10) + [2, 0xAA, 0xBB] + [4, 1, 2, 3, 4] + [0, 1, 0x60],
+               expected: .nsec3(DNSNSEC3(hashAlgorithm: 1, flags: 1, iterations: 10, salt: [0xAA, 0xBB],
+                                         nextHashedOwner: [1, 2, 3, 4], types: [1, 2])),
+               bad: [1, 1] + be16(10) + [9, 0xAA]),  // salt longer than the rdata
+        RRCase(type: DNSType.nsec3param, rdata: [1, 0] + be16(0) + [0],
+               expected: .nsec3param(hashAlgorithm: 1, flags: 0, iterations: 0, salt: []), bad: [1, 0] + be16(0)),
+        RRCase(type: DNSType.sshfp, rdata: [4, 2] + digest, expected: .sshfp(algorithm: 4, fingerprintType: 2, fingerprint: digest),
+               bad: [4]),
+        RRCase(type: DNSType.tlsa, rdata: [3, 1, 1] + digest, expected: .tlsa(usage: 3, selector: 1, matchingType: 1, data: digest),
+               bad: [3, 1]),
+        RRCase(type: DNSType.caa, rdata: [0] + cs("issue") + Array("ca.example".utf8),
+               expected: .caa(flags: 0, tag: Array("issue".utf8), value: Array("ca.example".utf8)),
+               bad: [0, 0, 0x78]),  // a tag of length 0
+        RRCase(type: DNSType.uri, rdata: be16(10) + be16(1) + Array("ftp://x/".utf8),
+               expected: .uri(priority: 10, weight: 1, target: Array("ftp://x/".utf8)), bad: be16(10) + [0]),
+        RRCase(type: DNSType.svcb, rdata: be16(1) + name("svc.example") + be16(1) + be16(3) + cs("h2") + be16(3) + be16(2) + be16(8443),
+               expected: .svcb(priority: 1, target: "svc.example",
+                               params: [DNSOption(code: 1, data: cs("h2")), DNSOption(code: 3, data: be16(8443))]),
+               bad: be16(1) + name("svc.example") + be16(3) + be16(5) + [0x20]),  // a value longer than the rdata
+        RRCase(type: DNSType.https, rdata: be16(1) + [0], expected: .svcb(priority: 1, target: ".", params: []), bad: be16(1)),
+        RRCase(type: DNSType.spf, rdata: cs("v=spf1 -all"), expected: .txt([Array("v=spf1 -all".utf8)]), bad: [5, 0x76]),
+    ]
+}
+
+@Suite("DNS record types")
+struct DNSRecordTypeTests {
+    static let dnsStart = Off.udpPayload
+
+    /// A response with the record in the answer section, then an A record (decoding goes on after it).
+    static func frame(_ c: RRCase, rdata: [UInt8]) -> [UInt8] {
+        var d = DNSBuilder(an: 2)
+        d.name("example.com")
+        d.record(type: c.type, ttl: 300) { $0.raw(rdata) }
+        d.pointer(12)
+        d.record(type: DNSType.a, ttl: 60) { $0.raw([192, 0, 2, 1]) }
+        return Build.dnsFrame(d.bytes)
+    }
+
+    @Test(arguments: RRCase.all)
+    func knownGood(_ c: RRCase) {
+        let p = decode(Self.frame(c, rdata: c.rdata))
+        #expect(p.errors.isEmpty, "\(p.errors)")
+        #expect(p.dns?.answers.count == 2)
+        #expect(p.dns?.answers.first?.type == c.type)
+        #expect(p.dns?.answers.first?.rdlength == UInt16(c.rdata.count))
+        #expect(p.dns?.answers.first?.data == c.expected)
+        #expect(p.dns?.answers.last?.data == .a(IPv4Address(192, 0, 2, 1)))
+    }
+
+    @Test(arguments: RRCase.all)
+    func everyPrefixIsTruncated(_ c: RRCase) {
+        let f = Self.frame(c, rdata: c.rdata)
+        expectPrefixes(f, cuts: [(14, .ethernet), (34, .ipv4), (42, .udp), (f.count, .dns)], skip: [Self.dnsStart]) { k, p in
+            // The typed record appears only once all of its data was captured.
+            let recordEnd = Self.dnsStart + 12 + 13 + 10 + c.rdata.count
+            if k >= recordEnd { #expect(p.dns?.answers.first?.data == c.expected, "prefix \(k)") }
+            else { #expect(p.dns?.answers.isEmpty ?? true, "prefix \(k)") }
+        }
+    }
+
+    @Test(arguments: RRCase.all)
+    func badFieldIsMalformed(_ c: RRCase) {
+        let p = decode(Self.frame(c, rdata: c.bad))
+        expectOneError(p, .malformed, .dns)
+        // The record is kept with its data as raw bytes, and the next record is decoded.
+        #expect(p.dns?.answers.first?.data == .raw(c.bad))
+        #expect(p.dns?.answers.first?.rdlength == UInt16(c.bad.count))
+        #expect(p.dns?.answers.last?.data == .a(IPv4Address(192, 0, 2, 1)))
+    }
+
+    @Test func typeBitmapWindowsMustIncrease() {
+        let c = RRCase.all.first { $0.type == DNSType.nsec }
+        guard let c else { Issue.record("no NSEC case"); return }
+        let bad = RRCase.name("n.example") + [1, 1, 0x80, 0, 1, 0x40]  // window 1, then window 0
+        let p = decode(Self.frame(c, rdata: bad))
+        #expect(badValueField(expectOneError(p, .malformed, .dns)) == "type bitmap window (not increasing)")
+        // Window 1 bit 0 is type 256; a 32-byte bitmap is the largest.
+        let ok = RRCase.name("n.example") + [0, 1, 0x40, 1, 1, 0x80, 2, 32] + [UInt8](repeating: 0, count: 31) + [1]
+        let q = decode(Self.frame(c, rdata: ok))
+        #expect(q.errors.isEmpty)
+        #expect(q.dns?.answers.first?.data == .nsec(next: "n.example", types: [1, 256, 0x02FF]))
+        let tooLong = RRCase.name("n.example") + [0, 33] + [UInt8](repeating: 0, count: 33)
+        #expect(badValueField(expectOneError(decode(Self.frame(c, rdata: tooLong)), .malformed, .dns)) == "type bitmap length")
+    }
+
+    @Test func recordsInEverySectionKeepRdlength() {
+        var d = DNSBuilder(qd: 1, an: 1, ns: 1, ar: 1)
+        d.name("")
+        d.question(type: DNSType.dnskey)
+        d.name(""); d.record(type: DNSType.dnskey, ttl: 1) { $0.raw(be16(257) + [3, 8] + RRCase.key) }
+        d.name(""); d.record(type: DNSType.nsec3param, ttl: 1) { $0.raw([1, 0, 0, 0, 0]) }
+        d.name(""); d.record(type: DNSType.opt, rclass: 1232, ttl: 0x8000) { _ in }
+        let p = decode(Build.dnsFrame(d.bytes))
+        #expect(p.errors.isEmpty)
+        #expect(p.dns?.questions.first?.name == ".")
+        #expect(p.dns?.answers.map(\.rdlength) == [36])
+        #expect(p.dns?.authority.map(\.rdlength) == [5])
+        #expect(p.dns?.additional.map(\.rdlength) == [0])
+        #expect([p.dns?.answers.first?.name, p.dns?.authority.first?.name, p.dns?.additional.first?.name] == [".", ".", "."])
     }
 }

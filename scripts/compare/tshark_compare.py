@@ -117,8 +117,12 @@ Fields and normalisation (netinspect key <- tshark field):
       netinspect's {"kind": "unknown", "code": N} is kind N.  tcp.opt.mss / wscale
       / ts (tsval, tsecr) / sack (pairs) <- tcp.options.mss_val / wscale.shift /
       timestamp.tsval+tsecr / sack_le+sack_re.  udp.len <- udp.length.
-  dns.* only for UDP with source or destination port 53 (what netinspect decodes);
-      DNS over TCP, on other ports, or quoted in ICMP is ignored.  EXCLUDED (and
+  dns.* for UDP with source or destination port 53 (what netinspect decodes), and
+      for DNS over TCP on port 53 from a second tshark run with TCP and DNS
+      desegmentation on: the frame completing messages has them (netinspect: its
+      `dns`, the first message, and `dns_messages`); the first message's fields are
+      compared, and dns.tcp.ids = the ids of all messages the frame completes.  DNS
+      on other ports, or quoted in ICMP, is ignored.  EXCLUDED (and
       counted in the output): DNS in a non-atomic IP fragment (MF set or offset >
       0): tshark decodes the first fragment's DNS, netinspect deliberately does not.
       dns.id; dns.qr <- dns.flags.response; dns.opcode (names -> numbers);
@@ -128,15 +132,20 @@ Fields and normalisation (netinspect key <- tshark field):
       RA Z AD CD); dns.counts <- the four header counts (UPDATE messages:
       zones/prerequisites/updates/additional); dns.qd.name/type/class <- dns.qry.*;
       per section (an, ns, ar; for UPDATE prerequisites -> an, updates -> ns): count
-      of parsed records, names, types, and (class, ttl) of the non-OPT records
-      (only when the whole 12-byte header is there: a header cut inside its counts
-      has no sections on either side);
+      of parsed records, names, types, rdlength (dns.resp.len) and (class, ttl) of
+      the non-OPT records (only when the whole 12-byte header is there: a header cut
+      inside its counts has no sections on either side);
       dns.opt.udp_size <- dns.rr.udp_payload_size.  Record data, all sections
       together, per type: A <- dns.a, AAAA <- dns.aaaa, CNAME <- dns.cname, NS <-
       dns.ns, PTR <- dns.ptr.domain_name, MX "pref host", SRV "prio weight port
       target", SOA "mname rname serial refresh retry expire minimum", TXT (all
       character-strings of all TXT records, each cut at its first NUL byte because
-      tshark shows a string only up to there).  Names: no trailing dot, tshark's
+      tshark shows a string only up to there); DNSKEY/CDNSKEY "flags proto alg
+      hexkey", DS/CDS "keytag alg digesttype hexdigest", RRSIG "covered alg labels
+      origttl expiration inception keytag signer hexsig" (times as epoch seconds),
+      NSEC next name, NSEC3/NSEC3PARAM "alg flags iterations hexsalt" and
+      NSEC3.hash (base32hex), CAA "flags tag value", HINFO "cpu os", NAPTR "order
+      pref flags services regexp replacement", SSHFP, TLSA.  Names: no trailing dot, tshark's
       "<Root>" is "."; escapes decoded on both sides (tshark: \\t-style, \\ooo
       octal, \\uXXXX; netinspect: RFC 1035 \\DDD decimal and \\X); bytes read as
       UTF-8 the way tshark does (overlong 2-byte forms accepted, invalid bytes ->
@@ -179,8 +188,9 @@ TSHARK_PREFS = [
     "ip.tso_support:TRUE",
 ]
 # --realistic: IP reassembly on (tshark's default), everything else as above
-REALISTIC_PREFS = ["ip.defragment:TRUE", "ipv6.defragment:TRUE"] + [
-    p for p in TSHARK_PREFS if not p.startswith(("ip.defragment", "ipv6.defragment"))]
+REALISTIC_PREFS = ["ip.defragment:TRUE", "ipv6.defragment:TRUE",
+                   "tcp.desegment_tcp_streams:TRUE", "dns.desegment_dns_messages:TRUE"] + [
+    p for p in TSHARK_PREFS if not p.startswith(("ip.defragment", "ipv6.defragment", "tcp.desegment", "dns.desegment"))]
 
 KEEP_PROTOCOLS = {
     "frame", "eth", "ethertype", "vlan", "ieee8021ad", "sll", "null", "raw", "loop",
@@ -230,6 +240,19 @@ TSHARK_FIELDS = [
     "icmpv6.mld.nb_sources", "icmpv6.opt.src_linkaddr", "icmpv6.opt.target_linkaddr", "icmpv6.opt.mtu",
     "icmpv6.opt.prefix", "icmpv6.opt.prefix.length",
     "dns.txt.length",
+    # record lengths and the data of the DNSSEC and other typed records
+    "dns.resp.len",
+    "dns.dnskey.flags", "dns.dnskey.protocol", "dns.dnskey.algorithm", "dns.dnskey.public_key",
+    "dns.rrsig.type_covered", "dns.rrsig.algorithm", "dns.rrsig.labels", "dns.rrsig.original_ttl",
+    "dns.rrsig.signature_expiration", "dns.rrsig.signature_inception", "dns.rrsig.key_tag",
+    "dns.rrsig.signers_name", "dns.rrsig.signature",
+    "dns.ds.key_id", "dns.ds.algorithm", "dns.ds.digest_type", "dns.ds.digest",
+    "dns.nsec.next_domain_name", "dns.nsec3.algo", "dns.nsec3.flags", "dns.nsec3.iterations", "dns.nsec3.salt_value",
+    "dns.nsec3.hash_value", "dns.caa.flags", "dns.caa.tag", "dns.caa.value", "dns.hinfo.cpu", "dns.hinfo.os",
+    "dns.naptr.order", "dns.naptr.preference", "dns.naptr.flags", "dns.naptr.service", "dns.naptr.regex",
+    "dns.naptr.replacement", "dns.sshfp.algorithm", "dns.sshfp.fingerprint.type", "dns.sshfp.fingerprint",
+    "dns.tlsa.certificate_usage", "dns.tlsa.selector", "dns.tlsa.matching_type",
+    "dns.tlsa.certificate_association_data",
 ]
 PI_ERROR, PI_CHECKSUM, PI_MALFORMED = 0x00800000, 0x01000000, 0x07000000
 
@@ -270,6 +293,12 @@ DNS_RCODES = {"NOERROR": 0, "FORMERR": 1, "SERVFAIL": 2, "NXDOMAIN": 3, "NOTIMP"
               "BADALG": 21, "BADTRUNC": 22, "BADCOOKIE": 23}
 DNS_FLAG_BITS = {"AA": 0x0400, "TC": 0x0200, "RD": 0x0100, "RA": 0x0080, "Z": 0x0040, "AD": 0x0020, "CD": 0x0010}
 DATA_TYPES = ("A", "AAAA", "CNAME", "NS", "PTR", "MX", "SRV", "SOA", "TXT")
+# Typed data of more record types, keyed as tshark groups them (its DS fields are also CDS's, its
+# DNSKEY fields also CDNSKEY's, its NSEC3 parameters also NSEC3PARAM's): the record type -> the key
+# of the compared field dns.data.KEY.
+MORE_DATA = {"DNSKEY": "DNSKEY", "CDNSKEY": "DNSKEY", "DS": "DS", "CDS": "DS", "RRSIG": "RRSIG", "NSEC": "NSEC",
+             "NSEC3": "NSEC3", "NSEC3PARAM": "NSEC3", "CAA": "CAA", "HINFO": "HINFO", "NAPTR": "NAPTR",
+             "SSHFP": "SSHFP", "TLSA": "TLSA"}
 SECTIONS = (("an", "answers"), ("ns", "authority"), ("ar", "additional"))
 
 
@@ -523,7 +552,7 @@ def run_tshark(path, timeout, realistic=False):
             "-E", "occurrence=a", "-E", "quote=n"]
     for f in TSHARK_FIELDS:
         cmd += ["-e", f]
-    env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile(realistic))
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile(realistic), TZ="UTC")
     r = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
     frames = {}
     for line in r.stdout.decode("utf-8", "replace").split("\n"):
@@ -543,6 +572,9 @@ def run_tshark(path, timeout, realistic=False):
     need = sorted(n for n, f in frames.items() if f.pop("_needs_pdml", False))
     for i in range(0, len(need), 400):
         tshark_pdml_sections(path, need[i:i + 400], frames, timeout, realistic)
+    if not realistic and any((f.get("tcp.sport") == 53 or f.get("tcp.dport") == 53) and (f.get("tcp.payload_len") or 0) > 0
+                             for f in frames.values()):
+        tshark_dns_tcp(path, frames, timeout)
     return frames, r.returncode, err
 
 
@@ -583,12 +615,17 @@ def tshark_pdml_sections(path, numbers, frames, timeout, realistic=False):
         dns = next((pr for pr in pkt.findall("proto") if pr.get("name") == "dns"), None)
         if num not in frames or dns is None:
             continue
-        out = frames[num]
+        pdml_dns_sections(dns, frames[num])
+
+
+def pdml_dns_sections(dns, out):
+    """The per-section record fields of one PDML <proto name="dns"> element into `out`."""
+    if True:
         for sec in dns.findall("field"):
             short = SECTION_LABELS.get(sec.get("show"))
             if not short or sec.get("name"):
                 continue
-            names, types, ct = [], [], []
+            names, types, ct, lens = [], [], [], []
             for rr in sec.findall("field"):
                 kids = {}
                 for f in rr.findall("field"):
@@ -602,15 +639,71 @@ def tshark_pdml_sections(path, numbers, frames, timeout, realistic=False):
                     continue
                 t = to_int(kids.get("dns.resp.type"))
                 types.append(t)
+                lens.append(to_int(kids.get("dns.resp.len")))
                 if t != 41:
                     ct.append((to_int(kids.get("dns.resp.class")), to_int(kids.get("dns.resp.ttl"))))
             out[f"dns.{short}.count"] = len(names)
             out[f"dns.{short}.name"] = tuple(names)
             out[f"dns.{short}.type"] = tuple(types)
             out[f"dns.{short}.class_ttl"] = tuple(ct)
+            out[f"dns.{short}.rdlength"] = tuple(lens)
         for short in ("an", "ns", "ar"):  # sections tshark did not reach are empty
-            for k, v in (("count", 0), ("name", ()), ("type", ()), ("class_ttl", ())):
+            for k, v in (("count", 0), ("name", ()), ("type", ()), ("class_ttl", ()), ("rdlength", ())):
                 out.setdefault(f"dns.{short}.{k}", v)
+
+
+def pdml_fields(elem, rec):
+    """Every field below `elem` (depth first, document order) as name -> [show, ...], like -T fields."""
+    for f in elem.findall("field"):
+        name = f.get("name")
+        if name and f.get("show") is not None:
+            rec.setdefault(name, []).append(f.get("show"))
+        pdml_fields(f, rec)
+    return rec
+
+
+def tshark_dns_tcp(path, frames, timeout):
+    """DNS over TCP as tshark shows it with reassembly: a second run with TCP and DNS desegmentation
+    on; each frame that completes DNS messages has one <proto name="dns"> per message. The first
+    message's fields are the frame's dns.* fields (netinspect: its `dns`), and dns.tcp.ids lists
+    the ids of all messages completed in the frame (netinspect: `dns_messages`, or its one `dns`)."""
+    import xml.etree.ElementTree as ET
+    prefs = [p for p in TSHARK_PREFS if not p.startswith(("tcp.desegment_tcp_streams", "dns.desegment_dns_messages",
+                                                           "tcp.analyze_sequence_numbers"))]
+    prefs += ["tcp.desegment_tcp_streams:TRUE", "dns.desegment_dns_messages:TRUE", "tcp.analyze_sequence_numbers:TRUE"]
+    cmd = ["tshark", "-n", "-r", path]
+    for p in prefs:
+        cmd += ["-o", p]
+    cmd += ["-Y", "dns && tcp.port == 53", "-T", "pdml"]
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=tshark_profile(), TZ="UTC")
+    r = subprocess.run(cmd, capture_output=True, env=env, timeout=timeout)
+    xml = re.sub(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", b"?", r.stdout)
+    xml = re.sub(rb"&#(?:0*(?:[0-8]|1[12]|1[4-9]|2[0-9]|3[01])|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]));", b"?", xml)
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        print(f"warning: could not parse tshark PDML (DNS over TCP) for {path}: {exc}", file=sys.stderr)
+        return
+    for pkt in root.iter("packet"):
+        num = None
+        for proto in pkt.findall("proto"):
+            if proto.get("name") == "frame":
+                for f in proto.findall("field"):
+                    if f.get("name") == "frame.number":
+                        num = to_int(f.get("show"))
+        msgs = [pr for pr in pkt.findall("proto") if pr.get("name") == "dns"]
+        if num not in frames or not msgs:
+            continue
+        out = frames[num]
+        if out.get("_excluded") or not (out.get("tcp.sport") == 53 or out.get("tcp.dport") == 53):
+            continue
+        rec = pdml_fields(msgs[0], {})
+        tshark_dns(rec, out)
+        out.pop("_needs_pdml", None)
+        pdml_dns_sections(msgs[0], out)
+        out["dns.tcp.ids"] = tuple(to_int(pdml_fields(m, {}).get("dns.id", [None])[0]) for m in msgs)
+        if rec.get("_ws.malformed") or any(pr.get("name") == "_ws.malformed" for pr in pkt.findall("proto")):
+            out["_flagged"] = True
 
 
 def tshark_normalise(rec):
@@ -902,6 +995,12 @@ def tshark_realistic(rec):
             k = chain[:di].count("udp") - 1
             if 53 in (first("udp.srcport", to_int, k), first("udp.dstport", to_int, k)):
                 tshark_dns(rec, out)
+        elif di > 0 and chain[di - 1] == "tcp":  # DNS over TCP, reassembled: on the completing frame
+            k = chain[:di].count("tcp") - 1
+            if 53 in (first("tcp.srcport", to_int, k), first("tcp.dstport", to_int, k)):
+                tshark_dns(rec, out)
+                # every message the frame completes (one dns layer each)
+                out["dns.tcp.ids"] = tuple(to_int(x) for x in rec.get("dns.id", []))
     if rec.get("_ws.malformed") or rec.get("_ws.short"):
         out["_flagged"] = True
     for sev, grp in zip(rec.get("_ws.expert.severity", []), rec.get("_ws.expert.group", [])):
@@ -1037,6 +1136,7 @@ def tshark_dns(rec, out):
     types = lst("dns.resp.type", to_int)
     classes = lst("dns.resp.class", to_int)
     ttls = lst("dns.resp.ttl", to_int)
+    lens = lst("dns.resp.len", to_int)
     counts = counts4[1:]
     if len(types) != len(names) or set(types) & {33, 47, 50, 62}:
         # NSEC/NSEC3/CSYNC type bitmaps are reported as extra dns.resp.type values, an SRV record's owner
@@ -1065,6 +1165,7 @@ def tshark_dns(rec, out):
             out[f"dns.{short}.name"] = tuple(sec_names)
             out[f"dns.{short}.type"] = tuple(sec_types)
             out[f"dns.{short}.class_ttl"] = tuple(rest_ct)
+            out[f"dns.{short}.rdlength"] = tuple(lens[idx:idx + n])
             idx += n
     data = {
         "A": lst("dns.a", ip4), "AAAA": lst("dns.aaaa", ip6), "CNAME": lst("dns.cname", dns_name_t),
@@ -1082,6 +1183,61 @@ def tshark_dns(rec, out):
     for t in DATA_TYPES:
         if data[t]:
             out[f"dns.data.{t}"] = tuple(data[t])
+    for k, v in tshark_more_data(rec).items():
+        if v:
+            out[f"dns.data.{k}"] = tuple(v)
+
+
+def tshark_time(v):
+    """tshark's absolute time ("Dec 14, 2023 22:13:20.000000000 UTC", TZ=UTC) -> seconds since the epoch."""
+    import datetime
+    try:
+        text = re.sub(r"\.\d+", "", v).replace(" UTC", "")
+        return int(datetime.datetime.strptime(text, "%b %d, %Y %H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp())
+    except (ValueError, TypeError):
+        return v
+
+
+def tshark_bytes(v):
+    v = (v or "").replace(":", "").lower()
+    return "" if v == "<missing>" else v
+
+
+def tshark_more_data(rec):
+    """The typed data of the MORE_DATA records, one normalised string per record, in record order."""
+    def col(*names):
+        # -T fields prints a lone empty string as an empty column (no occurrence at all): a string
+        # column shorter than the first (numeric) one is padded with empty strings
+        cols = [list(rec.get(n, [])) for n in names]
+        if cols and cols[0]:
+            cols = [c + [""] * (len(cols[0]) - len(c)) if len(c) < len(cols[0]) and i > 0 else c for i, c in enumerate(cols)]
+        return list(zip(*cols))
+    out = {
+        "DNSKEY": [f"{to_int(f)} {to_int(p)} {to_int(a)} {tshark_bytes(k)}" for f, p, a, k in
+                   col("dns.dnskey.flags", "dns.dnskey.protocol", "dns.dnskey.algorithm", "dns.dnskey.public_key")],
+        "DS": [f"{to_int(k)} {to_int(a)} {to_int(t)} {tshark_bytes(d)}" for k, a, t, d in
+               col("dns.ds.key_id", "dns.ds.algorithm", "dns.ds.digest_type", "dns.ds.digest")],
+        "RRSIG": [f"{to_int(c)} {to_int(a)} {to_int(l)} {to_int(o)} {tshark_time(e)} {tshark_time(i)} {to_int(k)} "
+                  f"{dns_name_t(n)} {tshark_bytes(g)}" for c, a, l, o, e, i, k, n, g in
+                  col("dns.rrsig.type_covered", "dns.rrsig.algorithm", "dns.rrsig.labels", "dns.rrsig.original_ttl",
+                      "dns.rrsig.signature_expiration", "dns.rrsig.signature_inception", "dns.rrsig.key_tag",
+                      "dns.rrsig.signers_name", "dns.rrsig.signature")],
+        "NSEC": [dns_name_t(n) for n in rec.get("dns.nsec.next_domain_name", [])],
+        "NSEC3": [f"{to_int(a)} {to_int(f)} {to_int(i)} {tshark_bytes(sv)}" for a, f, i, sv in
+                  col("dns.nsec3.algo", "dns.nsec3.flags", "dns.nsec3.iterations", "dns.nsec3.salt_value")],
+        "NSEC3.hash": [h.lower() for h in rec.get("dns.nsec3.hash_value", [])],
+        "CAA": [f"{to_int(f)} {tshark_text(t)} {tshark_text(v)}" for f, t, v in col("dns.caa.flags", "dns.caa.tag", "dns.caa.value")],
+        "HINFO": [f"{tshark_text(c)} {tshark_text(o)}" for c, o in col("dns.hinfo.cpu", "dns.hinfo.os")],
+        "NAPTR": [f"{to_int(o)} {to_int(p)} {tshark_text(f)} {tshark_text(sv)} {tshark_text(r)} {dns_name_t(n)}"
+                  for o, p, f, sv, r, n in col("dns.naptr.order", "dns.naptr.preference", "dns.naptr.flags",
+                                                "dns.naptr.service", "dns.naptr.regex", "dns.naptr.replacement")],
+        "SSHFP": [f"{to_int(a)} {to_int(t)} {tshark_bytes(f)}" for a, t, f in
+                  col("dns.sshfp.algorithm", "dns.sshfp.fingerprint.type", "dns.sshfp.fingerprint")],
+        "TLSA": [f"{to_int(u)} {to_int(sl)} {to_int(m)} {tshark_bytes(d)}" for u, sl, m, d in
+                 col("dns.tlsa.certificate_usage", "dns.tlsa.selector", "dns.tlsa.matching_type",
+                     "dns.tlsa.certificate_association_data")],
+    }
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -1328,6 +1484,9 @@ def netinspect_normalise(obj, ihl_units):
     dns = obj.get("dns")
     if isinstance(dns, dict):
         netinspect_dns(dns, out)
+        if isinstance(tcp, dict) and 53 in (to_int(tcp.get("sport")), to_int(tcp.get("dport"))):
+            msgs = obj.get("dns_messages") if isinstance(obj.get("dns_messages"), list) else [dns]
+            out["dns.tcp.ids"] = tuple(to_int(m.get("id")) if isinstance(m, dict) else None for m in msgs)
     if obj.get("errors"):
         out["_flagged"] = True
     return out
@@ -1378,8 +1537,14 @@ def netinspect_dns(d, out):
         out[f"dns.{short}.type"] = tuple(types)
         out[f"dns.{short}.class_ttl"] = tuple((mnemonic(r.get("class"), DNS_CLASSES, "CLASS"), to_int(r.get("ttl")))
                                               for r, t in zip(rrs, types) if t != 41)
+        if all("rdlength" in r for r in rrs):
+            out[f"dns.{short}.rdlength"] = tuple(to_int(r.get("rdlength")) for r in rrs)
         for r, t in zip(rrs, types):
             name = {v: k for k, v in DNS_TYPES.items()}.get(t) if isinstance(t, int) else None
+            if name in MORE_DATA and isinstance(r.get("data"), str):
+                for k, v in netinspect_more_data(name, r["data"]):
+                    data[k].append(v)
+                continue
             if name not in DATA_TYPES or "data" not in r:
                 continue
             v = r["data"]
@@ -1405,6 +1570,69 @@ def netinspect_dns(d, out):
                 data[name].append(v)
     for t, vals in data.items():
         out[f"dns.data.{t}"] = tuple(vals)
+
+
+def netinspect_more_data(name, v):
+    """A MORE_DATA record's presentation-form data -> [(dns.data key, normalised string)] as
+    tshark_more_data() writes them; data netinspect could not type (RFC 3597 `\\# n hex`) stays as it is."""
+    import base64
+    import binascii
+    import calendar
+    import time
+    key = MORE_DATA[name]
+    if v.startswith("\\# "):
+        return [(key, v)]
+    parts = v.split(" ")
+
+    def b64(x):
+        try:
+            return base64.b64decode(x).hex()
+        except (binascii.Error, ValueError):
+            return x
+
+    def sigtime(x):
+        try:
+            return calendar.timegm(time.strptime(x, "%Y%m%d%H%M%S"))
+        except ValueError:
+            return x
+
+    def hexa(x):
+        return "" if x == "-" else x.lower()
+
+    try:
+        if key == "DNSKEY":
+            return [(key, f"{int(parts[0])} {int(parts[1])} {int(parts[2])} {b64(''.join(parts[3:]))}")]
+        if key == "DS":
+            return [(key, f"{int(parts[0])} {int(parts[1])} {int(parts[2])} {hexa(''.join(parts[3:]))}")]
+        if key == "RRSIG":
+            covered = mnemonic(parts[0], DNS_TYPES, "TYPE")
+            return [(key, f"{covered} {int(parts[1])} {int(parts[2])} {int(parts[3])} {sigtime(parts[4])} "
+                          f"{sigtime(parts[5])} {int(parts[6])} {dns_name_n(parts[7])} {b64(''.join(parts[8:]))}")]
+        if key == "NSEC":
+            return [(key, dns_name_n(parts[0]))]
+        if name == "NSEC3":
+            return [(key, f"{int(parts[0])} {int(parts[1])} {int(parts[2])} {hexa(parts[3])}"),
+                    ("NSEC3.hash", parts[4].lower())]
+        if name == "NSEC3PARAM":
+            return [(key, f"{int(parts[0])} {int(parts[1])} {int(parts[2])} {hexa(parts[3])}")]
+        if key in ("SSHFP",):
+            return [(key, f"{int(parts[0])} {int(parts[1])} {hexa(''.join(parts[2:]))}")]
+        if key == "TLSA":
+            return [(key, f"{int(parts[0])} {int(parts[1])} {int(parts[2])} {hexa(''.join(parts[3:]))}")]
+        if key == "CAA":
+            strings = parse_txt(v.split(" ", 2)[2])
+            return [(key, f"{int(parts[0])} {parts[1]} {strings[0] if strings else ''}")]
+        if key == "HINFO":
+            strings = parse_txt(v)
+            return [(key, " ".join(strings))]
+        if key == "NAPTR":
+            head = v.split(" ", 2)
+            rest = head[2]
+            strings = parse_txt(rest.rsplit(" ", 1)[0])
+            return [(key, f"{int(head[0])} {int(head[1])} {' '.join(strings)} {dns_name_n(rest.rsplit(' ', 1)[1])}")]
+    except (ValueError, IndexError):
+        pass
+    return [(key, v)]
 
 
 # ---------------------------------------------------------------------------
