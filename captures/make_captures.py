@@ -704,28 +704,28 @@ class _TCPConn:
         self.ids = {True: 0x1000, False: 0x2000}
         self.records = []
 
-    def seg(self, t_us, from_client, seq, ack, flags, data=b""):
+    def seg(self, t_us, from_client, seq, ack, flags, data=b"", win=None):
         s = self.s
         self.ids[from_client] += 1
         if from_client:
             fr = s.Ether(src=MAC_CLIENT, dst=MAC_SERVER) / \
                 s.IP(src=TCP_CLIENT, dst=TCP_SERVER, ttl=64, id=self.ids[True], flags="DF") / \
                 s.TCP(sport=self.cport, dport=self.sport, seq=seq % 2**32, ack=ack % 2**32,
-                      flags=flags, window=64240)
+                      flags=flags, window=64240 if win is None else win)
         else:
             fr = s.Ether(src=MAC_SERVER, dst=MAC_CLIENT) / \
                 s.IP(src=TCP_SERVER, dst=TCP_CLIENT, ttl=64, id=self.ids[False], flags="DF") / \
                 s.TCP(sport=self.sport, dport=self.cport, seq=seq % 2**32, ack=ack % 2**32,
-                      flags=flags, window=65160)
+                      flags=flags, window=65160 if win is None else win)
         if data:
             fr = fr / s.Raw(data)
         self.records.append((BASE_TS + t_us // 1000000, t_us % 1000000, bytes(fr)))
 
-    def c(self, t_us, seq, ack, flags, data=b""):
-        self.seg(t_us, True, seq, ack, flags, data)
+    def c(self, t_us, seq, ack, flags, data=b"", win=None):
+        self.seg(t_us, True, seq, ack, flags, data, win)
 
-    def v(self, t_us, seq, ack, flags, data=b""):
-        self.seg(t_us, False, seq, ack, flags, data)
+    def v(self, t_us, seq, ack, flags, data=b"", win=None):
+        self.seg(t_us, False, seq, ack, flags, data, win)
 
     def write(self, name):
         write_pcap(name, LINKTYPE_ETHERNET, self.records)
@@ -887,6 +887,79 @@ def build_tcp_seq_wrap():
     k.write("tcp-seq-wrap.pcap")
 
 
+def build_tcp_analysis_seq():
+    # Wireshark's sequence analysis kinds, one connection (docs/tcp-analysis.md). Handshake RTT
+    # 2 ms (the out-of-order window). Client ISN 1000, server ISN 5000; 100-byte segments.
+    #  4 data 1001:1101           5 data 1201:1301: lost segment (1101:1201 not captured)
+    #  6 data 1101:1201 200 µs later: out-of-order      7 server ACK 1301
+    #  8, 9 data 1301:1401, 1401:1501   10 server ACK 1301 again: duplicate ACK #1 of #7
+    # 11 data 1501:1601   12, 13 duplicate ACK #2, #3 of #7
+    # 14 data 1301:1401 again 100 µs after them: fast retransmission     15 server ACK 1601
+    # 16 data 1501:1601 again 300 ms later, already acknowledged: spurious retransmission
+    # 17 data 1601:1701   18 the same 290 ms later: retransmission
+    # 19 server ACK 1901: ACKed unseen segment (1701:1901 never captured)
+    k = _TCPConn(41011)
+    ci, si = 1000, 5000
+    _handshake(k, ci, si)
+    d = lambda n: bytes([0x61 + n % 26]) * 100
+    k.c(3000, ci + 1, si + 1, "PA", d(0))
+    k.c(3200, ci + 201, si + 1, "PA", d(2))
+    k.c(3400, ci + 101, si + 1, "PA", d(1))
+    k.v(4000, si + 1, ci + 301, "A")
+    k.c(5000, ci + 301, si + 1, "PA", d(3))
+    k.c(5100, ci + 401, si + 1, "PA", d(4))
+    k.v(5200, si + 1, ci + 301, "A")
+    k.c(5300, ci + 501, si + 1, "PA", d(5))
+    k.v(5400, si + 1, ci + 301, "A")
+    k.v(5500, si + 1, ci + 301, "A")
+    k.c(5600, ci + 301, si + 1, "PA", d(3))
+    k.v(6000, si + 1, ci + 601, "A")
+    k.c(300000, ci + 501, si + 1, "PA", d(5))
+    k.c(310000, ci + 601, si + 1, "PA", d(6))
+    k.c(600000, ci + 601, si + 1, "PA", d(6))
+    k.v(601000, si + 1, ci + 901, "A")
+    k.write("tcp-analysis-seq.pcap")
+
+
+def build_tcp_analysis_window():
+    # Wireshark's window kinds, one connection without window scaling; the server offers 300 bytes.
+    #  4 data 1001:1101   5 data 1101:1301: window full (reaches ACK 1001 + window 300)
+    #  6 server ACK 1301, window 0: zero window
+    #  7 one byte at 1301, 200 ms later: zero-window probe
+    #  8 server ACK 1301, window 0 again: zero window + zero-window probe ACK
+    #  9 server ACK 1301, window 300: window update     10 data 1301:1401   11 server ACK 1401
+    k = _TCPConn(41013)
+    ci, si = 1000, 5000
+    k.c(0, ci, 0, "S")
+    k.v(1000, si, ci + 1, "SA", win=300)
+    k.c(2000, ci + 1, si + 1, "A")
+    k.c(3000, ci + 1, si + 1, "PA", b"w" * 100)
+    k.c(3100, ci + 101, si + 1, "PA", b"x" * 200)
+    k.v(4000, si + 1, ci + 301, "A", win=0)
+    k.c(204000, ci + 301, si + 1, "A", b"y")
+    k.v(205000, si + 1, ci + 301, "A", win=0)
+    k.v(400000, si + 1, ci + 301, "A", win=300)
+    k.c(401000, ci + 301, si + 1, "PA", b"z" * 100)
+    k.v(402000, si + 1, ci + 401, "A", win=300)
+    k.write("tcp-analysis-window.pcap")
+
+
+def build_tcp_analysis_keepalive():
+    # Keep-alives: 4 data 1001:1011; 5 server ACK 1011; 6 (60 s later) the client's keep-alive, seq
+    # 1010 without data; 7 the server's keep-alive ACK; 8 (60 s later) a keep-alive with one
+    # garbage byte at 1010 (as Windows sends them); 9 its keep-alive ACK.
+    k = _TCPConn(41012)
+    ci, si = 1000, 5000
+    _handshake(k, ci, si)
+    k.c(3000, ci + 1, si + 1, "PA", b"0123456789")
+    k.v(4000, si + 1, ci + 11, "A")
+    k.c(60004000, ci + 10, si + 1, "A")
+    k.v(60005000, si + 1, ci + 11, "A")
+    k.c(120005000, ci + 10, si + 1, "A", b"\x00")
+    k.v(120006000, si + 1, ci + 11, "A")
+    k.write("tcp-analysis-keepalive.pcap")
+
+
 CRAFTED = {
     "dns-udp.pcap": build_dns_udp,
     "ipv6-udp-dns.pcap": build_ipv6_udp_dns,
@@ -912,6 +985,9 @@ CRAFTED = {
     "tcp-syn-retransmit.pcap": build_tcp_syn_retransmit,
     "tcp-port-reuse.pcap": build_tcp_port_reuse,
     "tcp-seq-wrap.pcap": build_tcp_seq_wrap,
+    "tcp-analysis-seq.pcap": build_tcp_analysis_seq,
+    "tcp-analysis-window.pcap": build_tcp_analysis_window,
+    "tcp-analysis-keepalive.pcap": build_tcp_analysis_keepalive,
 }
 
 

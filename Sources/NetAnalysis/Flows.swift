@@ -130,6 +130,9 @@ public struct FlowSummary: Sendable {
     public var messages: (c2s: Int, s2c: Int) = (0, 0)
     public var stickySegments = 0
     public var splitMessages = 0
+    /// Notes per TCP analysis kind (Wireshark's tcp.analysis flags; `retransmissions` above counts
+    /// the plain, fast and spurious ones together).
+    public var analysis = TCPAnalysisCounts()
     /// The tunnel the conversation travelled in (nil: none).
     public var tunnel: FlowTunnel? = nil
     /// The flow-table slot it held.
@@ -189,14 +192,12 @@ public struct FlowTracker {
         var resetBy: FlowDirection?
         var refused = false
         var zeek = ZeekConnSummary()
-        var nextSeq: (c2s: UInt32?, s2c: UInt32?) = (nil, nil)
-        /// Per direction (0 = client→server, 1 = server→client): the last ACK and window sent,
-        /// duplicate-ACK count, when the highest sequence was sent, and the window scale announced.
-        var lastAck: (UInt32?, UInt32?) = (nil, nil)
-        var lastWindow: (UInt16, UInt16) = (0, 0)
-        var dupAcks: (Int, Int) = (0, 0)
-        var lastAdvance: (Int, Int) = (0, 0)
+        /// Per direction (0 = client→server, 1 = server→client): what the TCP analysis remembers
+        /// (TCPAnalysis.swift), and the window scale announced.
+        var seq = (TCPSeqState(), TCPSeqState())
         var windowScale: (UInt8?, UInt8?) = (nil, nil)
+        /// Notes of each TCP analysis kind (flow rows count them).
+        var analysisCounts = TCPAnalysisCounts()
         var retransmissions = 0
         var afterCloseNoted = false
         /// False once the conversation has left the table (its slot waits for reuse).
@@ -263,6 +264,12 @@ public struct FlowTracker {
 
         var slot = index[key]
         var firstOfFlow = false
+        // Wireshark's reused ports: a SYN whose sequence is not the first one seen from that side.
+        var reused = false
+        if let t = tcp, t.flags.contains(.syn), let s = slot, conns[s].isTCP {
+            let base = src == conns[s].client ? conns[s].seq.0.baseSeq : conns[s].seq.1.baseSeq
+            if let b = base, b != t.sequence { reused = true }
+        }
         if isSYN, let s = slot, conns[s].isTCP, conns[s].closed, tcp?.sequence != conns[s].clientISN {
             // Port reuse: a new SYN after the old connection closed starts a new connection.
             finish(slot: s)
@@ -313,7 +320,8 @@ public struct FlowTracker {
         }
         var obs = FlowObservation(flowID: conns[s].id, direction: dir, seqBase: nil, ackBase: nil, slot: s)
         if let t = tcp {
-            Self.tcpStep(&conns[s], t, options: p.tcpOptions, dir: dir, now: now, frame: frame, notes: &notes)
+            Self.tcpStep(&conns[s], t, options: p.tcpOptions, dir: dir, now: now, frame: frame, reused: reused,
+                         analyzable: !p.errors.contains { $0.layer == .tcp && $0.kind == .truncated }, notes: &notes)
             obs.states = (conns[s].clientState, conns[s].serverState)
             // Listener pressure: count SYNs whose handshake has not completed.
             if !wasHalfOpen && isSYN && conns[s].clientState == .synSent && !conns[s].established {
@@ -366,6 +374,23 @@ public struct FlowTracker {
         return obs
     }
 
+    /// What Wireshark's analysis would say about `p` in its conversation, without changing anything
+    /// (for a duplicate frame, which the tracker does not see: the flags of the first one that applies).
+    public func analysisName(of p: Packet, frame: Int, seconds: Int, nanoseconds: Int) -> StaticString? {
+        guard let t = p.tcp, t.isComplete else { return nil }
+        guard let (src, dst) = Self.endpoints(p, t.sourcePort, t.destinationPort) else { return nil }
+        guard let s = index[FlowKey(src, dst, proto: 6)] else { return nil }
+        let (secs, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let now = overflow ? Int.max : secs &+ nanoseconds
+        var a = conns[s].seq.0, b = conns[s].seq.1
+        var n = 0, of = 0
+        let flags = src == conns[s].client
+            ? Self.analyze(&a, &b, t, now: now, frame: frame, initialRTT: conns[s].rtt, dupNumber: &n, dupOf: &of)
+            : Self.analyze(&b, &a, t, now: now, frame: frame, initialRTT: conns[s].rtt, dupNumber: &n, dupOf: &of)
+        for (flag, _, name) in TCPAnalysisFlags.order.reversed() where flags.contains(flag) { return name }
+        return nil
+    }
+
     /// The window scale shift (RFC 7323) that applies to a TCP segment's window field: the
     /// sender's own announced scale, once both SYNs of its tracked connection carried the option
     /// (nil: not negotiated, not known, not tracked, or a SYN, whose window is never scaled).
@@ -379,90 +404,69 @@ public struct FlowTracker {
 
     // MARK: the TCP life cycle
 
-    static func tcpStep(_ c: inout Conn, _ t: TCPHeader, options: [TCPOption], dir: FlowDirection, now: Int, frame: Int, notes: inout [Note]) {
+    static func tcpStep(_ c: inout Conn, _ t: TCPHeader, options: [TCPOption], dir: FlowDirection, now: Int, frame: Int,
+                        reused: Bool = false, analyzable: Bool = true, notes: inout [Note]) {
         let f = t.flags
         let fromClient = dir == .clientToServer
         // Computed where a note uses them (two String locals would be destroyed on every segment).
         var who: String { fromClient ? "client" : "server" }
         var other: String { fromClient ? "server" : "client" }
         let len = UInt32(truncatingIfNeeded: t.payloadLength)
-        var retransmission = false
         let d = fromClient ? 0 : 1
-        // Sequence analysis, after Wireshark's tcp.analysis: a segment that carries sequence space
-        // (data, SYN, FIN) and starts before the next expected byte is a retransmission, or
-        // out-of-order when it comes within a few ms of the highest segment; one that starts after
-        // it means bytes were not captured (a lost segment); one byte below with ≤ 1 byte of data is
-        // a keep-alive.
-        let next = fromClient ? c.nextSeq.c2s : c.nextSeq.s2c
-        let consumes = len &+ (f.contains(.syn) ? 1 : 0) &+ (f.contains(.fin) ? 1 : 0)
-        if let n = next, !f.contains(.rst), !f.contains(.syn) {
-            let diff = Int32(bitPattern: t.sequence &- n)
-            if diff == -1 && len <= 1 && !f.contains(.fin) {
-                notes.append(Note(kind: .keepAlive, text: "keep-alive"))
-            } else if diff < 0 && consumes > 0 {
-                let sinceAdvance = elapsed(from: d == 0 ? c.lastAdvance.0 : c.lastAdvance.1, to: now)
-                if sinceAdvance < 3_000_000 && c.rtt.map({ sinceAdvance < $0 }) ?? true && len > 0 {
-                    notes.append(Note(kind: .outOfOrder, text: "out-of-order"))
-                } else {
-                    retransmission = true
-                    c.retransmissions += 1
-                    notes.append(Note(kind: .retransmission, text: "retransmission"))
-                }
-            } else if diff > 0 {
-                var lost = Note(kind: .lostSegment, text: "previous segment not captured (\(diff) bytes missing)")
-                lost.amount = Int(diff)
-                notes.append(lost)
-            }
-        }
-        if consumes > 0 && !f.contains(.rst) {
-            let end = t.sequence &+ consumes
-            if next == nil || Int32(bitPattern: end &- (next ?? 0)) > 0 {
-                if fromClient { c.nextSeq.c2s = end } else { c.nextSeq.s2c = end }
-                if d == 0 { c.lastAdvance.0 = now } else { c.lastAdvance.1 = now }
-            }
-        }
-        // Window analysis.
+        // Wireshark's expert analysis (TCPAnalysis.swift): the flags, then one note per flag.
+        // Window scale, as Wireshark learns it: the option on any segment sets its sender's scale;
+        // a SYN without it means no scaling either way, and a SYN-ACK with it after a SYN without
+        // it means none too.
+        var ws: Int8?
+        for o in options { if case .windowScale(let v) = o { ws = Int8(min(v, 14)) } }
         if f.contains(.syn) {
-            var ws: UInt8?
-            for o in options { if case .windowScale(let v) = o { ws = min(v, 14) } }
-            if d == 0 { c.windowScale.0 = ws } else { c.windowScale.1 = ws }
-        } else if !f.contains(.rst) && !f.contains(.fin) {
-            if t.window == 0 {
-                notes.append(Note(kind: .zeroWindow, text: "zero window: \(fromClient ? "client" : "server") cannot take more data", byClient: fromClient))
-            }
-            // Window full: this segment's data reaches the edge of what the other side allowed.
-            let peerAck = d == 0 ? c.lastAck.1 : c.lastAck.0
-            if len > 0, let pa = peerAck {
-                let bothScale = c.windowScale.0 != nil && c.windowScale.1 != nil
-                let shift = bothScale ? UInt32((d == 0 ? c.windowScale.1 : c.windowScale.0) ?? 0) : 0
-                let peerWindow = UInt32(d == 0 ? c.lastWindow.1 : c.lastWindow.0) << shift
-                if peerWindow > 0 && t.sequence &+ len == pa &+ peerWindow {
-                    notes.append(Note(kind: .windowFull, text: "window full"))
-                }
-            }
-            // Duplicate ACK: nothing new, same ack and window as this side's previous ACK.
-            let prevAck = d == 0 ? c.lastAck.0 : c.lastAck.1
-            let prevWin = d == 0 ? c.lastWindow.0 : c.lastWindow.1
-            if f.contains(.ack) && len == 0 && c.established, prevAck == t.acknowledgment, prevWin == t.window,
-               !notes.contains(where: { $0.kind == .keepAlive }) {
-                if d == 0 { c.dupAcks.0 += 1 } else { c.dupAcks.1 += 1 }
-                let n = d == 0 ? c.dupAcks.0 : c.dupAcks.1
-                var dup = Note(kind: .duplicateAck, text: "duplicate ACK #\(n)")
-                dup.amount = n
-                notes.append(dup)
-            } else if f.contains(.ack) && prevAck != t.acknowledgment {
-                if d == 0 { c.dupAcks.0 = 0 } else { c.dupAcks.1 = 0 }
+            if d == 0 { c.windowScale.0 = ws.map { UInt8($0) } } else { c.windowScale.1 = ws.map { UInt8($0) } }
+        }
+        if let ws { if d == 0 { c.seq.0.scale = ws } else { c.seq.1.scale = ws } }
+        if f.contains(.syn) {
+            if ws == nil {
+                c.seq.0.scale = -1; c.seq.1.scale = -1
+            } else if f.contains(.ack) && (d == 0 ? c.seq.1.scale : c.seq.0.scale) == -1 {
+                if d == 0 { c.seq.0.scale = -1 } else { c.seq.1.scale = -1 }
             }
         }
-        if f.contains(.ack) {
-            if d == 0 { c.lastAck.0 = t.acknowledgment; c.lastWindow.0 = t.window } else { c.lastAck.1 = t.acknowledgment; c.lastWindow.1 = t.window }
+        var dupNumber = 0, dupOf = 0
+        var flags: TCPAnalysisFlags
+        let expected = d == 0 ? c.seq.0.nextSeq : c.seq.1.nextSeq
+        // Data resent within 3 ms (and within the handshake RTT) of the highest segment: a
+        // reordering, not a sender's timeout. The backlog lesson and Zeek's T letter count only
+        // resends after that (a server that dropped the handshake ACK makes the client time out).
+        let sinceHighest = elapsed(from: d == 0 ? c.seq.0.nextSeqTime : c.seq.1.nextSeqTime, to: now)
+        let quick = len > 0 && sinceHighest < 3_000_000 && (c.rtt.map { sinceHighest < $0 } ?? true)
+        if reused {
+            // A new SYN (another ISN) on the same ports: Wireshark starts the analysis afresh.
+            let scale = d == 0 ? c.seq.0.scale : c.seq.1.scale
+            c.seq = (TCPSeqState(), TCPSeqState())
+            if d == 0 { c.seq.0.scale = scale } else { c.seq.1.scale = scale }
         }
+        if d == 0 {
+            flags = Self.analyze(&c.seq.0, &c.seq.1, t, now: now, frame: frame, initialRTT: c.rtt, dupNumber: &dupNumber, dupOf: &dupOf)
+        } else {
+            flags = Self.analyze(&c.seq.1, &c.seq.0, t, now: now, frame: frame, initialRTT: c.rtt, dupNumber: &dupNumber, dupOf: &dupOf)
+        }
+        if reused { flags.insert(.reusedPorts) }
+        // A header cut by the capture (options missing): the analysis remembers the segment, but
+        // Wireshark stops before it shows the verdict.
+        if !analyzable { flags = [] }
+        if !flags.isEmpty {
+            c.analysisCounts.add(flags)
+            Self.analysisNotes(flags, t, fromClient: fromClient, missing: Int(Int32(bitPattern: t.sequence &- expected)), dupNumber: dupNumber, dupOf: dupOf, notes: &notes)
+        }
+        let retransmission = !flags.isDisjoint(with: [.retransmission, .fastRetransmission, .spuriousRetransmission])
+        if retransmission { c.retransmissions += 1 }
+        let resent = retransmission && !quick && !f.contains(.syn)
         // Data while the handshake is not complete.
         let completesHandshake = fromClient && c.synAckSeen && f.contains(.ack) && t.acknowledgment == (c.serverISN ?? 0) &+ 1
         if len > 0 && !c.established && !c.midstream && !f.contains(.syn) && !completesHandshake {
             notes.append(Note(kind: .dataBeforeHandshake, text: "data before the handshake completed"))
         }
-        c.zeek.record(fromOriginator: fromClient, flags: f, payloadLength: t.payloadLength, isRetransmission: retransmission,
+        c.zeek.record(fromOriginator: fromClient, flags: f, payloadLength: t.payloadLength,
+                      isRetransmission: resent,
                       badChecksum: t.checksumStatus == .bad, zeroWindow: t.window == 0 && !f.contains(.rst))
 
         if c.closed && !f.contains(.syn) {
@@ -498,8 +502,10 @@ public struct FlowTracker {
                     c.clientState = .synSent
                     c.serverState = .synReceived
                     if again {
-                        notes.append(Note(kind: .synRetransmission, text: "SYN retransmission: half-open, no answer yet",
-                                          states: (c.clientState, c.serverState), byClient: true))
+                        var n = Note(kind: .synRetransmission, text: "SYN retransmission: half-open, no answer yet",
+                                     states: (c.clientState, c.serverState), byClient: true)
+                        Self.takeRetransmission(into: &n, &c, &notes)
+                        notes.append(n)
                     } else {
                         notes.append(Note(kind: .handshake, text: "handshake 1/3", states: (c.clientState, c.serverState), step: .syn, byClient: true))
                     }
@@ -517,16 +523,20 @@ public struct FlowTracker {
                     // The client's ACK came, yet the server still retransmits its SYN-ACK: it did
                     // not take the ACK (on Linux: accept queue full, tcp_abort_on_overflow = 0).
                     c.acksIgnored += 1
-                    notes.append(Note(kind: .handshake, text: "handshake 2/3 again (SYN-ACK retransmission)",
-                                      states: (c.clientState, c.serverState), step: .synAckAgain, byClient: false))
+                    var n = Note(kind: .handshake, text: "handshake 2/3 again (SYN-ACK retransmission)",
+                                 states: (c.clientState, c.serverState), step: .synAckAgain, byClient: false)
+                    Self.takeRetransmission(into: &n, &c, &notes)
+                    notes.append(n)
                     notes.append(Note(kind: .ackNotAccepted, text: "ACK not accepted by server: accept queue full?",
                                       states: (c.clientState, c.serverState)))
                     return
                 }
                 if !c.established { c.clientState = .established }
                 c.serverState = .synReceived
-                notes.append(Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN)",
-                                  states: (c.clientState, c.serverState), step: again ? .synAckAgain : .synAck, byClient: false))
+                var n = Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN)",
+                             states: (c.clientState, c.serverState), step: again ? .synAckAgain : .synAck, byClient: false)
+                if again { Self.takeRetransmission(into: &n, &c, &notes) }
+                notes.append(n)
             } else if !fromClient && c.clientISN == nil {
                 // The SYN was not captured: the SYN-ACK's sequence still anchors the server side.
                 c.serverISN = t.sequence
@@ -574,7 +584,7 @@ public struct FlowTracker {
                                       text: "server took the ACK at last: ESTABLISHED after \(Self.duration(waited)) half-open, \(n) client segment\(n == 1 ? "" : "s") ignored",
                                       states: (c.clientState, c.serverState)))
                 }
-            } else if retransmission {
+            } else if resent {
                 // The client sends again what the server never acknowledged: the server is still
                 // half-open, it dropped the handshake ACK and this data with it.
                 c.acksIgnored += 1
@@ -661,6 +671,18 @@ public struct FlowTracker {
         }
     }
 
+    /// A SYN or SYN-ACK sent again has its own note (the handshake's words, the backlog lesson's):
+    /// Wireshark's retransmission verdict on the same segment moves into it as its `wireshark` name,
+    /// and it is not counted among the connection's retransmissions (flows count SYNs sent again
+    /// apart, as `syn_retransmissions`).
+    static func takeRetransmission(into n: inout Note, _ c: inout Conn, _ notes: inout [Note]) {
+        guard let i = notes.lastIndex(where: { $0.kind == .retransmission }) else { return }
+        notes.remove(at: i)
+        n.wireshark = "tcp.analysis.retransmission"
+        c.analysisCounts.remove(.retransmission)
+        c.retransmissions -= 1
+    }
+
     public static func durationText(_ ns: Int) -> String { duration(ns) }
 
     static func duration(_ ns: Int) -> String {
@@ -689,7 +711,7 @@ public struct FlowTracker {
                            states: (c.clientState, c.serverState), retransmissions: c.retransmissions,
                            synRetransmissions: c.synRetransmissions, acksIgnored: c.acksIgnored,
                            serverHalfOpenNanoseconds: c.serverHalfOpen,
-                           tunnel: c.tunnel)
+                           analysis: c.analysisCounts, tunnel: c.tunnel)
     }
 
     mutating func finish(slot s: Int, evicted: Bool = false) {

@@ -19,6 +19,15 @@ public struct Note: Sendable, Equatable {
         case windowFull = "window_full"
         case keepAlive = "keep_alive"
         case synRetransmission = "syn_retransmission"
+        /// Wireshark's TCP analysis kinds we had not (TCPAnalysis.swift, docs/tcp-analysis.md).
+        case fastRetransmission = "fast_retransmission"
+        case spuriousRetransmission = "spurious_retransmission"
+        case ackedUnseen = "acked_unseen"
+        case keepAliveAck = "keep_alive_ack"
+        case zeroWindowProbe = "zero_window_probe"
+        case zeroWindowProbeAck = "zero_window_probe_ack"
+        case windowUpdate = "window_update"
+        case reusedPorts = "reused_ports"
         case dataBeforeHandshake = "data_before_handshake"
         case synFlood = "syn_flood"
         /// The server is still half-open (SYN_RCVD) after the client's handshake ACK and ignores the
@@ -112,8 +121,12 @@ public struct Note: Sendable, Equatable {
             framed?.prefix = newValue
         }
     }
-    /// The frame this note refers to (for a duplicate: the first copy).
+    /// The frame this note refers to (for a duplicate: the first copy; for a duplicate ACK: the
+    /// ACK it repeats).
     public var relatedFrame: Int?
+    /// The Wireshark expert field this note corresponds to (`tcp.analysis.retransmission` …), on
+    /// TCP analysis notes, also where our kind differs (`syn_retransmission`, `duplicate_frame`).
+    public var wireshark: StaticString?
     /// Endpoint states after this segment, as an observer infers them (TCP notes).
     public var states: (client: TCPState, server: TCPState)?
     /// A number the note's words carry, typed (dns_truncated: the UDP size limit; lost_segment:
@@ -162,6 +175,7 @@ public struct Note: Sendable, Equatable {
         a.kind == b.kind && a.text == b.text && a.relatedFrame == b.relatedFrame
             && a.states?.client == b.states?.client && a.states?.server == b.states?.server
             && a.rttNanoseconds == b.rttNanoseconds && a.framed == b.framed
+            && a.wireshark?.description == b.wireshark?.description
     }
 }
 

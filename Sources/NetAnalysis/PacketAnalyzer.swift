@@ -136,7 +136,10 @@ public struct PacketAnalyzer {
                                               bytes: UnsafeRawBufferPointer, frameBytes: UnsafeRawBufferPointer,
                                               wireLength: Int, notes: inout [Note], tunnel: FlowTunnel? = nil) -> FlowObservation? {
         if let first = duplicates.check(frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: frameBytes, wireLength: wireLength) {
-            notes.append(Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first))
+            var n = Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first)
+            // What Wireshark, which keeps both copies, calls the second one.
+            n.wireshark = flows.analysisName(of: p, frame: frame, seconds: seconds, nanoseconds: nanoseconds)
+            notes.append(n)
             return flows.lookup(p)
         }
         let obs = flows.observe(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, notes: &notes, tunnel: tunnel)

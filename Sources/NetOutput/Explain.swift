@@ -51,6 +51,14 @@ public struct Explainer: Sendable {
         case .windowFull: return .exWindowFull
         case .keepAlive: return .exKeepAlive
         case .synRetransmission: return .exSynRetransmission
+        case .fastRetransmission: return .exFastRetransmission
+        case .spuriousRetransmission: return .exSpuriousRetransmission
+        case .ackedUnseen: return .exAckedUnseen
+        case .keepAliveAck: return .exKeepAliveAck
+        case .zeroWindowProbe: return .exZeroWindowProbe
+        case .zeroWindowProbeAck: return .exZeroWindowProbeAck
+        case .windowUpdate: return .exWindowUpdate
+        case .reusedPorts: return .exReusedPorts
         case .dataBeforeHandshake: return .exDataBeforeHandshake
         case .synFlood: return .exSynFlood
         case .ackNotAccepted: return .exAckNotAccepted
@@ -190,6 +198,14 @@ enum LocalNoteWords {
                   let state = TCPState(rawValue: String(last)) else { return nil }
             return c.text(.noteReset, ["who": who, "state": state.rawValue])
         case .synRetransmission: return c[.noteSynRetransmission]
+        case .fastRetransmission: return c[.noteFastRetransmission]
+        case .spuriousRetransmission: return c[.noteSpuriousRetransmission]
+        case .ackedUnseen: return c[.noteAckedUnseen]
+        case .keepAliveAck: return c[.noteKeepAliveAck]
+        case .zeroWindowProbe: return c[.noteZeroWindowProbe]
+        case .zeroWindowProbeAck: return c[.noteZeroWindowProbeAck]
+        case .windowUpdate: return c[.noteWindowUpdate]
+        case .reusedPorts: return c[.noteReusedPorts]
         case .ackNotAccepted: return c[.noteAckNotAccepted]
         case .retransmission: return c[.noteRetransmission]
         case .outOfOrder: return c[.noteOutOfOrder]
@@ -203,8 +219,10 @@ enum LocalNoteWords {
         case .halfClose: return c.text(.noteHalfClose, ["who": who, "other": other])
         case .fragmentOverlap: return c[.noteFragmentOverlap]
         case .overlapDiffers: return c[.noteOverlapDiffers]
-        case .lostSegment: return note.amount.map { c.text(.noteLostSegment, ["n": String($0)]) }
-        case .duplicateAck: return note.amount.map { c.text(.noteDuplicateAck, ["n": String($0)]) }
+        case .lostSegment: return note.amount.map { c.text(.noteLostSegment, ["n": String($0)]) } ?? c[.noteLostSegmentPlain]
+        case .duplicateAck:
+            guard let n = note.amount, let f = note.relatedFrame else { return nil }
+            return c.text(.noteDuplicateAck, ["n": String(n), "frame": String(f)])
         case .dnsTruncated: return note.amount.map { c.text(.noteDNSTruncated, ["limit": String($0)]) }
         case .dnsTCPRetry: return note.relatedFrame.map { c.text(.noteDNSTCPRetry, ["frame": String($0)]) }
         case .dnsTCPAnswer:

@@ -38,6 +38,15 @@ public enum FlowFormatter {
             if f.synRetransmissions > 0 { o.ascii(",\"syn_retransmissions\":"); o.decimal(f.synRetransmissions) }
             if f.acksIgnored > 0 { o.ascii(",\"acks_ignored\":"); o.decimal(f.acksIgnored) }
             if let h = f.serverHalfOpenNanoseconds { o.ascii(",\"server_half_open\":"); seconds(h, &o) }
+            if !f.analysis.isEmpty {
+                // Notes per TCP analysis kind (the kinds `stats` counts under `notes`).
+                o.ascii(",\"analysis\":{")
+                for (i, (kind, n)) in f.analysis.nonZero.enumerated() {
+                    if i > 0 { o.byte(44) }
+                    o.jsonString(kind.rawValue); o.byte(58); o.decimal(n)
+                }
+                o.byte(125)
+            }
         }
         o.ascii(",\"end\":"); o.jsonString(f.end)
         if f.midstream { o.ascii(",\"midstream\":true") }
@@ -80,6 +89,12 @@ public enum FlowFormatter {
                 } else {
                     o.ascii(" (server still half-open, accept queue full?)")
                 }
+            }
+        }
+        if f.isTCP && !f.analysis.isEmpty {
+            // The other TCP analysis kinds (retransmissions are `retrans` above).
+            for (kind, n) in f.analysis.nonZero where kind != .retransmission {
+                o.byte(32); o.string(kind.rawValue); o.byte(32); o.decimal(n)
             }
         }
         if f.midstream { o.ascii(" midstream") }

@@ -61,6 +61,7 @@ public struct JSONFormatter {
                     o.jsonString(n.text)
                 }
                 if let f = n.relatedFrame { o.ascii(",\"of\":"); o.decimal(f) }
+                if let w = n.wireshark { o.ascii(",\"wireshark\":\""); o.ascii(w); o.byte(34) }
                 if let st = n.states {
                     o.ascii(",\"states\":{\"client\":\""); o.string(st.client.rawValue)
                     o.ascii("\",\"server\":\""); o.string(st.server.rawValue); o.ascii("\"}")

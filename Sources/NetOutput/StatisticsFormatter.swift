@@ -241,7 +241,8 @@ public enum StatisticsFormatter {
             ("handshakes completed", s.handshakesCompleted),
             ("teardowns (FIN)", s.teardowns),
             ("resets", s.resets),
-            ("retransmissions", s.noteCount(.retransmission)),
+            // As the flow rows count them: plain, fast and spurious (Wireshark's tcp.analysis.retransmission).
+            ("retransmissions", s.noteCount(.retransmission) + s.noteCount(.fastRetransmission) + s.noteCount(.spuriousRetransmission)),
             ("sticky segments", s.noteCount(.sticky)),
             ("split messages", s.flows.splitMessages),
         ]
@@ -322,7 +323,8 @@ public enum StatisticsFormatter {
         o.ascii("]},\"analysis\":{\"handshakes\":"); o.decimal(s.handshakesCompleted)
         o.ascii(",\"teardowns\":"); o.decimal(s.teardowns)
         o.ascii(",\"resets\":"); o.decimal(s.resets)
-        o.ascii(",\"retransmissions\":"); o.decimal(s.noteCount(.retransmission))
+        o.ascii(",\"retransmissions\":")
+        o.decimal(s.noteCount(.retransmission) + s.noteCount(.fastRetransmission) + s.noteCount(.spuriousRetransmission))
         o.ascii(",\"sticky_segments\":"); o.decimal(s.noteCount(.sticky))
         o.ascii(",\"split_messages\":"); o.decimal(s.flows.splitMessages)
         o.ascii("},\"notes\":{")

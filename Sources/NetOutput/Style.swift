@@ -72,9 +72,11 @@ public enum Style {
             return yellow
         case .reset, .retransmission, .outOfOrder, .lostSegment, .duplicateAck, .zeroWindow, .windowFull, .keepAlive,
              .synRetransmission, .dataBeforeHandshake, .afterClose, .synFlood, .duplicateFrame, .framingLost,
-             .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted, .dnsTruncated:
+             .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted, .fastRetransmission,
+             .spuriousRetransmission, .ackedUnseen, .zeroWindowProbe, .reusedPorts, .dnsTruncated:
             return red
-        case .midstream, .message, .recv, .reassembled, .tso, .dnsTCPRetry, .dnsTCPAnswer:
+        case .midstream, .message, .recv, .reassembled, .tso, .keepAliveAck, .zeroWindowProbeAck, .windowUpdate,
+             .dnsTCPRetry, .dnsTCPAnswer:
             return nil
         }
     }

@@ -412,8 +412,9 @@ import Testing
         Self.expectNotes(try Self.notes(file), [
             1: [Self.syn()], 2: [Self.synAck(12000)], 3: [Self.ack("2.0 ms")],
             6: [teardown.0], 7: [teardown.1], 8: [teardown.2],
-            // The new SYN (new ISN) on the same 4-tuple: a new handshake, not a segment after close.
-            9: [Self.syn()], 10: [Self.synAck(112000)], 11: [Self.ack("2.0 ms")],
+            // The new SYN (new ISN) on the same 4-tuple: a new handshake, not a segment after close
+            // (Wireshark: reused ports).
+            9: [N("reused_ports", "reused ports: a new SYN on this connection's ports"), Self.syn()], 10: [Self.synAck(112000)], 11: [Self.ack("2.0 ms")],
             12: [teardown.0], 13: [teardown.1], 14: [teardown.2],
         ])
         let p = try Self.packets(file)

@@ -116,6 +116,8 @@ public enum Phrase: String, Sendable, CaseIterable {
     case exHalfClose, exAfterClose
     case exRefused, exReset
     case exRetransmission, exOutOfOrder, exLostSegment, exDuplicateAck
+    case exFastRetransmission, exSpuriousRetransmission, exAckedUnseen, exKeepAliveAck, exZeroWindowProbe
+    case exZeroWindowProbeAck, exWindowUpdate, exReusedPorts
     case exZeroWindow, exWindowFull, exKeepAlive, exDuplicateFrame
     case exMessage, exFramingAuto, exSticky, exStickyMixed, exSplit, exSplitEnd, exFramingLost
     case exOverlapDiffers, exStreamGap, exRecv
@@ -131,6 +133,8 @@ public enum Phrase: String, Sendable, CaseIterable {
     case noteTeardownAckLastFin, noteTeardownSimultaneousFin, noteTeardownSimultaneousAck
     case noteRefused, noteReset
     case noteRetransmission, noteOutOfOrder, noteKeepAlive, noteWindowFull, noteZeroWindow
+    case noteFastRetransmission, noteSpuriousRetransmission, noteAckedUnseen, noteKeepAliveAck, noteZeroWindowProbe
+    case noteZeroWindowProbeAck, noteWindowUpdate, noteReusedPorts, noteLostSegmentPlain
     case noteDuplicateFrame, noteAfterClose, noteDataBeforeHandshake, noteMidstream, noteHalfClose
     case noteFragmentOverlap, noteOverlapDiffers, noteDNSTruncated, noteDNSTCPRetry, noteDNSTCPAnswer, noteLostSegment, noteDuplicateAck
     case noteStates
