@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "NetWireTests", dependencies: ["NetWire"]),
         .testTarget(name: "NetCaptureTests", dependencies: ["NetCapture"]),
         .testTarget(name: "NetAnalysisTests", dependencies: ["NetAnalysis", "NetWire"]),
-        .testTarget(name: "NetDemosTests", dependencies: ["NetDemos", "NetCapture", "NetWire", "NetAnalysis"]),
+        .testTarget(name: "NetDemosTests", dependencies: ["NetDemos", "NetCapture", "NetWire", "NetAnalysis", "NetOutput"]),
         // Formatter unit tests, plus end-to-end golden tests that run the built `netinspect`.
         .testTarget(name: "NetOutputTests", dependencies: ["NetWire", "NetOutput", "netinspect"]),
     ]

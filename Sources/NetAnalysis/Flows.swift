@@ -472,7 +472,7 @@ public struct FlowTracker {
         if c.closed && !f.contains(.syn) {
             if !c.afterCloseNoted && !f.contains(.rst) {
                 c.afterCloseNoted = true
-                notes.append(Note(kind: .afterClose, text: "segment after close", states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .afterClose, text: "segment after close", states: (c.clientState, c.serverState), byClient: fromClient))
             }
             return
         }
@@ -481,12 +481,12 @@ public struct FlowTracker {
                 c.refused = true
                 c.resetBy = dir
                 c.clientState = .closed; c.serverState = .closed
-                notes.append(Note(kind: .reset, text: "connection refused (RST answers the SYN)", states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .reset, text: "connection refused (RST answers the SYN)", states: (c.clientState, c.serverState), step: .refused, byClient: fromClient))
             } else {
                 let state = fromClient ? c.clientState : c.serverState
                 c.resetBy = dir
                 c.clientState = .closed; c.serverState = .closed
-                notes.append(Note(kind: .reset, text: "reset by \(who) in \(state.rawValue)", states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .reset, text: "reset by \(who) in \(state.rawValue)", states: (c.clientState, c.serverState), step: .abort, byClient: fromClient))
             }
             return
         }
@@ -503,11 +503,11 @@ public struct FlowTracker {
                     c.serverState = .synReceived
                     if again {
                         var n = Note(kind: .synRetransmission, text: "SYN retransmission: half-open, no answer yet",
-                                     states: (c.clientState, c.serverState))
+                                     states: (c.clientState, c.serverState), byClient: true)
                         Self.takeRetransmission(into: &n, &c, &notes)
                         notes.append(n)
                     } else {
-                        notes.append(Note(kind: .handshake, text: "handshake 1/3", states: (c.clientState, c.serverState)))
+                        notes.append(Note(kind: .handshake, text: "handshake 1/3", states: (c.clientState, c.serverState), step: .syn, byClient: true))
                     }
                 }
             }
@@ -524,7 +524,7 @@ public struct FlowTracker {
                     // not take the ACK (on Linux: accept queue full, tcp_abort_on_overflow = 0).
                     c.acksIgnored += 1
                     var n = Note(kind: .handshake, text: "handshake 2/3 again (SYN-ACK retransmission)",
-                                 states: (c.clientState, c.serverState))
+                                 states: (c.clientState, c.serverState), step: .synAckAgain, byClient: false)
                     Self.takeRetransmission(into: &n, &c, &notes)
                     notes.append(n)
                     notes.append(Note(kind: .ackNotAccepted, text: "ACK not accepted by server: accept queue full?",
@@ -534,7 +534,7 @@ public struct FlowTracker {
                 if !c.established { c.clientState = .established }
                 c.serverState = .synReceived
                 var n = Note(kind: .handshake, text: again ? "handshake 2/3 again (SYN-ACK retransmission)" : "handshake 2/3 (acks SYN)",
-                             states: (c.clientState, c.serverState))
+                             states: (c.clientState, c.serverState), step: again ? .synAckAgain : .synAck, byClient: false)
                 if again { Self.takeRetransmission(into: &n, &c, &notes) }
                 notes.append(n)
             } else if !fromClient && c.clientISN == nil {
@@ -545,7 +545,7 @@ public struct FlowTracker {
                 c.synAckSeen = true
                 c.clientState = .established
                 c.serverState = .synReceived
-                notes.append(Note(kind: .handshake, text: "handshake 2/3 (SYN not captured)", states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .handshake, text: "handshake 2/3 (SYN not captured)", states: (c.clientState, c.serverState), step: .synAckNoSyn, byClient: false))
             }
             return
         }
@@ -566,7 +566,8 @@ public struct FlowTracker {
                 detail.append("after \(c.synRetransmissions) SYN retransmission\(c.synRetransmissions == 1 ? "" : "s")")
             }
             let rttText = detail.isEmpty ? "" : " (" + detail.joined(separator: ", ") + ")"
-            notes.append(Note(kind: .handshake, text: "handshake 3/3" + rttText, states: (c.clientState, c.serverState), rttNanoseconds: rtt))
+            notes.append(Note(kind: .handshake, text: "handshake 3/3" + rttText, states: (c.clientState, c.serverState), rttNanoseconds: rtt,
+                              step: .handshakeAck, byClient: true))
             if t.payloadLength == 0 && !f.contains(.fin) { return }
         }
         if c.established && !c.serverAccepted && c.handshakeAckTime != nil {
@@ -597,7 +598,7 @@ public struct FlowTracker {
         // Data after the other side's FIN: a half-close in use.
         let peerFin = fromClient ? c.serverFin : c.clientFin
         if t.payloadLength > 0 && peerFin != nil && !f.contains(.fin) && (fromClient ? c.clientFin : c.serverFin) == nil {
-            notes.append(Note(kind: .halfClose, text: "half-close: \(who) still sends after the \(other)'s FIN", states: (c.clientState, c.serverState)))
+            notes.append(Note(kind: .halfClose, text: "half-close: \(who) still sends after the \(other)'s FIN", states: (c.clientState, c.serverState), byClient: fromClient))
         }
         // ACK of the other side's FIN.
         var ackedPeerFinNow = false
@@ -616,10 +617,11 @@ public struct FlowTracker {
                 }
                 if fromClient { c.serverState = finSender } else { c.clientState = finSender }
                 if !f.contains(.fin) {
+                    let kind: Note.Step = finSender == .finWait2 ? .ackFirstFin : finSender == .closed ? .ackLastFin : .simultaneousAck
                     let step = finSender == .finWait2 ? "teardown 2/4 (\(who) acks the \(other)'s FIN)"
                         : finSender == .closed ? "teardown 4/4 (\(who) acks the last FIN)"
                         : "teardown: \(who) acks the \(other)'s FIN (simultaneous close)"
-                    notes.append(Note(kind: .teardown, text: step, states: (c.clientState, c.serverState)))
+                    notes.append(Note(kind: .teardown, text: step, states: (c.clientState, c.serverState), step: kind, byClient: fromClient))
                 }
             }
         }
@@ -631,6 +633,7 @@ public struct FlowTracker {
                 let mine = fromClient ? c.clientState : c.serverState
                 var next: TCPState
                 var text: String
+                var kind = Note.Step.firstFin
                 if peerFin == nil {
                     c.firstCloser = dir
                     next = .finWait1
@@ -643,8 +646,10 @@ public struct FlowTracker {
                         // This FIN also acknowledges the first one: the 3-segment form.
                         c.teardownMerged = true
                         text = "teardown 2+3/4 (FIN+ACK from \(who))"
+                        kind = .finAck
                     } else {
                         text = "teardown 3/4 (FIN from \(who))"
+                        kind = .secondFin
                     }
                 } else {
                     // Both sent FIN before either acknowledged the other's: simultaneous close.
@@ -652,9 +657,10 @@ public struct FlowTracker {
                     if fromClient { c.serverState = .closing } else { c.clientState = .closing }
                     _ = mine
                     text = "teardown: simultaneous close (FIN from \(who) too)"
+                    kind = .simultaneousFin
                 }
                 if fromClient { c.clientState = next } else { c.serverState = next }
-                notes.append(Note(kind: .teardown, text: text, states: (c.clientState, c.serverState)))
+                notes.append(Note(kind: .teardown, text: text, states: (c.clientState, c.serverState), step: kind, byClient: fromClient))
             }
         }
         // FIN_WAIT_2 becomes TIME_WAIT when the peer's FIN arrives; the observer sees that FIN.

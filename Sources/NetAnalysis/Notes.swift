@@ -3,7 +3,7 @@ import NetWire
 /// An analysis annotation on one packet. Formatters print `text` as a suffix on the line and the
 /// whole note in JSON `notes`.
 public struct Note: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         case duplicateFrame = "duplicate_frame"
         case handshake
         case teardown
@@ -53,9 +53,55 @@ public struct Note: Sendable, Equatable {
         /// A decoder fact counted like a note: an IPv4 total length of 0 (segmentation offload),
         /// the captured length stood in. (Formatters write it from `Packet.lengthFromCapture`.)
         case tso
+        /// DNS over UDP: an answer with the TC bit (it did not fit the UDP size limit).
+        case dnsTruncated = "dns_truncated"
+        /// DNS over TCP: the query again after a truncated UDP answer (`relatedFrame`: that answer).
+        case dnsTCPRetry = "dns_tcp_retry"
+        /// DNS over TCP: the whole answer to such a retry (`amount`: its length, `relatedFrame`:
+        /// the truncated UDP answer).
+        case dnsTCPAnswer = "dns_tcp_answer"
+    }
+
+    /// Which step of a TCP life cycle a handshake, teardown or reset note is (typed, so that views
+    /// can word it in any language without reading `text`).
+    public enum Step: UInt8, Sendable, CaseIterable {
+        case none
+        /// handshake 1/3 (SYN)
+        case syn
+        /// handshake 2/3 (SYN-ACK)
+        case synAck
+        /// handshake 2/3 again (the SYN-ACK retransmitted)
+        case synAckAgain
+        /// handshake 2/3, the SYN not captured
+        case synAckNoSyn
+        /// handshake 3/3 (the ACK)
+        case handshakeAck
+        /// RST answering a SYN
+        case refused
+        /// RST of an open connection
+        case abort
+        /// teardown 1/4: the first FIN
+        case firstFin
+        /// teardown 2/4: the ACK of the first FIN
+        case ackFirstFin
+        /// teardown 2+3/4: the ACK of the first FIN with the second FIN
+        case finAck
+        /// teardown 3/4: the second FIN
+        case secondFin
+        /// teardown 4/4: the ACK of the last FIN
+        case ackLastFin
+        /// simultaneous close: a FIN after the peer's unacknowledged FIN
+        case simultaneousFin
+        /// simultaneous close: the ACK of a FIN
+        case simultaneousAck
     }
 
     public var kind: Kind
+    /// The life-cycle step of a handshake, teardown or reset note (`.none` for other notes).
+    /// Not part of `==` (it restates `text`). (Beside `kind`, in its padding.)
+    public var step: Step = .none
+    /// Whether the segment came from the client (nil: not recorded). Not part of `==`.
+    public var byClient: Bool?
     /// The annotation in words. Message notes (`framed`) build it on demand (formatters write
     /// them straight from `framed`, without building strings).
     public var text: String {
@@ -83,6 +129,15 @@ public struct Note: Sendable, Equatable {
     public var wireshark: StaticString?
     /// Endpoint states after this segment, as an observer infers them (TCP notes).
     public var states: (client: TCPState, server: TCPState)?
+    /// A number the note's words carry, typed (dns_truncated: the UDP size limit; lost_segment:
+    /// the bytes missing; duplicate_ack: its count; dns_tcp_answer: the answer's length). Not part
+    /// of `==`. (Kept as 32 bits, 0 for none, in the padding after `states`: the note stays
+    /// 72 bytes.)
+    public var amount: Int? {
+        get { storedAmount == 0 ? nil : Int(storedAmount) }
+        set { storedAmount = newValue.map { Int32(clamping: $0) } ?? 0 }
+    }
+    var storedAmount: Int32 = 0
     /// Handshake round-trip time in nanoseconds (on `handshake 3/3`).
     public var rttNanoseconds: Int?
     /// `reassembled`: the frames of the datagram's fragments, in arrival order.
@@ -98,8 +153,11 @@ public struct Note: Sendable, Equatable {
     }
 
     public init(kind: Kind, text: String, relatedFrame: Int? = nil,
-                states: (client: TCPState, server: TCPState)? = nil, rttNanoseconds: Int? = nil) {
+                states: (client: TCPState, server: TCPState)? = nil, rttNanoseconds: Int? = nil,
+                step: Step = .none, byClient: Bool? = nil) {
         self.kind = kind
+        self.step = step
+        self.byClient = byClient
         self.storedText = text
         self.relatedFrame = relatedFrame
         self.states = states
@@ -253,7 +311,7 @@ public struct MessageSpan: Sendable, Equatable {
 }
 
 /// RFC 793 connection states of one endpoint, as an observer of the wire infers them.
-public enum TCPState: String, Sendable {
+public enum TCPState: String, Sendable, CaseIterable {
     case closed = "CLOSED"
     case listen = "LISTEN"
     case synSent = "SYN_SENT"

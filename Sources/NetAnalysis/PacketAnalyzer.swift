@@ -17,6 +17,8 @@ public struct PacketAnalyzer {
     /// IP fragment reassembly (on unless `reassembleFragments` is false).
     public var fragments = FragmentReassembler()
     public var reassembleFragments = true
+    /// Truncated DNS answers over UDP and their retries over TCP.
+    public var dnsTruncation = DNSTruncationTracker()
     /// Decodes reassembled datagrams (the same options as the frames' decoder).
     public var decoder: PacketDecoder
 
@@ -151,6 +153,11 @@ public struct PacketAnalyzer {
                 streams.segment(flowID: obs.flowID, slot: obs.slot, clientToServer: obs.direction == .clientToServer, tcp: t,
                                 payload: payload, frame: frame, notes: &notes)
             }
+            if dnsTruncation.waiting { dnsTruncation.tcp(packet: p, notes: &notes) }
+        } else if p.udp != nil, let flags = p.dns?.flags,
+                  flags & 0x8000 == 0 ? p.dns?.additionalCount ?? 0 > 0 : flags & 0x0200 != 0, let m = p.dns {
+            // (Only queries that may carry EDNS and truncated answers are looked at.)
+            dnsTruncation.udp(m, packet: p, frame: frame, notes: &notes)
         }
         return obs
     }

@@ -242,14 +242,18 @@ extension FlowTracker {
             case .lostSegment:
                 n = Note(kind: kind, text: missing > 0 ? "previous segment not captured (\(missing) bytes missing)"
                                                        : "previous segment not captured")
+                if missing > 0 { n.amount = missing }
             case .duplicateAck:
                 n = Note(kind: kind, text: "duplicate ACK #\(dupNumber) of #\(dupOf)", relatedFrame: dupOf)
+                n.amount = dupNumber
             case .zeroWindow:
                 n = Note(kind: kind, text: fromClient ? "zero window: client cannot take more data"
                                                       : "zero window: server cannot take more data")
             default:
                 n = Note(kind: kind, text: Self.analysisText(kind))
             }
+            // (Typed, for views in other languages: which side sent it.)
+            n.byClient = fromClient
             n.wireshark = name
             notes.append(n)
         }

@@ -1,3 +1,4 @@
+import NetOutput
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -66,7 +67,7 @@ public enum BacklogDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         if let a = try? SocketAddress(host: o.common.host, port: 0), !a.isLoopback {
             throw DemoError("backlog: \(o.common.host) is not a loopback address; this demo floods connections and runs on loopback only")
         }
@@ -107,8 +108,8 @@ public enum BacklogDemo {
 
     static func listen(_ o: Options, _ t: DemoTranscript) throws(DemoError) -> TCPListener {
         let l = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort), backlog: o.backlog)
-        t.say("server", "listen(backlog \(o.backlog)) on \(l.address): at most \(o.backlog + 1) finished handshakes wait "
-            + "for accept(); the server accepts one connection every \(format(o.acceptDelay)) s")
+        t.say("server", t.words(.bkListen, ["b": "\(o.backlog)", "address": "\(l.address)", "q": "\(o.backlog + 1)",
+                                            "d": format(o.acceptDelay)]))
         return l
     }
 
@@ -123,10 +124,10 @@ public enum BacklogDemo {
         while true {
             if !draining && stop.isSet {
                 draining = true
-                t.say("server", "the clients are done; accepting what is still queued, then stopping")
+                t.say("server", t.words(.bkDraining))
             }
             if o.common.role == .server && clock.now - idleSince > o.common.timeout {
-                t.say("server", "no connection for \(Int(o.common.timeout)) s, stopping")
+                t.say("server", t.words(.bkIdle, ["s": "\(Int(o.common.timeout))"]))
                 break
             }
             guard let conn = try listener.accept(timeout: draining ? 0 : 0.1, connectionTimeout: min(o.common.timeout, 2)) else {
@@ -143,8 +144,7 @@ public enum BacklogDemo {
                 while clock.now < until && !stop.isSet { usleep(10_000) }
             }
         }
-        t.say("server", "accepted \(accepted) connection(s) in all: \(order.count) with the client still there, "
-            + "\(accepted - order.count) whose client had already given up")
+        t.say("server", t.words(.bkAcceptedAll, ["k": "\(accepted)", "live": "\(order.count)", "gone": "\(accepted - order.count)"]))
         return (accepted, order)
     }
 
@@ -153,11 +153,13 @@ public enum BacklogDemo {
     static func handle(_ conn: TCPConnection, _ t: DemoTranscript, _ clock: Clock, queued: Int?) -> Int? {
         defer { conn.close() }
         let at = format(clock.now)
-        let waiting = queued.map { " (\($0) more waiting in the accept queue)" } ?? ""
+        // The line tells of the accept() and what followed it: it goes out at the accept's time.
+        let acceptedAt = DemoClock.now()
+        let waiting = queued.map { t.words(.bkWaiting, ["n": "\($0)"]) } ?? ""
         let line: [UInt8]?
         do throws(DemoError) { line = try conn.receiveLine() } catch { line = nil }
         guard let line, !line.isEmpty else {
-            t.say("server", "\(at) s: accept() → \(conn.peer)\(waiting): the client had already given up (recv() returned 0)")
+            t.say("server", t.words(.bkGaveUp, ["at": at, "peer": "\(conn.peer)", "waiting": waiting]), at: acceptedAt)
             return nil
         }
         let text = String(decoding: line, as: UTF8.self)
@@ -165,17 +167,18 @@ public enum BacklogDemo {
         // Its hello, then its FIN: the client sent it and gave up before the server got to accept().
         var byte: UInt8 = 0
         if wait(conn.fd, seconds: 0) && recv(conn.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0 {
-            t.say("server", "\(at) s: accept() → client \(n) from \(conn.peer)\(waiting): recv() \(DemoTranscript.show(line)), "
-                + "then recv() returned 0: the client had already given up and closed; close()")
+            t.say("server", t.words(.bkHelloThenGone, ["at": at, "n": "\(n)", "peer": "\(conn.peer)", "waiting": waiting,
+                                                    "hello": DemoTranscript.show(line)]), at: acceptedAt)
             return nil
         }
         let reply = Array("welcome, client \(n)\n".utf8)
         do throws(DemoError) {
             try conn.send(reply)
-            t.say("server", "\(at) s: accept() → client \(n) from \(conn.peer)\(waiting): recv() \(DemoTranscript.show(line)), "
-                + "send() \(DemoTranscript.show(reply)), close()")
+            t.say("server", t.words(.bkServed, ["at": at, "n": "\(n)", "peer": "\(conn.peer)", "waiting": waiting,
+                                             "hello": DemoTranscript.show(line), "reply": DemoTranscript.show(reply)]), at: acceptedAt)
         } catch {
-            t.say("server", "\(at) s: accept() → client \(n) from \(conn.peer)\(waiting): send() failed: \(error.message)")
+            t.say("server", t.words(.bkSendFailed, ["at": at, "n": "\(n)", "peer": "\(conn.peer)", "waiting": waiting,
+                                                 "message": error.message]), at: acceptedAt)
             return nil
         }
         return n
@@ -212,7 +215,7 @@ public enum BacklogDemo {
         func finish(_ i: Int, _ outcome: Outcome, _ text: String) {
             clients[i].outcome = outcome
             if let p = pending.removeValue(forKey: i) { close(p.fd) }
-            t.say("client \(i + 1)", "\(format(clock.now)) s: \(text)")
+            t.say(t.words(.bkClientLabel, ["n": "\(i + 1)"]), t.words(.bkClientAt, ["at": format(clock.now), "text": text]))
         }
         func connected(_ i: Int) {
             clients[i].connectedAt = clock.now
@@ -220,8 +223,9 @@ public enum BacklogDemo {
             let hello = Array("hello from client \(i + 1)\n".utf8)
             guard let fd = pending[i]?.fd else { return }
             let n = hello.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            t.say("client \(i + 1)", "\(format(clock.now)) s: connect() done (its side of the handshake); it waits for the server's accept(); "
-                + (n == hello.count ? "send() \(DemoTranscript.show(hello))" : "send() failed"))
+            let sent = n == hello.count ? t.words(.bkSendHello, ["hello": DemoTranscript.show(hello)]) : t.words(.bkSendFailedShort)
+            t.say(t.words(.bkClientLabel, ["n": "\(i + 1)"]),
+                  t.words(.bkClientAt, ["at": format(clock.now), "text": t.words(.bkConnectDone, ["send": sent])]))
         }
 
         for i in clients.indices {
@@ -229,7 +233,7 @@ public enum BacklogDemo {
             guard fd >= 0 else {
                 clients[i].outcome = .failed
                 clients[i].error = String(cString: strerror(errno))
-                t.say("client \(i + 1)", "socket() failed: \(clients[i].error ?? "?")")
+                t.say(t.words(.bkClientLabel, ["n": "\(i + 1)"]), t.words(.bkSocketFailed, ["e": clients[i].error ?? "?"]))
                 continue
             }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
@@ -239,20 +243,19 @@ public enum BacklogDemo {
                 connected(i)
             } else if errno != EINPROGRESS {
                 clients[i].error = String(cString: strerror(errno))
-                finish(i, .failed, "connect() failed: \(clients[i].error ?? "?")")
+                finish(i, .failed, t.words(.bkConnectFailed, ["e": clients[i].error ?? "?"]))
             }
         }
-        t.say("clients", "\(count) non-blocking connect() calls to \(address) started at once; each client waits at most "
-            + "\(format(o.common.timeout)) s")
+        t.say("clients", t.words(.bkStarted, ["k": "\(count)", "address": "\(address)", "s": format(o.common.timeout)]))
 
         while !pending.isEmpty {
             let now = clock.now
             if now >= deadline {
                 for i in pending.keys.sorted() {
                     if pending[i]?.connecting == true {
-                        finish(i, .timedOut, "gave up: connect() still in progress (its SYNs were dropped while the accept queue was full)")
+                        finish(i, .timedOut, t.words(.bkTimedOutConnecting))
                     } else {
-                        finish(i, .connectedNotServed, "gave up: connected, but the server did not accept and answer in time; close()")
+                        finish(i, .connectedNotServed, t.words(.bkTimedOutConnected))
                     }
                 }
                 break
@@ -276,7 +279,7 @@ public enum BacklogDemo {
                         connected(i)
                     } else {
                         clients[i].error = String(cString: strerror(err))
-                        finish(i, .failed, "connect() failed: \(clients[i].error ?? "?")")
+                        finish(i, .failed, t.words(.bkConnectFailed, ["e": clients[i].error ?? "?"]))
                     }
                     continue
                 }
@@ -287,13 +290,13 @@ public enum BacklogDemo {
                     let got = pending[i]?.received ?? []
                     if got.contains(10) {
                         clients[i].servedAt = clock.now
-                        finish(i, .served, "served: recv() \(DemoTranscript.show(got)); close()")
+                        finish(i, .served, t.words(.bkClientServed, ["got": DemoTranscript.show(got)]))
                     }
                 } else if n == 0 {
-                    finish(i, .connectedNotServed, "recv() returned 0: the server closed without an answer")
+                    finish(i, .connectedNotServed, t.words(.bkServerClosedNoAnswer))
                 } else if errno != EAGAIN && errno != EINTR {
                     clients[i].error = String(cString: strerror(errno))
-                    finish(i, .connectedNotServed, "recv() failed: \(clients[i].error ?? "?")")
+                    finish(i, .connectedNotServed, t.words(.bkRecvFailed, ["e": clients[i].error ?? "?"]))
                 }
             }
         }
@@ -303,11 +306,11 @@ public enum BacklogDemo {
     static func summarize(_ r: Result, _ o: Options, _ t: DemoTranscript, server: Bool) {
         let c = r.clients
         func n(_ k: Outcome) -> Int { c.filter { $0.outcome == k }.count }
-        var line = "\(c.count) clients, backlog \(o.backlog): \(n(.served)) served, \(n(.connectedNotServed)) connected but not served, "
-            + "\(n(.timedOut)) timed out, \(n(.failed)) failed"
+        var line = t.words(.bkSummary, ["k": "\(c.count)", "b": "\(o.backlog)", "served": "\(n(.served))",
+                                         "notServed": "\(n(.connectedNotServed))", "timedOut": "\(n(.timedOut))", "failed": "\(n(.failed))"])
         if server {
-            line += "; the server accepted \(r.acceptedLive) live client(s)"
-            if r.accepted > r.acceptedLive { line += " and \(r.accepted - r.acceptedLive) that had given up" }
+            line += t.words(.bkSummaryServer, ["live": "\(r.acceptedLive)"])
+            if r.accepted > r.acceptedLive { line += t.words(.bkSummaryGaveUp, ["gone": "\(r.accepted - r.acceptedLive)"]) }
         }
         t.say("summary", line)
         // Handshakes that completed close together, as groups: the later groups came after SYN retransmissions.
@@ -321,16 +324,14 @@ public enum BacklogDemo {
             }
         }
         if !groups.isEmpty {
-            t.say("summary", "handshakes completed at " + groups.map { "\(format($0.0)) s (client\($0.1.count > 1 ? "s" : "") "
-                + $0.1.map(String.init).joined(separator: ", ") + ")" }.joined(separator: "; "))
+            let list = groups.map { t.words(.bkGroup, ["at": format($0.0), "k": "\($0.1.count)",
+                                                       "list": $0.1.map(String.init).joined(separator: ", ")]) }
+            t.say("summary", t.words(.bkGroups, ["groups": list.joined(separator: t.words(.bkGroupSeparator))]))
             if groups.count > 1 {
-                t.say("summary", "the later groups had their first SYN dropped while the accept queue was full; "
-                    + "their kernels sent it again 1 s, then 2 s, 4 s … later")
+                t.say("summary", t.words(.bkLaterGroups))
             }
             if groups.contains(where: { $0.1.count > Int(o.backlog) + 1 }) {
-                t.say("summary", "more connect() calls completed at once than the queue holds (\(o.backlog + 1)): for the "
-                    + "extra ones the server dropped the handshake's last ACK and kept them half-open (SYN_RECV), "
-                    + "resending its SYN-ACK until there was room")
+                t.say("summary", t.words(.bkTooMany, ["q": "\(o.backlog + 1)"]))
             }
         }
     }

@@ -1,3 +1,4 @@
+import NetOutput
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -97,14 +98,14 @@ public enum ChatDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result(serverReceived: [], clientReceived: [], clientsServed: 0, clientsReset: 0, refused: 0, transcript: [])
         let maxClients = max(1, o.maxClients)
         switch o.common.role {
         case .server:
             let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address) (SO_REUSEADDR: a restarted server binds at once)")
+            t.say("server", t.words(.chatListening, ["address": "\(listener.address)"]))
             let input = makeInput(o, side: "server", t)
             let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
             let s = try serve(listener, clients: maxClients, input, o, t)
@@ -123,14 +124,14 @@ public enum ChatDemo {
                 script = s
             } else {
                 script = defaultScript
-                t.say("chat", "no --script: playing the built-in conversation")
+                t.say("chat", t.words(.chatBuiltIn))
             }
             let clientInput = LineInput(lines: lines(of: script, for: "client"))
             let serverInput = LineInput(lines: lines(of: script, for: "server"))
             // The server waits for exactly as many clients as the script brings (then it ends).
             let sessions = min(maxClients, plannedSessions(lines(of: script, for: "client")))
             let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address) (SO_REUSEADDR: a restarted server binds at once)")
+            t.say("server", t.words(.chatListening, ["address": "\(listener.address)"]))
             let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
             let (s, c) = try DemoRunner.both(
                 server: { () throws(DemoError) in try serve(listener, clients: sessions, serverInput, o, t) },
@@ -145,7 +146,7 @@ public enum ChatDemo {
 
     static func makeInput(_ o: Options, side: String, _ t: DemoTranscript) -> LineInput {
         if let script = o.script { return LineInput(lines: lines(of: script, for: side)) }
-        t.say(side, "type a line and press Enter (empty lines are refused\(side == "client" ? "; /quit leaves, /vanish leaves abruptly" : ""); Ctrl-D ends)")
+        t.say(side, t.words(side == "client" ? .chatTypeClient : .chatTypeServer))
         return LineInput(stdinTimeout: o.common.timeout)
     }
 
@@ -173,58 +174,59 @@ public enum ChatDemo {
         var inputEnded = false
         while out.served < clients && !inputEnded {
             guard let conn = try listener.accept(timeout: o.common.timeout, connectionTimeout: o.common.timeout) else {
-                t.say("server", "no client within \(Int(o.common.timeout)) s, giving up")
+                t.say("server", t.words(.demoNoClient, ["s": "\(Int(o.common.timeout))"]))
                 break
             }
             out.served += 1
             let n = out.served
             out.received.append([])
-            t.say("server", "accept() → client #\(n) from \(conn.peer)")
+            t.say("server", t.words(.chatAccepted, ["n": "\(n)", "peer": "\(conn.peer)"]))
             var reader = LineReader()
             conversation: while true {
                 let got: LineReader.Read
                 do throws(DemoError) {
                     got = try reader.next(conn)
                 } catch {
-                    t.say("server", ResetDemo.failure("recv()", error))
+                    t.say("server", ResetDemo.failure("recv()", error, t))
                     if error.code == ECONNRESET {
                         out.resets += 1
-                        t.say("server", "client #\(n) vanished abruptly (RST); the server carries on")
+                        t.say("server", t.words(.chatVanished, ["n": "\(n)"]))
                     }
                     break conversation
                 }
                 switch got {
                 case .closed:
-                    t.say("server", "recv() returned 0: client #\(n) closed the connection (FIN)")
+                    t.say("server", t.words(.chatClosedFIN, ["n": "\(n)"]))
                     break conversation
                 case .timedOut:
-                    t.say("server", "nothing from client #\(n) within \(Int(o.common.timeout)) s")
+                    t.say("server", t.words(.chatNothingFrom, ["n": "\(n)", "s": "\(Int(o.common.timeout))"]))
                     break conversation
                 case .line(let bytes):
-                    t.say("server", "recv() returned \(bytes.count) bytes: \(DemoTranscript.show(bytes))")
+                    t.say("server", t.words(.demoRecvReturned, ["n": "\(bytes.count)", "bytes": DemoTranscript.show(bytes)]))
                     out.received[n - 1].append(text(bytes))
                 }
                 guard let reply = nextLine(input, "server", &out.refused, t) else {
-                    t.say("server", "no more lines to answer with: the server stops")
+                    t.say("server", t.words(.chatNoMoreLines))
                     inputEnded = true
                     break conversation
                 }
                 let bytes = Array((reply + "\n").utf8)
                 do throws(DemoError) {
+                    let sentAt = DemoClock.now()
                     try conn.send(bytes)
-                    t.say("server", "send() \(bytes.count) bytes: \(DemoTranscript.show(bytes))")
+                    t.say("server", t.words(.demoSent, ["n": "\(bytes.count)", "bytes": DemoTranscript.show(bytes)]), at: sentAt)
                 } catch {
-                    t.say("server", ResetDemo.failure("send()", error))
+                    t.say("server", ResetDemo.failure("send()", error, t))
                     if error.code == ECONNRESET { out.resets += 1 }
-                    t.say("server", "client #\(n) is gone; the server carries on")
+                    t.say("server", t.words(.chatGone, ["n": "\(n)"]))
                     break conversation
                 }
             }
-            t.say("server", "close() the connection to client #\(n)")
+            t.say("server", t.words(.chatClose, ["n": "\(n)"]))
             conn.close()
             conn.closeDescriptor()
         }
-        t.say("server", "served \(out.served) client\(out.served == 1 ? "" : "s"); exiting")
+        t.say("server", t.words(.chatServed, ["k": "\(out.served)"]))
         return out
     }
 
@@ -243,47 +245,48 @@ public enum ChatDemo {
             session += 1
             let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
             let who = sessions > 1 ? "client #\(session)" : "client"
-            t.say(who, "connect() to \(address) → connected")
+            t.say(who, t.words(.demoConnected, ["address": "\(address)"]))
             var reader = LineReader()
             var again = false
             conversation: while true {
                 guard let line = nextLine(input, who, &out.refused, t) else {
-                    t.say(who, "end of input: close() (FIN)")
+                    t.say(who, t.words(.chatEndOfInput))
                     conn.close()
                     break conversation
                 }
                 if line == "/quit" {
-                    t.say(who, "/quit: close() (FIN)")
+                    t.say(who, t.words(.chatQuit))
                     conn.close()
                     again = true
                     break conversation
                 }
                 if line == "/vanish" {
                     conn.setLingerZero()
-                    t.say(who, "/vanish: SO_LINGER 0, then close(): gone abruptly (RST instead of FIN)")
+                    t.say(who, t.words(.chatVanish))
                     conn.closeDescriptor()
                     again = true
                     break conversation
                 }
                 let bytes = Array((line + "\n").utf8)
+                let sentAt = DemoClock.now()
                 try conn.send(bytes)
-                t.say(who, "send() \(bytes.count) bytes: \(DemoTranscript.show(bytes))")
+                t.say(who, t.words(.demoSent, ["n": "\(bytes.count)", "bytes": DemoTranscript.show(bytes)]), at: sentAt)
                 let got: LineReader.Read
                 do throws(DemoError) {
                     got = try reader.next(conn)
                 } catch {
-                    t.say(who, ResetDemo.failure("recv()", error))
+                    t.say(who, ResetDemo.failure("recv()", error, t))
                     break conversation
                 }
                 switch got {
                 case .line(let reply):
-                    t.say(who, "recv() returned \(reply.count) bytes: \(DemoTranscript.show(reply))")
+                    t.say(who, t.words(.demoRecvReturned, ["n": "\(reply.count)", "bytes": DemoTranscript.show(reply)]))
                     out.received.append(text(reply))
                 case .closed:
-                    t.say(who, "recv() returned 0: the server closed the connection")
+                    t.say(who, t.words(.chatServerClosed))
                     break conversation
                 case .timedOut:
-                    t.say(who, "no answer within \(Int(o.common.timeout)) s; close()")
+                    t.say(who, t.words(.chatNoAnswer, ["s": "\(Int(o.common.timeout))"]))
                     conn.close()
                     break conversation
                 }
@@ -291,7 +294,7 @@ public enum ChatDemo {
             conn.closeDescriptor()
             guard again, input.hasMore else { break }
             if session == sessions {
-                t.say("client", "the server takes at most \(sessions) client\(sessions == 1 ? "" : "s"): the remaining lines are not sent")
+                t.say("client", t.words(.chatAtMost, ["k": "\(sessions)"]))
             }
         }
         return out
@@ -306,14 +309,14 @@ public enum ChatDemo {
             case .line(let line):
                 if line.allSatisfy({ $0 == " " || $0 == "\t" }) {
                     refused += 1
-                    t.say(who, "empty line refused (not sent)")
+                    t.say(who, t.words(.chatEmptyRefused))
                     continue
                 }
                 return line
             case .end:
                 return nil
             case .timedOut(let seconds):
-                t.say(who, "no input within \(Int(seconds)) s")
+                t.say(who, t.words(.chatNoInput, ["s": "\(Int(seconds))"]))
                 return nil
             }
         }

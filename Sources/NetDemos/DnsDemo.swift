@@ -1,3 +1,4 @@
+import NetOutput
 import NetWire
 #if canImport(Glibc)
 import Glibc
@@ -191,7 +192,7 @@ public enum DnsDemo {
     // MARK: - Running
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result()
         let queries = o.queries.isEmpty ? allInOneQueries : o.queries
@@ -259,12 +260,11 @@ public enum DnsDemo {
             do throws(DemoError) {
                 sockets = try pair(defaultPort)
             } catch {
-                t.say("server", "cannot use port \(defaultPort) (\(error.message)); using \(fallbackPort) instead "
-                    + "(port 53 needs root; read a capture of it with netinspect --dns-port \(fallbackPort))")
+                t.say("server", t.words(.dnsPortFallback, ["port": "\(defaultPort)", "message": error.message, "fallback": "\(fallbackPort)"]))
                 sockets = try pair(fallbackPort)
             }
         }
-        t.say("server", "DNS server for \(zoneName) on \(sockets.0.address): UDP socket bound, TCP listening on the same port")
+        t.say("server", t.words(.dnsServerUp, ["zone": zoneName, "address": "\(sockets.0.address)"]))
         return sockets
     }
 
@@ -287,7 +287,7 @@ public enum DnsDemo {
         var idleSince = monotonicSeconds()
         while !stop.isSet {
             if monotonicSeconds() - idleSince > o.common.timeout {
-                t.say("server", "no query for \(Int(o.common.timeout)) s, stopping")
+                t.say("server", t.words(.dnsIdle, ["s": "\(Int(o.common.timeout))"]))
                 break
             }
             var fds = [pollfd(fd: udp.fd, events: Int16(POLLIN), revents: 0),
@@ -297,24 +297,23 @@ public enum DnsDemo {
             if fds[0].revents != 0, let datagram = try udp.receive(timeout: 0) {
                 let (query, from) = datagram
                 idleSince = monotonicSeconds()
-                t.say("server", "recvfrom() \(query.count) bytes from \(from): \(describeQuery(query))")
+                t.say("server", t.words(.dnsRecvfrom, ["n": "\(query.count)", "from": "\(from)", "query": describeQuery(query)]))
                 guard var reply = respond(to: query) else {
-                    t.say("server", "not a query; ignored")
+                    t.say("server", t.words(.dnsNotQuery))
                     continue
                 }
                 if reply.count > udpLimit {
                     let full = reply.count
                     reply = truncatedReply(query) ?? reply
-                    t.say("server", "the answer is \(full) bytes, more than \(udpLimit): sending \(reply.count) bytes with only "
-                        + "the question and TC (truncated) set — the client should ask again over TCP")
+                    t.say("server", t.words(.dnsTooBig, ["full": "\(full)", "limit": "\(udpLimit)", "n": "\(reply.count)"]))
                 }
-                t.say("server", "sendto() \(reply.count) bytes: \(describeReply(reply))")
+                t.say("server", t.words(.dnsSendto, ["n": "\(reply.count)", "reply": describeReply(reply)]))
                 try udp.send(reply, to: from)
                 servedUDP += 1
             }
             if fds[1].revents != 0,
                let conn = try tcp.accept(timeout: 0, connectionTimeout: min(o.common.timeout, 3)) {
-                t.say("server", "accept() → TCP connection from \(conn.peer)")
+                t.say("server", t.words(.dnsAcceptTCP, ["peer": "\(conn.peer)"]))
                 servedTCP += try serveTCP(conn, t)
                 idleSince = monotonicSeconds()
             }
@@ -328,21 +327,20 @@ public enum DnsDemo {
         defer { conn.close() }
         while true {
             guard let prefix = try conn.receive(exactly: 2) else {
-                t.say("server", "recv() returned 0: the client closed the TCP connection; close() too")
+                t.say("server", t.words(.dnsTCPClosed))
                 return served
             }
             let length = Int(prefix[0]) << 8 | Int(prefix[1])
             guard let query = try conn.receive(exactly: length) else {
-                t.say("server", "the TCP stream ended inside a \(length)-byte message")
+                t.say("server", t.words(.dnsTCPEndedInside, ["n": "\(length)"]))
                 return served
             }
-            t.say("server", "recv() 2-byte length \(length), then the query: \(describeQuery(query))")
+            t.say("server", t.words(.dnsTCPQuery, ["n": "\(length)", "query": describeQuery(query)]))
             guard let reply = respond(to: query) else {
-                t.say("server", "not a query; closing")
+                t.say("server", t.words(.dnsNotQueryClosing))
                 return served
             }
-            t.say("server", "send() \(reply.count + 2) bytes over TCP (2-byte length \(reply.count), then the answer): "
-                + describeReply(reply))
+            t.say("server", t.words(.dnsTCPSend, ["total": "\(reply.count + 2)", "n": "\(reply.count)", "reply": describeReply(reply)]))
             try conn.send([UInt8(reply.count >> 8), UInt8(reply.count & 0xFF)] + reply)
             served += 1
         }
@@ -358,8 +356,7 @@ public enum DnsDemo {
             var server = try SocketAddress(host: o.common.host, port: port)
             var r = try ask(q.name, q.type, server, o, t)
             if r == nil && mayFallBack {
-                t.say("client", "nothing listens on UDP port \(port) (ICMP port unreachable → ECONNREFUSED); "
-                    + "trying \(fallbackPort), where the demo server goes without root")
+                t.say("client", t.words(.dnsClientFallback, ["port": "\(port)", "fallback": "\(fallbackPort)"]))
                 port = fallbackPort
                 server = try SocketAddress(host: o.common.host, port: port)
                 r = try ask(q.name, q.type, server, o, t)
@@ -380,9 +377,11 @@ public enum DnsDemo {
         // A connected UDP socket: only the server's datagrams arrive, and an ICMP port unreachable
         // comes back as ECONNREFUSED.
         guard server.withSockaddr({ Glibc.connect(sock.fd, $0, $1) }) == 0 else { throw DemoError.errno("connect (UDP) to \(server)") }
+        let sentAt = DemoClock.now()
         let sent = query.withUnsafeBytes { Glibc.send(sock.fd, $0.baseAddress, $0.count, 0) }
         guard sent >= 0 else { throw DemoError.errno("send to \(server)") }
-        t.say("client", "sendto() \(query.count) bytes to \(server) over UDP: query id \(hex(id)) \(name) \(typeName(type))")
+        t.say("client", t.words(.dnsClientSendto, ["n": "\(query.count)", "server": "\(server)", "id": hex(id), "name": name,
+                                                 "type": typeName(type)]), at: sentAt)
         var reply: [UInt8]?
         let deadline = monotonicSeconds() + o.common.timeout
         while reply == nil {
@@ -397,52 +396,53 @@ public enum DnsDemo {
             }
             let got = Array(buf.prefix(n))
             if got.count >= 2 && UInt16(got[0]) << 8 | UInt16(got[1]) == id { reply = got } else {
-                t.say("client", "recvfrom() \(n) bytes that do not answer query \(hex(id)); ignored")
+                t.say("client", t.words(.dnsOtherAnswer, ["n": "\(n)", "id": hex(id)]))
             }
         }
         guard let udpReply = reply else {
-            t.say("client", "no answer within \(Int(o.common.timeout)) s")
+            t.say("client", t.words(.dnsNoAnswer, ["s": "\(Int(o.common.timeout))"]))
             return result
         }
         guard let msg = decode(udpReply) else {
-            t.say("client", "recvfrom() \(udpReply.count) bytes that NetWire cannot decode as DNS")
+            t.say("client", t.words(.dnsUndecodable, ["n": "\(udpReply.count)"]))
             return result
         }
         result.message = msg
         result.size = udpReply.count
         if msg.truncatedFlag {
             result.truncatedOverUDP = true
-            t.say("client", "recvfrom() \(udpReply.count) bytes: TC set (the answer did not fit in \(udpLimit) bytes); "
-                + "asking again over TCP")
+            t.say("client", t.words(.dnsTC, ["n": "\(udpReply.count)", "limit": "\(udpLimit)"]))
             let conn = try TCPConnection.connect(to: server, timeout: o.common.timeout)
-            t.say("client", "connect() to \(server) over TCP → connected")
+            t.say("client", t.words(.dnsTCPConnected, ["server": "\(server)"]))
+            let sentAt = DemoClock.now()
             try conn.send([UInt8(query.count >> 8), UInt8(query.count & 0xFF)] + query)
-            t.say("client", "send() \(query.count + 2) bytes: 2-byte length \(query.count), then the same query")
+            t.say("client", t.words(.dnsTCPSentQuery, ["total": "\(query.count + 2)", "n": "\(query.count)"]), at: sentAt)
             guard let prefix = try conn.receive(exactly: 2) else {
-                t.say("client", "no answer over TCP")
+                t.say("client", t.words(.dnsNoTCPAnswer))
                 return result
             }
             let length = Int(prefix[0]) << 8 | Int(prefix[1])
             guard let tcpReply = try conn.receive(exactly: length) else {
-                t.say("client", "the TCP stream ended inside the \(length)-byte answer")
+                t.say("client", t.words(.dnsTCPAnswerEnded, ["n": "\(length)"]))
                 return result
             }
-            t.say("client", "recv() 2-byte length \(length), then \(tcpReply.count) bytes: the whole answer")
+            t.say("client", t.words(.dnsTCPWhole, ["n": "\(length)", "k": "\(tcpReply.count)"]))
             conn.close()
-            t.say("client", "close() the TCP connection")
+            t.say("client", t.words(.dnsTCPClose))
             guard let full = decode(tcpReply) else {
-                t.say("client", "the TCP answer cannot be decoded as DNS")
+                t.say("client", t.words(.dnsTCPUndecodable))
                 return result
             }
             result.message = full
             result.size = tcpReply.count
             result.overTCP = true
         } else {
-            t.say("client", "recvfrom() \(udpReply.count) bytes from \(server)")
+            t.say("client", t.words(.dnsClientRecvfrom, ["n": "\(udpReply.count)", "server": "\(server)"]))
         }
         if let m = result.message {
-            t.say("client", "answer \(hex(m.id)): \(rcodeName(m.rcode))\(m.authoritative ? ", authoritative" : ""), "
-                + "\(m.answerCount) answer(s), \(m.authorityCount) authority, \(m.additionalCount) additional")
+            t.say("client", t.words(.dnsAnswerSummary, ["id": hex(m.id), "rcode": rcodeName(m.rcode),
+                                                        "aa": m.authoritative ? t.words(.dnsAuthoritative) : "",
+                                                        "an": "\(m.answerCount)", "ns": "\(m.authorityCount)", "ar": "\(m.additionalCount)"]))
             for (section, records) in [("answer", result.answers), ("authority", result.authority), ("additional", result.additional)] {
                 for rr in records { t.say("client", "  \(section): \(rr)") }
             }

@@ -1,3 +1,4 @@
+import NetOutput
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -48,7 +49,7 @@ public enum DownloadDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result()
         let (served, got) = try DemoRunner.tcp(o.common, defaultPort: defaultPort, t,
@@ -114,16 +115,16 @@ public enum DownloadDemo {
             root = temp!.path
         }
         let listing = DemoDirectory.listing(root).split(separator: "\n").joined(separator: ", ")
-        t.say("server", "serving \(root) only: \(listing.isEmpty ? "(empty)" : listing)")
+        t.say("server", t.words(.dlServing, ["root": "\(root)", "listing": listing.isEmpty ? t.words(.dlEmpty) : listing]))
         guard let conn = try listener.accept(timeout: o.common.timeout, connectionTimeout: o.common.timeout) else {
-            t.say("server", "no client within \(Int(o.common.timeout)) s, giving up")
+            t.say("server", t.words(.demoNoClient, ["s": "\(Int(o.common.timeout))"]))
             return nil
         }
-        t.say("server", "accept() → connection from \(conn.peer)")
+        t.say("server", t.words(.demoAccepted, ["peer": "\(conn.peer)"]))
         var line: [UInt8] = []
         while !line.contains(10) && line.count <= nameLimit {
             guard let chunk = try conn.receive(max: nameLimit + 1 - line.count) else {
-                t.say("server", "recv() timed out waiting for a file name")
+                t.say("server", t.words(.dlNameTimeout))
                 conn.close()
                 return nil
             }
@@ -132,7 +133,7 @@ public enum DownloadDemo {
         }
         guard let nl = line.firstIndex(of: 10) else {
             let why = line.isEmpty ? "the client closed without asking for a file" : "no complete name line within \(nameLimit) bytes"
-            t.say("server", why)
+            t.say("server", line.isEmpty ? t.words(.dlClosedWithoutAsking) : t.words(.dlNoNameLine, ["n": "\(nameLimit)"]))
             try? conn.send(Array("ERR \(why)\n".utf8))
             conn.close()
             return nil
@@ -140,28 +141,33 @@ public enum DownloadDemo {
         var nameBytes = Array(line[..<nl])
         if nameBytes.last == 13 { nameBytes.removeLast() }
         let name = String(decoding: nameBytes, as: UTF8.self)
-        t.say("server", "recv() → file name \(DemoTranscript.show(nameBytes))")
+        t.say("server", t.words(.dlFileName, ["name": DemoTranscript.show(nameBytes)]))
         switch resolve(name, in: root) {
         case .failure(let refused):
             let msg = Array("ERR \(refused.message)\n".utf8)
+            let sentAt = DemoClock.now()
             try conn.send(msg)
-            t.say("server", "refused; send() \(msg.count) bytes: \(DemoTranscript.show(msg)); close()")
+            t.say("server", t.words(.dlRefused, ["n": "\(msg.count)", "msg": DemoTranscript.show(msg)]), at: sentAt)
         case .success(let path):
             let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             var st = stat()
             guard fd >= 0, fstat(fd, &st) == 0 else {
                 if fd >= 0 { close(fd) }
                 let msg = Array("ERR \(name) cannot be opened\n".utf8)
+                let sentAt = DemoClock.now()
                 try conn.send(msg)
-                t.say("server", "open() failed; send() \(DemoTranscript.show(msg)); close()")
+                t.say("server", t.words(.dlOpenFailed, ["msg": DemoTranscript.show(msg)]), at: sentAt)
                 conn.close()
                 return name
             }
             defer { close(fd) }
             let status = Array("OK \(st.st_size)\n".utf8)
+            let sentAt = DemoClock.now()
             try conn.send(status)
-            t.say("server", "send() status line \(DemoTranscript.show(status))")
+            t.say("server", t.words(.dlStatus, ["status": DemoTranscript.show(status)]), at: sentAt)
             var sent = 0, calls = 0
+            // The line tells of the send() calls: it goes out at the first one's time.
+            let fileAt = DemoClock.now()
             var buf = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -171,7 +177,7 @@ public enum DownloadDemo {
                 sent += n
                 calls += 1
             }
-            t.say("server", "send() the file: \(sent) bytes in \(calls) send() calls; close() — the FIN marks the end of the file")
+            t.say("server", t.words(.dlSentFile, ["b": "\(sent)", "k": "\(calls)"]), at: fileAt)
         }
         conn.close()
         return name
@@ -181,49 +187,50 @@ public enum DownloadDemo {
 
     static func client(_ address: SocketAddress, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> ([UInt8]?, String?) {
         let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
-        t.say("client", "connect() to \(address) → connected")
+        t.say("client", t.words(.demoConnected, ["address": "\(address)"]))
         let request = Array((o.file + "\n").utf8)
+        let sentAt = DemoClock.now()
         try conn.send(request)
-        t.say("client", "send() \(request.count) bytes: \(DemoTranscript.show(request))")
+        t.say("client", t.words(.demoSent, ["n": "\(request.count)", "bytes": DemoTranscript.show(request)]), at: sentAt)
         var all: [UInt8] = []
         var calls = 0
         var ended = false
         while true {
             guard let chunk = try conn.receive() else {
-                t.say("client", "recv() timed out after \(Int(o.common.timeout)) s")
+                t.say("client", t.words(.dlRecvTimeout, ["s": "\(Int(o.common.timeout))"]))
                 break
             }
             if chunk.isEmpty { ended = true; break }
             calls += 1
-            if calls <= 3 { t.say("client", "recv() returned \(chunk.count) bytes: \(DemoTranscript.show(chunk, limit: 48))") }
+            if calls <= 3 { t.say("client", t.words(.demoRecvReturned, ["n": "\(chunk.count)", "bytes": DemoTranscript.show(chunk, limit: 48)])) }
             all += chunk
         }
-        if calls > 3 { t.say("client", "… \(calls) recv() calls in all, \(all.count) bytes") }
-        t.say("client", ended ? "recv() returned 0: the server closed (FIN): that is the end of the file; close()" : "close()")
+        if calls > 3 { t.say("client", t.words(.dlRecvMany, ["k": "\(calls)", "b": "\(all.count)"])) }
+        t.say("client", t.words(ended ? .dlEndOfFile : .dlClose))
         conn.close()
         guard let nl = all.firstIndex(of: 10) else {
-            t.say("client", "no status line from the server")
+            t.say("client", t.words(.dlNoStatus))
             return (nil, nil)
         }
         let status = String(decoding: all[..<nl], as: UTF8.self)
         let body = Array(all[(nl + 1)...])
         if status.hasPrefix("ERR ") {
             let msg = String(status.dropFirst(4))
-            t.say("client", "the server refused: \(msg)")
+            t.say("client", t.words(.dlServerRefused, ["msg": msg]))
             return (nil, msg)
         }
         guard status.hasPrefix("OK "), let size = Int(status.dropFirst(3)) else {
-            t.say("client", "unexpected status line \(DemoTranscript.show(Array(all[..<nl])))")
+            t.say("client", t.words(.dlUnexpected, ["status": DemoTranscript.show(Array(all[..<nl]))]))
             return (nil, nil)
         }
         guard body.count == size, ended else {
-            t.say("client", "incomplete: \(body.count) of \(size) bytes")
+            t.say("client", t.words(.dlIncomplete, ["k": "\(body.count)", "n": "\(size)"]))
             return (nil, nil)
         }
-        t.say("client", "downloaded \(o.file): \(size) bytes, complete")
+        t.say("client", t.words(.dlDownloaded, ["file": o.file, "n": "\(size)"]))
         if let out = o.output {
             guard writeWholeFile(out, body) else { throw DemoError.errno("--output \(out) (an existing file is never overwritten)") }
-            t.say("client", "saved to \(out)")
+            t.say("client", t.words(.dlSaved, ["out": out]))
         }
         return (body, nil)
     }

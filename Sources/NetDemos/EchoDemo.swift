@@ -1,3 +1,5 @@
+import NetOutput
+
 /// echo — TCP: the client sends a line, the server replies with it upper-cased, then one side closes.
 ///
 /// On the wire: the three-way handshake, one data segment each way with its ACKs, and the teardown
@@ -23,7 +25,7 @@ public enum EchoDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result(reply: nil, received: nil, transcript: [])
         let (served, got) = try DemoRunner.tcp(o.common, defaultPort: defaultPort, t,
@@ -37,24 +39,25 @@ public enum EchoDemo {
 
     static func serve(_ listener: TCPListener, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> String? {
         guard let conn = try listener.accept(timeout: o.common.timeout, connectionTimeout: o.common.timeout) else {
-            t.say("server", "no client within \(Int(o.common.timeout)) s, giving up")
+            t.say("server", t.words(.demoNoClient, ["s": "\(Int(o.common.timeout))"]))
             return nil
         }
-        t.say("server", "accept() → connection from \(conn.peer)")
+        t.say("server", t.words(.demoAccepted, ["peer": "\(conn.peer)"]))
         guard let line = try conn.receiveLine() else {
-            t.say("server", "recv() → the client closed before sending anything")
+            t.say("server", t.words(.demoClosedBeforeSending))
             return nil
         }
-        t.say("server", "recv() returned \(line.count) bytes: \(DemoTranscript.show(line))")
+        t.say("server", t.words(.demoRecvReturned, ["n": "\(line.count)", "bytes": DemoTranscript.show(line)]))
         let reply = Array(String(decoding: line, as: UTF8.self).uppercased().utf8)
+        let sentAt = DemoClock.now()
         try conn.send(reply)
-        t.say("server", "send() \(reply.count) bytes: \(DemoTranscript.show(reply))")
+        t.say("server", t.words(.demoSent, ["n": "\(reply.count)", "bytes": DemoTranscript.show(reply)]), at: sentAt)
         if o.closer == .server {
-            t.say("server", "close() — the server starts the teardown (FIN first); it will sit in TIME_WAIT")
+            t.say("server", t.words(.demoServerCloses))
             conn.close()
         } else {
             let end = try conn.receive()
-            t.say("server", end?.isEmpty == true ? "recv() returned 0: the client closed (FIN); close() too" : "waited for the client to close")
+            t.say("server", t.words(end?.isEmpty == true ? .demoClientClosed : .demoWaitedForClient))
             conn.close()
         }
         return String(decoding: line, as: UTF8.self)
@@ -62,21 +65,22 @@ public enum EchoDemo {
 
     static func client(_ address: SocketAddress, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> String? {
         let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
-        t.say("client", "connect() to \(address) → connected (three-way handshake done)")
+        t.say("client", t.words(.demoConnectedHandshake, ["address": "\(address)"]))
         let line = Array((o.message + "\n").utf8)
+        let sentAt = DemoClock.now()
         try conn.send(line)
-        t.say("client", "send() \(line.count) bytes: \(DemoTranscript.show(line))")
+        t.say("client", t.words(.demoSent, ["n": "\(line.count)", "bytes": DemoTranscript.show(line)]), at: sentAt)
         guard let reply = try conn.receiveLine() else {
-            t.say("client", "recv() → no reply")
+            t.say("client", t.words(.demoNoReply))
             return nil
         }
-        t.say("client", "recv() returned \(reply.count) bytes: \(DemoTranscript.show(reply))")
+        t.say("client", t.words(.demoRecvReturned, ["n": "\(reply.count)", "bytes": DemoTranscript.show(reply)]))
         if o.closer == .client {
-            t.say("client", "close() — the client starts the teardown (FIN first); it will sit in TIME_WAIT")
+            t.say("client", t.words(.demoClientCloses))
             conn.close()
         } else {
             let end = try conn.receive()
-            t.say("client", end?.isEmpty == true ? "recv() returned 0: the server closed (FIN); close() too" : "waited for the server to close")
+            t.say("client", t.words(end?.isEmpty == true ? .demoServerClosed : .demoWaitedForServer))
             conn.close()
         }
         return String(decoding: reply, as: UTF8.self)

@@ -1,3 +1,4 @@
+import NetOutput
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,7 +57,7 @@ public enum FramedDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result()
         let (served, got) = try DemoRunner.tcp(o.common, defaultPort: defaultPort, t,
@@ -142,29 +143,32 @@ public enum FramedDemo {
             ("numbers.txt", Array((1 ... 100).map { "\($0)\n" }.joined().utf8)),
         ])
         defer { dir.remove() }
-        t.say("server", "allowlisted commands: \(allowed.joined(separator: ", ")) (no shell); `ls` lists \(dir.path)")
+        t.say("server", t.words(.frAllowlist, ["list": allowed.joined(separator: ", "), "dir": dir.path]))
         guard let conn = try listener.accept(timeout: o.common.timeout, connectionTimeout: o.common.timeout) else {
-            t.say("server", "no client within \(Int(o.common.timeout)) s, giving up")
+            t.say("server", t.words(.demoNoClient, ["s": "\(Int(o.common.timeout))"]))
             return []
         }
-        t.say("server", "accept() → connection from \(conn.peer)")
+        t.say("server", t.words(.demoAccepted, ["peer": "\(conn.peer)"]))
         var commands: [String] = []
         while true {
             guard let m = try readFrame(conn, o.prefix, bodyLimit: requestLimit, who: "server") else {
-                t.say("server", "recv() returned 0: the client closed (FIN); close() too")
+                t.say("server", t.words(.demoClientClosed))
                 break
             }
             let (header, body, recvs) = (m.header, m.body, m.recvs)
             let line = String(decoding: body, as: UTF8.self)
             commands.append(line)
-            t.say("server", "message in \(recvs) recv() calls: header {total_size: \(header.totalSize), name: \(DemoTranscript.show(Array(header.name.utf8)))}, command \(DemoTranscript.show(body))")
+            t.say("server", t.words(.frMessageIn, ["k": "\(recvs)", "size": "\(header.totalSize)", "name": DemoTranscript.show(Array(header.name.utf8)),
+                                                "body": DemoTranscript.show(body)]))
             let (name, output) = execute(line, dir: dir.path)
             let f = frame(name: name, body: output, o.prefix)
+            let sentAt = DemoClock.now()
             try conn.send(f.bytes)
             if name == "error" {
-                t.say("server", "refused: \(DemoTranscript.show(output)); send() \(f.bytes.count) bytes")
+                t.say("server", t.words(.frRefused, ["output": DemoTranscript.show(output), "n": "\(f.bytes.count)"]), at: sentAt)
             } else {
-                t.say("server", "send() \(f.bytes.count) bytes = 4 (length \(f.header.count), \(o.prefix.rawValue): \(hex(f.prefix))) + \(f.header.count) header \(DemoTranscript.show(f.header)) + \(output.count) body")
+                t.say("server", t.words(.frSentFrame, ["n": "\(f.bytes.count)", "h": "\(f.header.count)", "prefix": o.prefix.rawValue, "hex": hex(f.prefix),
+                                                    "header": DemoTranscript.show(f.header), "b": "\(output.count)"]), at: sentAt)
             }
         }
         conn.close()
@@ -228,22 +232,25 @@ public enum FramedDemo {
 
     static func client(_ address: SocketAddress, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> [Answer] {
         let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
-        t.say("client", "connect() to \(address) → connected; length prefix: 4 bytes, \(o.prefix == .le ? "little" : "big")-endian")
+        t.say("client", t.words(.frConnected, ["address": "\(address)", "endian": t.words(o.prefix == .le ? .frLittle : .frBig)]))
         var answers: [Answer] = []
         for command in o.commands {
             let f = frame(name: "command", body: Array(command.utf8), o.prefix)
+            let sentAt = DemoClock.now()
             try conn.send(f.bytes)
-            t.say("client", "send() \(f.bytes.count) bytes = 4 (length \(f.header.count): \(hex(f.prefix))) + header \(DemoTranscript.show(f.header)) + body \(DemoTranscript.show(Array(command.utf8)))")
+            t.say("client", t.words(.frSentCommand, ["n": "\(f.bytes.count)", "h": "\(f.header.count)", "hex": hex(f.prefix),
+                                                "header": DemoTranscript.show(f.header), "body": DemoTranscript.show(Array(command.utf8))]), at: sentAt)
             guard let m = try readFrame(conn, o.prefix, bodyLimit: bigLimit + 4096, who: "client") else {
-                t.say("client", "recv() returned 0: the server closed before answering")
+                t.say("client", t.words(.frServerClosedEarly))
                 break
             }
             let (header, body, recvs) = (m.header, m.body, m.recvs)
             answers.append(Answer(command: command, name: header.name, body: body))
-            let what = header.name == "error" ? "error answer" : "answer"
-            t.say("client", "\(what) reassembled from \(recvs) recv() calls: header {total_size: \(header.totalSize), name: \(DemoTranscript.show(Array(header.name.utf8)))}, body \(DemoTranscript.show(body, limit: 160))")
+            let what = t.words(header.name == "error" ? .frErrorAnswer : .frAnswer)
+            t.say("client", t.words(.frReassembled, ["what": what, "k": "\(recvs)", "size": "\(header.totalSize)",
+                                                    "name": DemoTranscript.show(Array(header.name.utf8)), "body": DemoTranscript.show(body, limit: 160)]))
         }
-        t.say("client", "close() — the client starts the teardown")
+        t.say("client", t.words(.frClientCloses))
         conn.close()
         return answers
     }

@@ -1,3 +1,4 @@
+import NetOutput
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -43,13 +44,13 @@ public enum ResetDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result(received: nil, serverError: nil, serverSawReset: false, sendAfterReset: nil, transcript: [])
         switch o.common.role {
         case .server:
             let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address)")
+            t.say("server", t.words(.demoListening, ["address": "\(listener.address)"]))
             let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
             let s = try serve(listener, o, t)
             capture?.stop()
@@ -61,7 +62,7 @@ public enum ResetDemo {
             capture?.stop()
         case .both:
             let listener = try TCPListener(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "listening on \(listener.address)")
+            t.say("server", t.words(.demoListening, ["address": "\(listener.address)"]))
             let capture = try DemoRunner.startCapture(o.common, ports: [listener.address.port])
             let (s, _) = try DemoRunner.both(server: { () throws(DemoError) in try serve(listener, o, t) },
                                              client: { () throws(DemoError) in try client(listener.address, o, t) })
@@ -91,10 +92,10 @@ public enum ResetDemo {
     }
 
     /// "recv() failed: Connection reset by peer (ECONNRESET)" for a failed call.
-    static func failure(_ call: String, _ error: DemoError) -> String {
-        guard let code = error.code else { return "\(call) failed: \(error.message)" }
-        let name = errnoName(code).map { " (\($0))" } ?? " (errno \(code))"
-        return "\(call) failed: \(String(cString: strerror(code)))\(name)"
+    static func failure(_ call: String, _ error: DemoError, _ t: DemoTranscript) -> String {
+        guard let code = error.code else { return t.words(.resetFailed, ["call": call, "message": error.message]) }
+        let name = errnoName(code) ?? "errno \(code)"
+        return t.words(.resetFailedCode, ["call": call, "message": String(cString: strerror(code)), "name": name])
     }
 
     struct ServerOutcome {
@@ -107,83 +108,86 @@ public enum ResetDemo {
     static func serve(_ listener: TCPListener, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> ServerOutcome {
         var out = ServerOutcome()
         guard let conn = try listener.accept(timeout: o.common.timeout, connectionTimeout: o.common.timeout) else {
-            t.say("server", "no client within \(Int(o.common.timeout)) s, giving up")
+            t.say("server", t.words(.demoNoClient, ["s": "\(Int(o.common.timeout))"]))
             return out
         }
-        t.say("server", "accept() → connection from \(conn.peer)")
+        t.say("server", t.words(.demoAccepted, ["peer": "\(conn.peer)"]))
         // Everything on the connection may fail once the client is gone: handle it, never crash.
         do throws(DemoError) {
             guard let line = try conn.receiveLine() else {
-                t.say("server", "recv() → the client closed before sending anything")
+                t.say("server", t.words(.demoClosedBeforeSending))
                 return out
             }
             out.received = String(decoding: line, as: UTF8.self)
-            t.say("server", "recv() returned \(line.count) bytes: \(DemoTranscript.show(line))")
+            t.say("server", t.words(.demoRecvReturned, ["n": "\(line.count)", "bytes": DemoTranscript.show(line)]))
             let reply = Array(String(decoding: line, as: UTF8.self).uppercased().utf8)
+            let sentAt = DemoClock.now()
             try conn.send(reply)
-            t.say("server", "send() \(reply.count) bytes: \(DemoTranscript.show(reply))")
-            t.say("server", "recv() — waiting for the client's next line")
+            t.say("server", t.words(.demoSent, ["n": "\(reply.count)", "bytes": DemoTranscript.show(reply)]), at: sentAt)
+            t.say("server", t.words(.resetWaitingNext))
             guard let more = try conn.receive() else {
-                t.say("server", "nothing within \(Int(o.common.timeout)) s; close()")
+                t.say("server", t.words(.resetNothing, ["s": "\(Int(o.common.timeout))"]))
                 conn.close()
                 return out
             }
             if more.isEmpty {
-                t.say("server", "recv() returned 0: the client closed normally (FIN), no reset")
+                t.say("server", t.words(.resetClosedNormally))
             } else {
-                t.say("server", "recv() returned \(more.count) bytes: \(DemoTranscript.show(more))")
+                t.say("server", t.words(.demoRecvReturned, ["n": "\(more.count)", "bytes": DemoTranscript.show(more)]))
             }
             conn.close()
             return out
         } catch {
             out.error = errnoName(error.code) ?? error.message
             out.sawReset = error.code == ECONNRESET
-            t.say("server", failure("recv()", error))
+            t.say("server", failure("recv()", error, t))
         }
         if out.sawReset {
-            t.say("server", "the client aborted the connection (RST): the kernel has already discarded it")
+            t.say("server", t.words(.resetAborted))
         }
         // What writing to a reset connection does: an error, not a crash (MSG_NOSIGNAL, no SIGPIPE).
         let probe = Array("are you still there?\n".utf8)
         do throws(DemoError) {
+            let sentAt = DemoClock.now()
             try conn.send(probe)
-            t.say("server", "send() \(probe.count) bytes: \(DemoTranscript.show(probe)) (the kernel took them)")
+            t.say("server", t.words(.resetSentProbe, ["n": "\(probe.count)", "bytes": DemoTranscript.show(probe)]), at: sentAt)
         } catch {
             out.sendError = errnoName(error.code) ?? error.message
-            t.say("server", failure("send()", error) + " — MSG_NOSIGNAL turned SIGPIPE into this error")
+            t.say("server", t.words(.resetSigpipe, ["failure": failure("send()", error, t)]))
         }
-        t.say("server", "handled: close() the socket and carry on (a server must survive a client that vanishes)")
+        t.say("server", t.words(.resetHandled))
         conn.closeDescriptor()
         return out
     }
 
     static func client(_ address: SocketAddress, _ o: Options, _ t: DemoTranscript) throws(DemoError) {
         let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
-        t.say("client", "connect() to \(address) → connected (three-way handshake done)")
+        t.say("client", t.words(.demoConnectedHandshake, ["address": "\(address)"]))
         let line = Array((o.message + "\n").utf8)
+        let sentAt = DemoClock.now()
         try conn.send(line)
-        t.say("client", "send() \(line.count) bytes: \(DemoTranscript.show(line))")
+        t.say("client", t.words(.demoSent, ["n": "\(line.count)", "bytes": DemoTranscript.show(line)]), at: sentAt)
         switch o.mode {
         case .linger0:
             guard let reply = try conn.receiveLine() else {
-                t.say("client", "recv() → no reply")
+                t.say("client", t.words(.demoNoReply))
                 conn.closeDescriptor()
                 return
             }
-            t.say("client", "recv() returned \(reply.count) bytes: \(DemoTranscript.show(reply))")
+            t.say("client", t.words(.demoRecvReturned, ["n": "\(reply.count)", "bytes": DemoTranscript.show(reply)]))
             conn.setLingerZero()
-            t.say("client", "setsockopt(SO_LINGER, {l_onoff 1, l_linger 0}), then close() mid-conversation: RST instead of FIN")
+            t.say("client", t.words(.resetLinger))
             conn.closeDescriptor()
         case .exit:
             guard wait(conn.fd, seconds: o.common.timeout) else {
-                t.say("client", "no reply within \(Int(o.common.timeout)) s")
+                t.say("client", t.words(.resetNoReplyWithin, ["s": "\(Int(o.common.timeout))"]))
                 conn.closeDescriptor()
                 return
             }
             var peek = [UInt8](repeating: 0, count: 65536)
             let n = peek.withUnsafeMutableBytes { recv(conn.fd, $0.baseAddress, $0.count, Int32(MSG_PEEK)) }
-            t.say("client", "exits mid-conversation with \(max(n, 0)) bytes of reply unread in its receive buffer")
-            t.say("client", "exit() closes the socket; closing with unread data makes the kernel send RST instead of FIN")
+            t.say("client", t.words(.resetUnread, ["n": "\(max(n, 0))"]))
+            t.say("client", t.words(.resetExit))
             conn.closeDescriptor()
         }
     }

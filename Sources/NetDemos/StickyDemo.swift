@@ -1,3 +1,4 @@
+import NetOutput
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -105,7 +106,7 @@ public enum StickyDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         var result = Result()
         let (served, got) = try DemoRunner.tcp(o.common, defaultPort: defaultPort, t,
@@ -115,9 +116,8 @@ public enum StickyDemo {
         if let got { result.sent = got }
         if o.common.role == .both {
             let same = result.sent.flatMap { $0 } == result.received.flatMap { $0 }
-            t.say("summary", "\(result.sent.count) send() calls became \(result.received.count) recv() results; "
-                + (same ? "the bytes are all there, in order, but the message boundaries are gone"
-                        : "the bytes differ (the stream was cut short)"))
+            t.say("summary", t.words(same ? .stickySummarySame : .stickySummaryDiffer,
+                                     ["sends": "\(result.sent.count)", "recvs": "\(result.received.count)"]))
         }
         result.transcript = t.all
         return result
@@ -126,6 +126,8 @@ public enum StickyDemo {
     /// Counts newline-terminated messages across recv() results and says what one result held:
     /// `25 messages glued: #1–#25, and the first 896 B of #26`.
     struct MessageCount {
+        /// The words (`--lang`).
+        var catalog = Catalog.english
         /// Messages completed before the current result.
         var done = 0
         /// Bytes of the message in progress received so far.
@@ -144,73 +146,77 @@ public enum StickyDemo {
             guard let firstEnd = ends.first, let lastEnd = ends.last else { return nil }
             let last = done + ends.count
             let tail = chunk.count - lastEnd
-            let head = startedMid ? "the last \(firstEnd) B of #\(first)" : ""
-            let next = tail > 0 ? "the first \(tail) B of #\(last + 1)" : ""
+            let c = catalog
+            let head = startedMid ? c.text(.gluedLastOf, ["n": "\(firstEnd)", "m": "\(first)"]) : ""
+            let next = tail > 0 ? c.text(.gluedFirstOf, ["n": "\(tail)", "m": "\(last + 1)"]) : ""
             if ends.count >= 2 {
-                var s = "\(ends.count) messages glued: #\(first)–#\(last)"
-                if !head.isEmpty { s += ", starting with " + head }
-                if !next.isEmpty { s += ", and " + next }
+                var s = c.text(.gluedMany, ["n": "\(ends.count)", "first": "\(first)", "last": "\(last)"])
+                if !head.isEmpty { s += c.text(.gluedStartingWith, ["head": head]) }
+                if !next.isEmpty { s += c.text(.gluedAnd, ["next": next]) }
                 return s
             }
             if next.isEmpty { return head.isEmpty ? nil : head }
-            return (head.isEmpty ? "#\(first)" : head) + " and " + next
+            return c.text(.gluedPair, ["a": head.isEmpty ? c.text(.gluedOne, ["m": "\(first)"]) : head, "b": next])
         }
     }
 
     static func serve(_ listener: TCPListener, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> [[UInt8]] {
         guard let conn = try listener.accept(timeout: o.common.timeout, connectionTimeout: o.common.timeout) else {
-            t.say("server", "no client within \(Int(o.common.timeout)) s, giving up")
+            t.say("server", t.words(.demoNoClient, ["s": "\(Int(o.common.timeout))"]))
             return []
         }
-        t.say("server", "accept() → connection from \(conn.peer)")
+        t.say("server", t.words(.demoAccepted, ["peer": "\(conn.peer)"]))
         let delay = max(0, min(o.readDelay, o.common.timeout / 2))
-        t.say("server", "sleeping \(delay) s before the first recv(), so that the messages pile up in the receive buffer")
+        t.say("server", t.words(.stickySleeping, ["d": "\(delay)"]))
         usleep(UInt32(delay * 1_000_000))
         var received: [[UInt8]] = []
-        var messages = MessageCount()
+        var messages = MessageCount(catalog: t.catalog)
         while true {
             guard let chunk = try conn.receive(max: max(1, o.recvSize)) else {
-                t.say("server", "recv() timed out after \(Int(o.common.timeout)) s, giving up")
+                t.say("server", t.words(.stickyRecvTimeout, ["s": "\(Int(o.common.timeout))"]))
                 break
             }
             if chunk.isEmpty {
-                t.say("server", "recv() returned 0: the client closed (FIN); close() too")
+                t.say("server", t.words(.demoClientClosed))
                 break
             }
             received.append(chunk)
             // Which messages (newline-terminated) this one result holds, partial ones included.
             let glued = o.raw ? "" : messages.add(chunk).map { " (" + $0 + ")" } ?? ""
-            t.say("server", "recv(\(o.recvSize)) #\(received.count) returned \(chunk.count) bytes: \(DemoTranscript.show(chunk))\(glued)")
+            t.say("server", t.words(.stickyRecv, ["size": "\(o.recvSize)", "k": "\(received.count)", "n": "\(chunk.count)",
+                                                 "bytes": DemoTranscript.show(chunk)]) + glued)
         }
         conn.close()
-        t.say("server", "\(received.count) recv() results, \(received.reduce(0) { $0 + $1.count }) bytes in all")
+        t.say("server", t.words(.stickyTotal, ["k": "\(received.count)", "b": "\(received.reduce(0) { $0 + $1.count })"]))
         return received
     }
 
     static func client(_ address: SocketAddress, _ o: Options, _ t: DemoTranscript) throws(DemoError) -> [[UInt8]] {
         let conn = try TCPConnection.connect(to: address, timeout: o.common.timeout)
-        t.say("client", "connect() to \(address) → connected")
+        t.say("client", t.words(.demoConnected, ["address": "\(address)"]))
         if o.noDelay {
             conn.setNoDelay(true)
-            t.say("client", "setsockopt(TCP_NODELAY): Nagle off, every send() leaves at once as its own segment")
+            t.say("client", t.words(.stickyNoDelay))
         } else {
-            t.say("client", "Nagle's algorithm on (the default): small send()s wait while data is unacknowledged")
+            t.say("client", t.words(.stickyNagle))
         }
         let (msgs, writes) = plan(o)
         for w in writes {
             if w.noDelay && !o.noDelay {
                 conn.setNoDelay(true)
-                t.say("client", "setsockopt(TCP_NODELAY): Nagle off from here on")
+                t.say("client", t.words(.stickyNoDelayFromHere))
             }
             // A small pause between the patterns, so that each leaves on its own.
             if w.pause { usleep(20_000) }
+            let sentAt = DemoClock.now()
             try conn.send(w.bytes, more: w.more)
-            t.say("client", "send(\(w.more ? "MSG_MORE" : "")) \(w.bytes.count) bytes: \(DemoTranscript.show(w.bytes))")
+            t.say("client", t.words(.stickySend, ["flag": w.more ? "MSG_MORE" : "", "n": "\(w.bytes.count)",
+                                               "bytes": DemoTranscript.show(w.bytes)]), at: sentAt)
         }
-        t.say("client", "\(msgs.count) messages, \(msgs.reduce(0) { $0 + $1.count }) bytes sent; shutdown(SHUT_WR) sends FIN")
+        t.say("client", t.words(.stickySentAll, ["m": "\(msgs.count)", "b": "\(msgs.reduce(0) { $0 + $1.count })"]))
         conn.shutdownWrite()
         let end = try conn.receive()
-        t.say("client", end?.isEmpty == true ? "recv() returned 0: the server closed too; close()" : "waited for the server to close; close()")
+        t.say("client", t.words(end?.isEmpty == true ? .stickyServerClosedToo : .stickyWaitedClose))
         conn.close()
         return msgs
     }

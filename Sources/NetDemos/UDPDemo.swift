@@ -1,3 +1,4 @@
+import NetOutput
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -47,7 +48,7 @@ public enum UDPDemo {
     }
 
     public static func run(_ o: Options) throws(DemoError) -> Result {
-        let t = DemoTranscript(echo: o.common.echoTranscript)
+        let t = DemoTranscript(echo: o.common.echoTranscript, language: o.common.language)
         DemoRunner.warnIfNotLoopback(o.common.host, t)
         if let big = o.payloads.map(\.count).max(), big > maxDatagram {
             throw DemoError("a datagram of \(big) bytes does not fit in UDP (at most \(maxDatagram))")
@@ -56,7 +57,7 @@ public enum UDPDemo {
         switch o.common.role {
         case .server:
             let socket = try UDPSocket(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "bound \(socket.address) (no listen(), no accept(): UDP has no connections)")
+            t.say("server", t.words(.udpBound, ["address": "\(socket.address)"]))
             let capture = try DemoRunner.startCapture(o.common, ports: [socket.address.port])
             result.serverReceived = try serve(socket, o, t)
             capture?.stop()
@@ -67,7 +68,7 @@ public enum UDPDemo {
             capture?.stop()
         case .both:
             let socket = try UDPSocket(host: o.common.host, port: o.common.port(default: defaultPort))
-            t.say("server", "bound \(socket.address) (no listen(), no accept(): UDP has no connections)")
+            t.say("server", t.words(.udpBound, ["address": "\(socket.address)"]))
             let capture = try DemoRunner.startCapture(o.common, ports: [socket.address.port])
             let (received, (sent, echoes)) = try DemoRunner.both(
                 server: { () throws(DemoError) in try serve(socket, o, t) },
@@ -86,15 +87,16 @@ public enum UDPDemo {
         var received: [[UInt8]] = []
         while received.count < count {
             guard let (datagram, from) = try socket.receive(timeout: o.common.timeout) else {
-                t.say("server", "no datagram within \(Int(o.common.timeout)) s, done")
+                t.say("server", t.words(.udpNoDatagram, ["s": "\(Int(o.common.timeout))"]))
                 break
             }
             received.append(datagram)
-            t.say("server", "recvfrom() returned \(datagram.count) bytes from \(from): \(DemoTranscript.show(datagram))")
+            t.say("server", t.words(.udpRecvfrom, ["n": "\(datagram.count)", "from": "\(from)", "bytes": DemoTranscript.show(datagram)]))
+            let sentAt = DemoClock.now()
             try socket.send(datagram, to: from)
-            t.say("server", "sendto() \(datagram.count) bytes back to \(from)")
+            t.say("server", t.words(.udpSentBack, ["n": "\(datagram.count)", "from": "\(from)"]), at: sentAt)
         }
-        t.say("server", "echoed \(received.count) datagrams, one recvfrom() each; close()")
+        t.say("server", t.words(.udpEchoed, ["k": "\(received.count)"]))
         return received
     }
 
@@ -102,24 +104,24 @@ public enum UDPDemo {
         // An unbound UDP socket would get an ephemeral port at its first sendto(); binding port 0
         // does the same explicitly.
         let socket = try UDPSocket(host: address.family == AF_INET6 ? "::" : "0.0.0.0", port: 0)
-        t.say("client", "socket() bound to port \(socket.address.port); sending \(o.payloads.count) datagrams back-to-back")
+        t.say("client", t.words(.udpClientBound, ["port": "\(socket.address.port)", "k": "\(o.payloads.count)"]))
         let payloads = o.payloads
         for p in payloads {
+            let sentAt = DemoClock.now()
             try socket.send(p, to: address)
-            t.say("client", "sendto() \(address) \(p.count) bytes: \(DemoTranscript.show(p))")
+            t.say("client", t.words(.udpSendto, ["address": "\(address)", "n": "\(p.count)", "bytes": DemoTranscript.show(p)]), at: sentAt)
         }
         var echoes: [[UInt8]] = []
         while echoes.count < payloads.count {
             guard let (datagram, from) = try socket.receive(timeout: o.common.timeout) else {
-                t.say("client", "no echo within \(Int(o.common.timeout)) s (UDP does not tell whether anyone is listening)")
+                t.say("client", t.words(.udpNoEcho, ["s": "\(Int(o.common.timeout))"]))
                 break
             }
             echoes.append(datagram)
-            t.say("client", "recvfrom() returned \(datagram.count) bytes from \(from): \(DemoTranscript.show(datagram))")
+            t.say("client", t.words(.udpRecvfrom, ["n": "\(datagram.count)", "from": "\(from)", "bytes": DemoTranscript.show(datagram)]))
         }
         if echoes.map(\.count) == payloads.map(\.count) {
-            t.say("client", "\(payloads.count) sendto() calls, \(echoes.count) recvfrom() results of exactly the sizes sent: "
-                + "datagram boundaries are kept (TCP would deliver the same bytes as one stream)")
+            t.say("client", t.words(.udpBoundariesKept, ["sends": "\(payloads.count)", "recvs": "\(echoes.count)"]))
         }
         return (payloads, echoes)
     }

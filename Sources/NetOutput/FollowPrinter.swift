@@ -16,9 +16,18 @@ public struct FollowPrinter {
         self.hex = hex
     }
 
+    /// `--explain`: a sentence under the header on what the stream is.
+    public var explainer: Explainer?
+
     public mutating func header(flow: Int, client: String, server: String, framing: String, into o: inout OutputBuffer) {
         o.ascii("follow flow "); o.decimal(flow); o.ascii(": client "); o.string(client)
         o.ascii(", server "); o.string(server); o.ascii(", framing "); o.string(framing); o.byte(10)
+        if let e = explainer {
+            let unframed = framing.isEmpty || framing == "none" || framing == "raw"
+            o.string(Explainer.indent)
+            o.string(e.catalog.text(unframed ? .exFollowUnframed : .exFollow, ["framing": framing]))
+            o.byte(10)
+        }
     }
 
     public mutating func event(_ e: StreamEvent, into o: inout OutputBuffer) {

@@ -18,6 +18,8 @@ public struct LadderEvent: Sendable {
     public var note: String?
     /// Endpoint states after this segment, when the analysis says (handshake, teardown, reset).
     public var states: (client: TCPState, server: TCPState)?
+    /// `--explain`: a sentence per note, drawn under the arrow.
+    public var explanations: [String] = []
 
     public init(nanoseconds: Int, fromClient: Bool, flags: String, seq: UInt32?, ack: UInt32?, length: Int,
                 note: String? = nil, states: (client: TCPState, server: TCPState)? = nil) {
@@ -124,36 +126,110 @@ public struct LadderDiagram: Sendable {
             var c = col
             for ch in s {
                 if c >= cells.count { break }
-                if c >= 0 { cells[c] = ch }
-                c += 1
+                let w = LadderDiagram.cols(ch)
+                if c >= 0 {
+                    cells[c] = ch
+                    // A wide character (CJK) takes two columns: the second holds a filler.
+                    if w == 2 && c + 1 < cells.count { cells[c + 1] = Self.filler }
+                }
+                c += w
             }
         }
+        static let filler: Character = "\u{0}"
         var text: String {
             var end = cells.count
             while end > 0 && cells[end - 1] == " " { end -= 1 }
-            return String(cells[0 ..< end]) + "\n"
+            return String(cells[0 ..< end].filter { $0 != Self.filler }) + "\n"
         }
     }
 
-    /// Splits `s` into lines of at most `width` characters, at spaces where possible.
+    /// Columns a character takes on a terminal: 2 for the wide East Asian ranges, else 1.
+    static func cols(_ ch: Character) -> Int {
+        guard let v = ch.unicodeScalars.first?.value, v >= 0x1100 else { return 1 }
+        switch v {
+        case 0x1100 ... 0x115F, 0x2E80 ... 0x303E, 0x3041 ... 0x33FF, 0x3400 ... 0x4DBF, 0x4E00 ... 0x9FFF,
+             0xA000 ... 0xA4CF, 0xAC00 ... 0xD7A3, 0xF900 ... 0xFAFF, 0xFE30 ... 0xFE4F, 0xFF00 ... 0xFF60,
+             0xFFE0 ... 0xFFE6, 0x20000 ... 0x3FFFD:
+            return 2
+        default:
+            return 1
+        }
+    }
+
+    /// Columns `s` takes on a terminal.
+    static func cols(_ s: String) -> Int {
+        var n = 0
+        for ch in s { n += cols(ch) }
+        return n
+    }
+
+    /// The longest prefix of `s` that fits in `width` columns (at least one character).
+    static func prefix(_ s: String, columns width: Int) -> (String, String) {
+        var n = 0
+        var i = s.startIndex
+        while i < s.endIndex {
+            let w = cols(s[i])
+            if n + w > width && i != s.startIndex { break }
+            n += w
+            i = s.index(after: i)
+        }
+        return (String(s[..<i]), String(s[i...]))
+    }
+
+    /// Splits `s` into lines of at most `width` columns, at spaces where possible; text with
+    /// Chinese also between any two Chinese characters (ASCII words stay whole).
     static func wrap(_ s: String, width: Int) -> [String] {
         guard width > 0 else { return [] }
+        if s.contains(where: { cols($0) == 2 }) { return wrapMixed(s, width: width) }
         var lines: [String] = []
         var line = ""
         for word in s.split(separator: " ", omittingEmptySubsequences: false) {
-            var w = String(word)
+            let w = String(word)
             if line.isEmpty {
                 line = w
-            } else if line.count + 1 + w.count <= width {
+            } else if cols(line) + 1 + cols(w) <= width {
                 line += " " + w
             } else {
                 lines.append(line)
                 line = w
             }
-            while line.count > width {
-                lines.append(String(line.prefix(width)))
-                w = String(line.dropFirst(width))
-                line = w
+            while cols(line) > width {
+                let (head, rest) = prefix(line, columns: width)
+                lines.append(head)
+                line = rest
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+
+    static func wrapMixed(_ s: String, width: Int) -> [String] {
+        // Units: a wide character alone, or a run of other non-space characters; `space`: one or
+        // more spaces came before it.
+        var units: [(text: String, space: Bool)] = []
+        var word = ""
+        var space = false
+        func endWord() { if !word.isEmpty { units.append((word, space)); word = ""; space = false } }
+        for ch in s {
+            if ch == " " { endWord(); space = true; continue }
+            if cols(ch) == 2 { endWord(); units.append((String(ch), space)); space = false; continue }
+            word.append(ch)
+        }
+        endWord()
+        var lines: [String] = []
+        var line = ""
+        for u in units {
+            let add = (line.isEmpty || !u.space ? "" : " ") + u.text
+            if cols(line) + cols(add) <= width {
+                line += add
+                continue
+            }
+            if !line.isEmpty { lines.append(line) }
+            line = u.text
+            while cols(line) > width {
+                let (head, rest) = prefix(line, columns: width)
+                lines.append(head)
+                line = rest
             }
         }
         if !line.isEmpty { lines.append(line) }
@@ -208,7 +284,7 @@ public struct LadderDiagram: Sendable {
             var lines: [String]
             if let note = e.note {
                 let full = base + " [" + note + "]"
-                if full.count <= room {
+                if Self.cols(full) <= room {
                     lines = [full]
                 } else {
                     lines = Self.wrap(base, width: room) + Self.wrap("[" + note + "]", width: room)
@@ -220,7 +296,7 @@ public struct LadderDiagram: Sendable {
             let below = lines.dropFirst()
             var r = bars(changes[i].client, changes[i].server)
             r.put(times[i], at: timeW - times[i].count)
-            let dashes = String(repeating: "-", count: max(gap - onArrow.count - 5, 1))
+            let dashes = String(repeating: "-", count: max(gap - Self.cols(onArrow) - 5, 1))
             if e.fromClient {
                 r.put("-- " + onArrow + " " + dashes + ">", at: left + 1)
             } else {
@@ -229,8 +305,16 @@ public struct LadderDiagram: Sendable {
             out += r.text
             for line in below {
                 var b = bars(nil, nil)
-                b.put(line, at: e.fromClient ? left + 4 : right - 3 - line.count)
+                b.put(line, at: e.fromClient ? left + 4 : right - 3 - Self.cols(line))
                 out += b.text
+            }
+            // --explain: each sentence under the arrow, wrapped between the two lines.
+            for sentence in e.explanations {
+                for (k, line) in Self.wrap(sentence, width: max(room - 2, 10)).enumerated() {
+                    var b = bars(nil, nil)
+                    b.put((k == 0 ? "↳ " : "  ") + line, at: left + 3)
+                    out += b.text
+                }
             }
         }
         out += bars(nil, nil).text

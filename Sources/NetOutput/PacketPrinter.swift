@@ -29,6 +29,8 @@ public struct PacketPrinter: FrameSink {
     /// The stream analyser whose message resolutions held lines wait for (nil: nothing is held).
     public let streams: StreamAnalyzer?
     public let marks: PendingMarks?
+    /// `--explain`: a sentence per note under each annotated line (text only).
+    public var explainer: Explainer?
     /// `-#`: the frame number first on each text line, as tcpdump prints it (`%5u  `).
     public var numbered = false
     private var nextCheck = 0
@@ -75,6 +77,10 @@ public struct PacketPrinter: FrameSink {
             if numbered { Self.frameNumber(info.frame, &out) }
             text.format(seconds: info.seconds, nanoseconds: info.nanoseconds, packet: packet,
                         notes: notes, flow: flow, linkName: pcapLinkName, into: &out)
+            if let explainer {
+                let tso = packet.lengthFromCapture || packet.innerLengthFromCapture
+                if !notes.isEmpty || tso { explainer.write(notes, tso: tso, into: &out) }
+            }
             // (With no details, optional chaining skips the arguments: no window lookup.)
             details?.format(frame: info.frame, packet: packet, bytes: info.bytes, notes: notes, flow: flow,
                             windowShift: windowShift, marks: marks, into: &out)
@@ -173,9 +179,15 @@ public final class FlowSpool {
     /// Set when the temporary file could not be made or written: rows were kept in memory instead.
     public private(set) var spillFailed = false
 
-    public init(enabled: Bool, json: Bool) {
+    /// `--explain`: a header line above the rows, a legend of what occurred in them below.
+    public let explainer: Explainer?
+    private var connStates = Set<String>()
+    private var historyLetters = Set<Character>()
+
+    public init(enabled: Bool, json: Bool, explainer: Explainer? = nil) {
         self.enabled = enabled
         self.json = json
+        self.explainer = json ? nil : explainer
     }
 
     deinit { if let file { fclose(file) } }
@@ -183,6 +195,10 @@ public final class FlowSpool {
     public func add(_ f: FlowSummary) {
         guard enabled else { return }
         if json { FlowFormatter.json(f, into: &buffer) } else { FlowFormatter.text(f, into: &buffer) }
+        if explainer != nil && f.isTCP {
+            connStates.insert(f.connState)
+            for c in f.history { historyLetters.insert(c) }
+        }
         if buffer.count > 1 << 15 && !spillFailed { spill() }
     }
 
@@ -198,6 +214,7 @@ public final class FlowSpool {
     /// Appends every spooled row to `out` and flushes it.
     public func writeOut(_ out: inout OutputBuffer) {
         guard enabled else { return }
+        explainer?.flowsHeader(into: &out)
         if let file {
             fflush(file)
             rewind(file)
@@ -210,6 +227,7 @@ public final class FlowSpool {
             }
         }
         out.append(buffer: buffer)
+        explainer?.flowsLegend(states: connStates, letters: historyLetters, into: &out)
         out.flush()
     }
 }

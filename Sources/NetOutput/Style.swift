@@ -73,9 +73,10 @@ public enum Style {
         case .reset, .retransmission, .outOfOrder, .lostSegment, .duplicateAck, .zeroWindow, .windowFull, .keepAlive,
              .synRetransmission, .dataBeforeHandshake, .afterClose, .synFlood, .duplicateFrame, .framingLost,
              .overlapDiffers, .streamGap, .fragmentOverlap, .ackNotAccepted, .fastRetransmission,
-             .spuriousRetransmission, .ackedUnseen, .zeroWindowProbe, .reusedPorts:
+             .spuriousRetransmission, .ackedUnseen, .zeroWindowProbe, .reusedPorts, .dnsTruncated:
             return red
-        case .midstream, .message, .recv, .reassembled, .tso, .keepAliveAck, .zeroWindowProbeAck, .windowUpdate:
+        case .midstream, .message, .recv, .reassembled, .tso, .keepAliveAck, .zeroWindowProbeAck, .windowUpdate,
+             .dnsTCPRetry, .dnsTCPAnswer:
             return nil
         }
     }

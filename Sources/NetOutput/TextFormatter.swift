@@ -54,6 +54,8 @@ public struct TextFormatter {
     /// here, in the padding after `cachedTime`, so the formatter does not grow: it is copied per
     /// call into the line's parts, which costs more once it no longer fits in 128 bytes.
     public var color = false
+    /// `--lang`: the language of the notes' words (the line itself stays tcpdump's).
+    public var language: Language = .en
     private var cachedDate: (Int, Int, Int) = (0, 0, 0)
     private var previous: (Int, Int)?
     /// The current packet's flow, for relative sequence numbers.
@@ -175,7 +177,7 @@ public struct TextFormatter {
             let noteColor = color ? Style.note(notes[k].kind) : nil
             if let noteColor { out.ascii(noteColor) }
             out.byte(91)
-            NoteWords.write(notes, k, states: options.verbose, marks: pendingMarks, into: &out)
+            NoteWords.write(notes, k, states: options.verbose, marks: pendingMarks, language: language, into: &out)
             out.byte(93)
             if noteColor != nil { out.ascii(Style.reset) }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NetDemos
+import NetOutput
 
 /// `netinspect demo NAME`: the bundled socket-course programs.
 struct DemoCommand: ParsableCommand {
@@ -40,9 +41,19 @@ struct DemoCommonOptions: ParsableArguments {
     @Flag(name: .long, help: "Print netinspect's view of the demo's traffic live, beside the application's output.")
     var inspect = false
 
+    @Flag(name: .customLong("no-explain"), help: "With --inspect: leave out the sentence under each annotated [wire] line that says what happened and why.")
+    var noExplain = false
+
+    @Flag(name: .long, help: "With --inspect: explain each annotated [wire] line (the default; see --no-explain).")
+    var explain = false
+
+    @Option(name: .long, help: ArgumentHelp("Language of the explanations and notes: en or zh (default: zh when LC_ALL or LANG starts with zh).", valueName: "lang"))
+    var lang: Language?
+
     func validate() throws {
         if server && client { throw ValidationError("use --server or --client, not both (neither: all-in-one)") }
         if timeout <= 0 || timeout > 3600 { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+        if explain && noExplain { throw ValidationError("use --explain or --no-explain, not both") }
     }
 
     var options: DemoOptions {
@@ -53,12 +64,16 @@ struct DemoCommonOptions: ParsableArguments {
         o.timeout = timeout
         o.captureFile = capture
         o.inspect = inspect
+        o.explain = !noExplain
+        o.language = lang ?? Language.fromEnvironment()
         return o
     }
 }
 
 /// Runs a demo body, turning its errors into one line and exit 1.
 func runDemo(_ body: () throws(DemoError) -> Void) throws {
+    // The transcript waits a moment to be printed in time order: all of it goes out before the end.
+    defer { DemoConsole.shared.drain() }
     do {
         try body()
     } catch {

@@ -39,6 +39,9 @@ struct FollowCommand: ParsableCommand {
     @OptionGroup(title: "Framing")
     var framing: FramingOptions
 
+    @OptionGroup(title: "Output")
+    var learner: LearnerOptions
+
     @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression (flow ids then count only matching packets, as with --flows).", valueName: "filter"))
     var filter: [String] = []
 
@@ -70,6 +73,7 @@ struct FollowCommand: ParsableCommand {
         let linkType = LinkType(rawValue: source.linkType)
         let streams = framing.makeAnalyzer()
         let sink = FollowSink(hex: hex)
+        sink.printer.explainer = learner.explainer
         streams.followFlow = flow
         streams.followFirst = flow == nil
         streams.follow = { [sink] e in sink.event(e) }

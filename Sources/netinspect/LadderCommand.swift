@@ -42,6 +42,9 @@ struct LadderCommand: ParsableCommand {
     @OptionGroup(title: "Framing (messages in TCP streams)")
     var framing: FramingOptions
 
+    @OptionGroup(title: "Output")
+    var learner: LearnerOptions
+
     @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump (flow ids then count only matching packets, as with --flows).", valueName: "filter"))
     var filter: [String] = []
 
@@ -87,6 +90,7 @@ struct LadderCommand: ParsableCommand {
         configuration.framing = framing.policy
         configuration.recvSize = framing.recvSize
         var pipeline = FramePipeline(configuration)
+        let explainer = learner.explainer
         pipeline.analyzer.streams?.recordResolutions = true
         var eventNotes: [[Note]] = []
 
@@ -116,10 +120,12 @@ struct LadderCommand: ParsableCommand {
             // The words come after the whole file is read (message notes learn their part counts later).
             eventNotes.append(notes)
             let (offset, overflow) = ns.subtractingReportingOverflow(start)
-            return LadderEvent(nanoseconds: overflow ? 0 : offset, fromClient: fromClient, flags: LadderEvent.flagString(f),
+            var e = LadderEvent(nanoseconds: overflow ? 0 : offset, fromClient: fromClient, flags: LadderEvent.flagString(f),
                                seq: seq, ack: ack, length: t.payloadLength,
                                note: nil,
                                states: notes.last(where: { $0.states != nil })?.states ?? states)
+            if let explainer { e.explanations = notes.map { explainer.sentence($0) } }
+            return e
         }
 
         reading: while true {
@@ -182,11 +188,14 @@ struct LadderCommand: ParsableCommand {
             throw ExitCode(1)
         }
 
+        let language = learner.language
+        let words = language == .en ? nil : Explainer(language)
         for i in events.indices where i < eventNotes.count {
             let texts = eventNotes[i].map { n -> String in
                 var n = n
                 if let streams = pipeline.analyzer.streams { MessageNotes.resolve(&n, streams.resolution) }
-                return n.text
+                // --lang: the words the packet line would write.
+                return words?.words([n], 0) ?? n.text
             }.filter { !$0.isEmpty }
             events[i].note = texts.isEmpty ? nil : texts.joined(separator: "; ")
         }

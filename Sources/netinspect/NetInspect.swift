@@ -376,7 +376,8 @@ struct Runner {
         let analysis = presentation.analysis
         // Flow rows leave the table while packets still stream by (evicted flows): they are spooled
         // to a temporary file and written after the packet lines, so memory stays bounded.
-        let flowSpool = FlowSpool(enabled: analysis.flows, json: output.json)
+        let flowSpool = FlowSpool(enabled: analysis.flows, json: output.json,
+                                  explainer: output.json ? nil : presentation.learner.explainer)
         let counting = analysis.stats
         let flowCounts = counting ? ConversationCounter(top: analysis.top) : nil
         var pipeline = FramePipeline(configuration, streams: streams, finished: { flowSpool.add($0); flowCounts?.add($0) })
@@ -388,6 +389,7 @@ struct Runner {
                                     holdForMessages: !source.isLive, streams: streams,
                                     linkName: JSONFormatter.linkName(linkType, pcapName: source.linkTypeName),
                                     pcapLinkName: source.linkTypeName, counting: counting)
+        if !output.json { printer.explainer = presentation.learner.explainer }
         printer.numbered = output.number && !output.json
         let progress = ProgressMeter.make(presentation.display.progress, source: source,
                                           packetLinesToTerminal: showPackets && isatty(1) != 0)

@@ -86,6 +86,34 @@ struct AnalysisOptions: ParsableArguments {
     }
 }
 
+extension Language: ExpressibleByArgument {}
+
+/// `--explain` and `--lang`: words for learners (the "Output" section of the help of every view).
+struct LearnerOptions: ParsableArguments {
+    @Flag(name: .long, help: ArgumentHelp(
+        "After each annotated line, one plain sentence per note on what happened and why (which side is in which state, what it waits for, 粘包/半包, the accept queue, TIME_WAIT); with --flows a header line and a legend of conn_state and history."))
+    var explain = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Language of the explanations, the notes' words and the demos' narration: en or zh (default: zh when LC_ALL or LANG starts with zh, else en). Packet lines stay tcpdump's.",
+        valueName: "lang"))
+    var lang: Language?
+
+    /// The language asked for, or the environment's.
+    var language: Language { lang ?? Language.fromEnvironment() }
+
+    /// The explainer asked for (nil: no explanations).
+    var explainer: Explainer? { explain ? Explainer(language) : nil }
+
+    /// The arguments that give these options again (`stats` runs the main command).
+    var arguments: [String] {
+        var a: [String] = []
+        if explain { a.append("--explain") }
+        if let lang { a += ["--lang", lang.rawValue] }
+        return a
+    }
+}
+
 /// The presentation and analysis options, pulled into the main command as one group whose parts
 /// land in the help's "Output" and "Analysis" sections.
 struct PresentationOptions: ParsableArguments {
@@ -94,6 +122,9 @@ struct PresentationOptions: ParsableArguments {
 
     @OptionGroup(title: "Analysis")
     var analysis: AnalysisOptions
+
+    @OptionGroup(title: "Output")
+    var learner: LearnerOptions
 
     /// What shell completion offers for the first free word: the subcommands (dispatched before
     /// parsing) and the usual first words of a filter.
@@ -106,6 +137,7 @@ struct PresentationOptions: ParsableArguments {
         o.verbose = display.verbosity >= 2
         var f = TextFormatter(options: o)
         f.color = color
+        f.language = learner.language
         return f
     }
 
@@ -138,6 +170,10 @@ struct PresentationOptions: ParsableArguments {
         } else {
             if separate { out.byte(10) }
             StatisticsFormatter.text(s, top: analysis.top, into: &out)
+            // --explain: what the TCP outcomes' conn_state codes mean.
+            if let e = learner.explainer, !s.connStates.isEmpty {
+                e.flowsLegend(states: Set(s.connStates.keys), letters: [], into: &out)
+            }
         }
         out.flush()
     }
@@ -241,11 +277,15 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup(title: "Framing (messages in TCP streams)")
     var framing: FramingOptions
 
+    @OptionGroup(title: "Output")
+    var learner: LearnerOptions
+
     @Argument(parsing: .remaining, help: ArgumentHelp("A BPF filter expression, as for tcpdump.", valueName: "filter"))
     var filter: [String] = []
 
     func run() throws {
         var args = ["-r", readFile, "--stats", "-q", "--top", String(top), "--progress", progress.rawValue]
+        args += learner.arguments
         if json { args.append("--json") }
         for p in dnsPorts { args += ["--dns-port", String(p)] }
         for f in framing.framing { args += ["--framing", f] }

@@ -1,5 +1,6 @@
 import Testing
 @testable import NetDemos
+import NetOutput
 
 @Suite struct StickyDemoTests {
     func options(noDelay: Bool = false, size: Int? = nil, patterns: Bool = false, raw: Bool = false) -> StickyDemo.Options {
@@ -75,5 +76,39 @@ import Testing
         let r = try StickyDemo.run(options(patterns: true))
         #expect(r.sent.count == 28)
         #expect(r.received.flatMap { $0 } == r.sent.flatMap { $0 })
+    }
+}
+
+/// What the demo console collapses: lines that differ only in their `#numbers`.
+@Suite struct DemoConsoleTests {
+    @Test func shapeOfALine() {
+        let (shape, numbers) = DemoConsole.shape("recv(32) #12 returned 32 bytes: \"#\"")
+        #expect(shape == "recv(32) # returned 32 bytes: \"#\"")
+        #expect(numbers == ["12"])
+        #expect(DemoConsole.shape("recv(32) #3 returned").0 == DemoConsole.shape("recv(32) #4 returned").0)
+        #expect(counted(1, "send() call") == "1 send() call" && counted(2, "send() call") == "2 send() calls")
+    }
+}
+
+/// `--lang zh`: the echo and sticky demos narrate in Chinese, from the catalogue.
+@Suite struct ChineseNarrationTests {
+    @Test func stickyInChinese() throws {
+        var o = StickyDemo.Options()
+        o.common.port = 0
+        o.common.echoTranscript = false
+        o.common.language = .zh
+        o.readDelay = 0.2
+        o.recvSize = 1024
+        let r = try StickyDemo.run(o)
+        #expect(r.transcript.contains { $0.hasPrefix("客户端: send() 6 字节：\"hello\\n\"") }, "\(r.transcript)")
+        #expect(r.transcript.contains { $0.hasPrefix("服务器: recv(1024) #1 返回") && $0.contains("粘包") }, "\(r.transcript)")
+        #expect(r.transcript.contains { $0.hasPrefix("总结: ") && $0.contains("消息边界没有了") }, "\(r.transcript)")
+    }
+
+    @Test func gluedWordsInBothLanguages() {
+        var en = StickyDemo.MessageCount()
+        #expect(en.add(Array("a\nb\nc".utf8)) == "2 messages glued: #1–#2, and the first 1 B of #3")
+        var zh = StickyDemo.MessageCount(catalog: .chinese)
+        #expect(zh.add(Array("a\nb\nc".utf8)) == "粘包：2 条消息粘在一起：#1–#2，还有 #3 的前 1 字节")
     }
 }

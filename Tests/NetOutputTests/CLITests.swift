@@ -59,6 +59,9 @@ enum CLI {
         }
         p.currentDirectoryURL = repo
         var env = ProcessInfo.processInfo.environment
+        // The language comes from the arguments (or the test's environment), not the caller's locale.
+        env["LC_ALL"] = nil
+        env["LANG"] = "C.UTF-8"
         for (k, v) in environment { env[k] = v }
         p.environment = env
         // stderr goes to a file and stdout to a pipe read to the end, so a large output cannot block.

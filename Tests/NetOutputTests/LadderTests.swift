@@ -35,6 +35,29 @@ import Testing
         #expect(r.stdout == expected)
     }
 
+    /// `--explain`, in each language: the goldens, and every line's bars in the same columns
+    /// (Chinese characters take two).
+    @Test(arguments: [("en", "expected/ladder-tcp-handshake-explain-en.txt"), ("zh", "expected/ladder-tcp-handshake-explain-zh.txt")])
+    func explainedMatchesGolden(_ lang: String, _ golden: String) throws {
+        let r = try CLI.run(["ladder", "-r", "captures/tcp-handshake.pcap", "-n", "--width", "100", "--explain", "--lang", lang])
+        #expect(r.status == 0)
+        let expected = try String(contentsOf: CLI.captures.appendingPathComponent(golden), encoding: .utf8)
+        #expect(r.stdout == expected)
+        #expect(r.stdout.contains("↳ "))
+        func columns(_ s: Substring) -> [Int] {
+            var n = 0, at: [Int] = []
+            for ch in s {
+                if ch == "|" { at.append(n) }
+                let v = ch.unicodeScalars.first?.value ?? 0
+                n += (0x2E80 ... 0x9FFF).contains(v) || (0xFF00 ... 0xFF60).contains(v) ? 2 : 1
+            }
+            return at
+        }
+        let rows = r.stdout.split(separator: "\n").filter { $0.contains("|") && !$0.contains("[") }
+        let bars = Set(rows.map { columns($0) })
+        #expect(bars.count == 1, "\(bars)")
+    }
+
     @Test(arguments: [60, 80, 100, 137])
     func everyLineFitsTheWidth(_ width: Int) throws {
         let r = try CLI.run(["ladder", "-r", "captures/demo-chat.pcap", "-n", "--width", "\(width)"])

@@ -26,6 +26,9 @@ private func merged(_ r: CLI.Result) -> String {
         (".X.txt", ["-n", "-X", "-r", "FILE"]),
         (".stats.txt", ["stats", "-r", "FILE"]),
         (".stats.json", ["stats", "-r", "FILE", "--json"]),
+        // --explain in each language, with the capture's --flows (header line and legend).
+        (".explain.zh.txt", ["-n", "-r", "FILE", "--explain", "--lang", "zh"]),
+        (".explain.txt", ["-n", "-r", "FILE", "--explain", "--lang", "en"]),
     ]
 
     static var goldens: [String] {
@@ -51,7 +54,7 @@ private func merged(_ r: CLI.Result) -> String {
         let kind = try #require(Self.kinds.first { golden.hasSuffix($0.suffix) })
         let capture = try #require(Self.capture(for: golden, suffix: kind.suffix), "no capture for \(golden)")
         // The capture's extra arguments (captures/NAME.args: a framing), less --flows.
-        let extra = CLI.extraArgs(capture).filter { $0 != "--flows" }
+        let extra = CLI.extraArgs(capture).filter { $0 != "--flows" || kind.suffix.hasPrefix(".explain") }
         let r = try CLI.run(kind.args.map { $0 == "FILE" ? "captures/\(capture)" : $0 } + extra)
         let expected = try String(contentsOf: CLI.captures.appendingPathComponent("expected/\(golden)"), encoding: .utf8)
         #expect(merged(r) == expected, "\(golden): run scripts/update-goldens and review the diff")
