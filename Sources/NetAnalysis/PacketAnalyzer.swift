@@ -46,12 +46,13 @@ public struct PacketAnalyzer {
     public mutating func analyze(_ p: inout Packet, frame: Int, seconds: Int, nanoseconds: Int,
                                  bytes: UnsafeRawBufferPointer, wireLength: Int, notes: inout [Note]) -> FlowObservation? {
         if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
+        let doubled = Self.mayBeDoubleCaptured(p)
         if p.fragment != nil || p.hasInner {
             return analyzeNested(&p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
-                                 wireLength: wireLength, notes: &notes)
+                                 wireLength: wireLength, notes: &notes, doubled: doubled)
         }
         return analyzeConversation(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
-                                   frameBytes: bytes, wireLength: wireLength, notes: &notes)
+                                   frameBytes: bytes, wireLength: wireLength, notes: &notes, mayBeDoubled: doubled)
     }
 
     /// `analyze` for a packet that is neither a fragment nor carries an inner packet (`needsNesting`
@@ -59,13 +60,15 @@ public struct PacketAnalyzer {
     public mutating func analyzePlain(_ p: borrowing Packet, frame: Int, seconds: Int, nanoseconds: Int,
                                       bytes: UnsafeRawBufferPointer, wireLength: Int, notes: inout [Note]) -> FlowObservation? {
         if !notes.isEmpty { notes.removeAll(keepingCapacity: true) }
+        let doubled = Self.mayBeDoubleCaptured(p)
         return analyzeConversation(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
-                                   frameBytes: bytes, wireLength: wireLength, notes: &notes)
+                                   frameBytes: bytes, wireLength: wireLength, notes: &notes, mayBeDoubled: doubled)
     }
 
     /// Fragments and tunnels: reassembly, then the conversation packet.
     private mutating func analyzeNested(_ p: inout Packet, frame: Int, seconds: Int, nanoseconds: Int,
-                                        bytes: UnsafeRawBufferPointer, wireLength: Int, notes: inout [Note]) -> FlowObservation? {
+                                        bytes: UnsafeRawBufferPointer, wireLength: Int, notes: inout [Note],
+                                        doubled: Bool) -> FlowObservation? {
         let (secs, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         let now = overflow ? Int.max : secs &+ nanoseconds
         if reassembleFragments {
@@ -85,18 +88,18 @@ public struct PacketAnalyzer {
         guard let box = p.conversationBox else {
             if p.fragment != nil { return nil }
             return analyzeConversation(p, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
-                                       frameBytes: bytes, wireLength: wireLength, notes: &notes)
+                                       frameBytes: bytes, wireLength: wireLength, notes: &notes, mayBeDoubled: doubled)
         }
         if box.packet.fragment != nil && box.packet.inner?.encapsulation != .reassembled { return nil }
         let tunnel = FlowTunnel.of(p)
         if box.ownsBytes {
             return box.bytes.withUnsafeBytes {
                 analyzeConversation(box.packet, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: $0,
-                                    frameBytes: bytes, wireLength: wireLength, notes: &notes, tunnel: tunnel)
+                                    frameBytes: bytes, wireLength: wireLength, notes: &notes, tunnel: tunnel, mayBeDoubled: doubled)
             }
         }
         return analyzeConversation(box.packet, frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: bytes,
-                                   frameBytes: bytes, wireLength: wireLength, notes: &notes, tunnel: tunnel)
+                                   frameBytes: bytes, wireLength: wireLength, notes: &notes, tunnel: tunnel, mayBeDoubled: doubled)
     }
 
     /// One fragment into the reassembler; on completion the datagram is decoded into `p`'s inner packet.
@@ -134,8 +137,9 @@ public struct PacketAnalyzer {
     /// Duplicate check, flow tracking and framing of the conversation packet `p` (its payload in `bytes`).
     private mutating func analyzeConversation(_ p: Packet, frame: Int, seconds: Int, nanoseconds: Int,
                                               bytes: UnsafeRawBufferPointer, frameBytes: UnsafeRawBufferPointer,
-                                              wireLength: Int, notes: inout [Note], tunnel: FlowTunnel? = nil) -> FlowObservation? {
-        if let first = duplicates.check(frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: frameBytes, wireLength: wireLength) {
+                                              wireLength: Int, notes: inout [Note], tunnel: FlowTunnel? = nil,
+                                              mayBeDoubled: Bool) -> FlowObservation? {
+        if mayBeDoubled, let first = duplicates.check(frame: frame, seconds: seconds, nanoseconds: nanoseconds, bytes: frameBytes, wireLength: wireLength) {
             var n = Note(kind: .duplicateFrame, text: "duplicate frame of #\(first)", relatedFrame: first)
             // What Wireshark, which keeps both copies, calls the second one.
             n.wireshark = flows.analysisName(of: p, frame: frame, seconds: seconds, nanoseconds: nanoseconds)
@@ -160,6 +164,18 @@ public struct PacketAnalyzer {
             dnsTruncation.udp(m, packet: p, frame: frame, notes: &notes)
         }
         return obs
+    }
+
+    /// Whether a frame may be the second copy of a double capture, which only happens where one
+    /// host sees its own packets twice: loopback (an Ethernet header with zero addresses, null/loop),
+    /// cooked captures (`-i any`, which sees loopback packets going out and coming in) and raw IP.
+    /// Frames from a real Ethernet link are left to the TCP analysis (Wireshark has no duplicate
+    /// check either); this also spares them the copy into the detector's ring.
+    @inline(__always)
+    static func mayBeDoubleCaptured(_ p: borrowing Packet) -> Bool {
+        guard p.linkType == .ethernet else { return true }
+        guard let e = p.ethernet else { return false }
+        return e.source.raw == 0 && e.destination.raw == 0
     }
 
     /// The window scale shift that applies to this frame's (conversation packet's) TCP segment.
