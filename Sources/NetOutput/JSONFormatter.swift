@@ -31,7 +31,8 @@ public struct JSONFormatter {
         o.ascii(",\"caplen\":"); o.decimal(p.capturedLength)
         o.ascii(",\"len\":"); o.decimal(p.wireLength)
         o.ascii(",\"link\":"); o.jsonString(link)
-        layers(p, tcpDNS: p.tcp != nil && p.dns == nil ? Self.streamDNS(notes) : [], &o)
+        // (DNS over TCP: only when a note carries a DNS decode; a TCP segment has no `dns` of its own.)
+        layers(p, tcpDNS: p.tcp != nil && Self.hasStreamDNS(notes) ? Self.streamDNS(notes) : [], &o)
         if !p.linkSupported {
             o.ascii(",\"unsupported_link\":"); o.decimal(p.linkType.rawValue)
         }
@@ -81,6 +82,17 @@ public struct JSONFormatter {
     }
 
     /// The DNS messages (dns-tcp) that this segment completes, in stream order.
+    /// Some note of this segment carries a DNS decode (read in place: no copies, no counting).
+    @inline(__always)
+    static func hasStreamDNS(_ notes: [Note]) -> Bool {
+        var k = 0
+        while k < notes.count {
+            if let ref = notes[k].framedRef, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) { return true }
+            k &+= 1
+        }
+        return false
+    }
+
     static func streamDNS(_ notes: [Note]) -> [DNSMessage] {
         var out: [DNSMessage] = []
         for n in notes {
@@ -191,7 +203,7 @@ public struct JSONFormatter {
             o.byte(125)
         }
         if let d = p.dns { dns(d, &o) }
-        else if let d = tcpDNS.first {
+        else if !tcpDNS.isEmpty, let d = tcpDNS.first {
             o.ascii(",\"dns\":")
             dnsObject(d, streamErrors: true, &o)
             if tcpDNS.count > 1 {

@@ -56,7 +56,7 @@ public struct LayeredView {
             break
         }
         if p.linkSupported {
-            let tcpDNS = p.tcp != nil && p.dns == nil ? JSONFormatter.streamDNS(notes) : []
+            let tcpDNS = p.tcp != nil && JSONFormatter.hasStreamDNS(notes) ? JSONFormatter.streamDNS(notes) : []
             layers(p, bytes, flow, windowShift, framed: framed, tcpDNS: tcpDNS, &out)
         }
         if options.analysis { analysis(notes, flow, marks, &out) }

@@ -151,7 +151,7 @@ public struct TextFormatter {
         network(p, &out)
         // DNS over TCP (dns-tcp framing): each message this segment completes, as tcpdump writes
         // a DNS message after the segment's length.
-        if !notes.isEmpty && p.tcp != nil && !options.quiet && p.dns == nil {
+        if !notes.isEmpty && p.tcp != nil && !options.quiet {  // (a TCP segment has no `dns` of its own)
             var k = 0
             while k < notes.count {
                 defer { k &+= 1 }
