@@ -51,16 +51,5 @@ public struct FlowTunnel: Sendable, Equatable {
     }
 
     /// `"vxlan"`, `"geneve"`, `"gre"`, `"ip"`, `"pim"`, `"nsh"`, `"mpls"` (as the JSON `encap`).
-    public var name: String {
-        switch encapsulation {
-        case .vxlan: "vxlan"
-        case .geneve: "geneve"
-        case .gre: "gre"
-        case .ipInIP: "ip"
-        case .pimRegister: "pim"
-        case .nsh: "nsh"
-        case .mpls: "mpls"
-        case .reassembled: "reassembled"
-        }
-    }
+    public var name: StaticString { encapsulation.name }
 }

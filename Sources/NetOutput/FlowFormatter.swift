@@ -51,7 +51,7 @@ public enum FlowFormatter {
         o.ascii(",\"end\":"); o.jsonString(f.end)
         if f.midstream { o.ascii(",\"midstream\":true") }
         if let t = f.tunnel {
-            o.ascii(",\"tunnel\":{\"encap\":"); o.jsonString(t.name)
+            o.ascii(",\"tunnel\":{\"encap\":\""); o.ascii(t.name); o.byte(34)
             o.ascii(",\"src\":\""); address(t.source, &o)
             o.ascii("\",\"dst\":\""); address(t.destination, &o); o.byte(34)
             if let id = t.identifier { o.ascii(",\"id\":"); o.decimal(id) }
@@ -99,10 +99,11 @@ public enum FlowFormatter {
         }
         if f.midstream { o.ascii(" midstream") }
         if let t = f.tunnel {
-            o.ascii(" tunnel "); o.string(t.name); o.byte(32)
+            o.ascii(" tunnel "); o.ascii(t.name); o.byte(32)
             address(t.source, &o); o.ascii(" > "); address(t.destination, &o)
             if let id = t.identifier {
-                o.ascii(t.encapsulation == .gre ? " key " : " vni "); o.decimal(id)
+                // (As the packet lines write them: a GRE key in hex, a VNI in decimal.)
+                if t.encapsulation == .gre { o.ascii(" key 0x"); o.hex(UInt64(id)) } else { o.ascii(" vni "); o.decimal(id) }
             }
         }
         if let framing = f.framing {

@@ -243,18 +243,7 @@ public struct JSONFormatter {
         o.byte(93)
     }
 
-    static func encapsulationName(_ e: Encapsulation) -> StaticString {
-        switch e {
-        case .vxlan: "vxlan"
-        case .geneve: "geneve"
-        case .gre: "gre"
-        case .ipInIP: "ip"
-        case .pimRegister: "pim"
-        case .nsh: "nsh"
-        case .mpls: "mpls"
-        case .reassembled: "reassembled"
-        }
-    }
+    static func encapsulationName(_ e: Encapsulation) -> StaticString { e.name }
 
     /// `mpls`, `pppoe`, `macsec`, `nsh`: headers between the link and the network layer.
     private func shims(_ p: Packet, _ o: inout OutputBuffer) {

@@ -24,6 +24,21 @@ public enum Encapsulation: UInt8, Sendable {
     case vxlan, geneve, gre, ipInIP, pimRegister, nsh, mpls
     /// The upper layers of a datagram reassembled from IP fragments (set by the analysis).
     case reassembled
+
+    /// The name the JSON contract gives it (`"encap"`): `"vxlan"`, `"geneve"`, `"gre"`, `"ip"`,
+    /// `"pim"`, `"nsh"`, `"mpls"`, `"reassembled"`.
+    public var name: StaticString {
+        switch self {
+        case .vxlan: "vxlan"
+        case .geneve: "geneve"
+        case .gre: "gre"
+        case .ipInIP: "ip"
+        case .pimRegister: "pim"
+        case .nsh: "nsh"
+        case .mpls: "mpls"
+        case .reassembled: "reassembled"
+        }
+    }
 }
 
 /// One MPLS label stack entry.
