@@ -25,6 +25,9 @@ public struct DNSTruncationTracker {
 
     public init() {}
 
+    /// No query with an EDNS size waits for its answer.
+    public var advertisedIsEmpty: Bool { advertised.isEmpty }
+
     /// True while some truncated answer waits for its TCP retry (TCP segments are looked at only then).
     public var waiting: Bool { !truncated.isEmpty || !retried.isEmpty }
 
@@ -44,9 +47,12 @@ public struct DNSTruncationTracker {
             }
             return
         }
-        guard m.truncatedFlag else { return }
+        // Every answer ends its query's wait (an untruncated one included: otherwise the table
+        // only ever fills up and is wiped).
         let key = Key(client: dst, server: src, name: q.name, type: q.type)
-        let limit = advertised.removeValue(forKey: key) ?? Self.classicLimit
+        let advertisedLimit = advertised.isEmpty ? nil : advertised.removeValue(forKey: key)
+        guard m.truncatedFlag else { return }
+        let limit = advertisedLimit ?? Self.classicLimit
         var note = Note(kind: .dnsTruncated, text: "TC: answer > \(limit) B UDP limit — client retries over TCP")
         note.amount = limit
         notes.append(note)

@@ -24,27 +24,36 @@ public struct FlowTunnel: Sendable, Equatable {
     /// The outermost tunnel of a frame, if its conversation packet is inside one (a reassembled
     /// datagram alone is not a tunnel).
     public static func of(_ p: Packet) -> FlowTunnel? {
-        guard p.hasInner else { return nil }
-        var level = p
+        guard p.hasInner, var box = p.inner else { return nil }
+        // The outermost tunnel is the frame's own, unless the frame only carries a reassembled
+        // datagram; levels are read in their boxes (no copy of a packet per level).
         var found: FlowTunnel?
         var depth = 0
+        if box.encapsulation != .reassembled {
+            depth = 1
+            found = tunnel(box.encapsulation, p)
+        }
         var steps = 0
-        while let box = level.inner, steps < PacketDecoder.maxEncapsulationDepth * 2 {
+        while let next = box.packet.inner, steps < PacketDecoder.maxEncapsulationDepth * 2 {
             steps += 1
-            if box.encapsulation != .reassembled {
+            if next.encapsulation != .reassembled {
                 depth += 1
-                if found == nil, let (s, d) = addresses(level) {
-                    let id = level.vxlan?.vni ?? level.geneve?.vni ?? level.gre?.key
-                    found = FlowTunnel(encapsulation: box.encapsulation, source: s, destination: d, identifier: id, depth: 0)
-                }
+                if found == nil { found = tunnel(next.encapsulation, box.packet) }
             }
-            level = box.packet
+            box = next
         }
         found?.depth = depth
         return found
     }
 
-    static func addresses(_ p: Packet) -> (FlowEndpoint, FlowEndpoint)? {
+    /// The tunnel `carrier` (the packet whose payload it is) describes.
+    static func tunnel(_ e: Encapsulation, _ carrier: borrowing Packet) -> FlowTunnel? {
+        guard let (s, d) = addresses(carrier) else { return nil }
+        let id = carrier.vxlan?.vni ?? carrier.geneve?.vni ?? carrier.gre?.key
+        return FlowTunnel(encapsulation: e, source: s, destination: d, identifier: id, depth: 0)
+    }
+
+    static func addresses(_ p: borrowing Packet) -> (FlowEndpoint, FlowEndpoint)? {
         if let ip = p.ipv4 { return (FlowEndpoint(ipv4: ip.source, port: 0), FlowEndpoint(ipv4: ip.destination, port: 0)) }
         if let ip = p.ipv6 { return (FlowEndpoint(ipv6: ip.source, port: 0), FlowEndpoint(ipv6: ip.destination, port: 0)) }
         return nil

@@ -560,13 +560,16 @@ public struct FlowTracker {
             c.clientState = .established
             var rtt: Int?
             if let syn = c.synTime { rtt = elapsed(from: syn, to: now); c.rtt = rtt }
-            var detail: [String] = []
-            if let rtt { detail.append("RTT " + Self.duration(rtt)) }
-            if c.synRetransmissions > 0 {
-                detail.append("after \(c.synRetransmissions) SYN retransmission\(c.synRetransmissions == 1 ? "" : "s")")
+            // (One string, built directly: this runs once per connection.)
+            var text = "handshake 3/3"
+            let resent = c.synRetransmissions
+            if rtt != nil || resent > 0 {
+                text += " ("
+                if let rtt { text += "RTT " + Self.duration(rtt) }
+                if resent > 0 { text += (rtt == nil ? "" : ", ") + "after \(resent) SYN retransmission" + (resent == 1 ? "" : "s") }
+                text += ")"
             }
-            let rttText = detail.isEmpty ? "" : " (" + detail.joined(separator: ", ") + ")"
-            notes.append(Note(kind: .handshake, text: "handshake 3/3" + rttText, states: (c.clientState, c.serverState), rttNanoseconds: rtt,
+            notes.append(Note(kind: .handshake, text: text, states: (c.clientState, c.serverState), rttNanoseconds: rtt,
                               step: .handshakeAck, byClient: true))
             if t.payloadLength == 0 && !f.contains(.fin) { return }
         }

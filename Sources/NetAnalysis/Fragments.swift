@@ -15,14 +15,20 @@ public struct FragmentReassembler {
         public var maxDatagrams: Int
         public var maxBytes: Int
         public var maxDatagramBytes: Int
+        /// Fragments one datagram may have: bounds its frame list and its list of byte ranges (a
+        /// datagram cut into 8-byte pieces would otherwise hold 8,192 of each and insert into them
+        /// 8,192 times).
+        public var maxFragmentsPerDatagram: Int
         /// Linux's defaults: `ipfrag_time` 30 s; 64 KiB the most an IP length field describes.
         public static let standard = Limits(timeoutNanoseconds: 30_000_000_000, maxDatagrams: 1024,
                                             maxBytes: 8 << 20, maxDatagramBytes: 65_535)
-        public init(timeoutNanoseconds: Int, maxDatagrams: Int, maxBytes: Int, maxDatagramBytes: Int) {
+        public init(timeoutNanoseconds: Int, maxDatagrams: Int, maxBytes: Int, maxDatagramBytes: Int,
+                    maxFragmentsPerDatagram: Int = 256) {
             self.timeoutNanoseconds = timeoutNanoseconds
             self.maxDatagrams = maxDatagrams
             self.maxBytes = maxBytes
             self.maxDatagramBytes = maxDatagramBytes
+            self.maxFragmentsPerDatagram = maxFragmentsPerDatagram
         }
     }
 
@@ -110,17 +116,26 @@ public struct FragmentReassembler {
             counters.unusable += 1
             return .unusable
         }
-        if pending[key] == nil {
+        // Taken out of the table while it is worked on (one lookup), put back at the end (one more).
+        var d: Pending
+        if let held = pending.removeValue(forKey: key) {
+            d = held
+            heldBytes -= d.data.count
+            guard d.frames.count < limits.maxFragmentsPerDatagram else {
+                counters.unusable += 1
+                return .unusable  // (already out of the table: forgotten)
+            }
+            let grown = max(d.data.count, end)
+            if heldBytes + grown > limits.maxBytes && makeRoom(for: grown, keeping: key) {
+                order.append((key, d.generation))  // its place in the arrival list was passed over
+            }
+        } else {
             makeRoom(for: f.length)
             let g = nextGeneration
             nextGeneration &+= 1
-            pending[key] = Pending(generation: g, firstSeen: now)
+            d = Pending(generation: g, firstSeen: now)
             order.append((key, g))
-        } else if heldBytes + f.length > limits.maxBytes {
-            makeRoom(for: f.length, keeping: key)
         }
-        guard var d = pending.removeValue(forKey: key) else { return .unusable }
-        heldBytes -= d.data.count
         if d.data.count < end {
             let grow = end - d.data.count
             d.data.reserveCapacity(end)
@@ -214,15 +229,22 @@ public struct FragmentReassembler {
     }
 
     /// Drops the oldest waiting datagrams until one more (of `bytes`) fits.
-    mutating func makeRoom(for bytes: Int, keeping: Key? = nil) {
+    /// Drops the oldest waiting datagrams until one more (of `bytes`) fits. `keeping`: a datagram
+    /// being worked on (out of the table meanwhile); returns true when its arrival-list entry was
+    /// passed over, so the caller appends it again.
+    @discardableResult
+    mutating func makeRoom(for bytes: Int, keeping: Key? = nil) -> Bool {
+        var passedKept = false
         while (pending.count >= limits.maxDatagrams || heldBytes + bytes > limits.maxBytes) && orderHead < order.count {
             let (key, g) = order[orderHead]
             orderHead += 1
-            guard let d = pending[key], d.generation == g, key != keeping else { continue }
+            if key == keeping { passedKept = true; continue }
+            guard let d = pending[key], d.generation == g else { continue }
             drop(key)
             counters.evicted += 1
         }
-        compactOrder()
+        compactOrder(keeping: keeping)
+        return passedKept
     }
 
     mutating func drop(_ key: Key) {
@@ -230,13 +252,13 @@ public struct FragmentReassembler {
     }
 
     /// Keeps the arrival list from growing with entries of datagrams already gone.
-    mutating func compactOrder() {
+    mutating func compactOrder(keeping: Key? = nil) {
         if orderHead > 0 && (orderHead >= order.count || orderHead > 1024 && orderHead * 2 > order.count) {
             order.removeFirst(orderHead)
             orderHead = 0
         }
         if order.count > 4 * max(limits.maxDatagrams, 16) {
-            order = order.filter { pending[$0.key]?.generation == $0.generation }
+            order = order.filter { $0.key == keeping || pending[$0.key]?.generation == $0.generation }
             orderHead = 0
         }
     }

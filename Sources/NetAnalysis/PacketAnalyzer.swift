@@ -158,10 +158,11 @@ public struct PacketAnalyzer {
                                 payload: payload, frame: frame, notes: &notes)
             }
             if dnsTruncation.waiting { dnsTruncation.tcp(packet: p, notes: &notes) }
-        } else if p.udp != nil, let flags = p.dns?.flags,
-                  flags & 0x8000 == 0 ? p.dns?.additionalCount ?? 0 > 0 : flags & 0x0200 != 0, let m = p.dns {
-            // (Only queries that may carry EDNS and truncated answers are looked at.)
-            dnsTruncation.udp(m, packet: p, frame: frame, notes: &notes)
+        } else if p.udp != nil, let m = p.dns {
+            // (Queries that may carry EDNS, and answers: a query's wait ends with its answer.)
+            if m.flags & 0x8000 == 0 ? m.additionalCount > 0 : !dnsTruncation.advertisedIsEmpty || m.flags & 0x0200 != 0 {
+                dnsTruncation.udp(m, packet: p, frame: frame, notes: &notes)
+            }
         }
         return obs
     }

@@ -117,7 +117,7 @@ extension FlowTracker {
                 fwd.unseenNoted = false
             }
             // Keep-alive: 0 or 1 byte, one byte below the next expected sequence.
-            if seglen <= 1 && seq == fwd.nextSeq &- 1 && !synFinRst { flags.insert(.keepAlive) }
+            if seglen <= 1 && fwd.nextSeq != 0 && seq == fwd.nextSeq &- 1 && !synFinRst { flags.insert(.keepAlive) }
             let same = seglen == 0 && seq == fwd.nextSeq && ack == fwd.lastAck && !synFinRst
             // Window update: nothing new but the window.
             if same && window != 0 && window != fwd.window { flags.insert(.windowUpdate) }

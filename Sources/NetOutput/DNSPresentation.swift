@@ -1,3 +1,4 @@
+import NetAnalysis
 import NetWire
 
 /// DNS record data in presentation form (RFC 1035 master-file style; RFC 3597 for unknown types;
@@ -264,5 +265,38 @@ enum DNSPresentation {
         case 6: out.ascii("ipv6hint")
         default: out.ascii("key"); out.decimal(k)
         }
+    }
+}
+
+/// The DNS messages (dns-tcp framing) a TCP segment completes, as its notes carry them: the one
+/// place the views (text, JSON, `-v`) find them.
+enum StreamDNS {
+    /// Some note of this segment carries a DNS decode (read in place: no copies, no counting).
+    @inline(__always)
+    static func present(_ notes: [Note]) -> Bool {
+        var k = 0
+        while k < notes.count {
+            if let ref = notes[k].framedRef, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) { return true }
+            k &+= 1
+        }
+        return false
+    }
+
+    /// Each completed message, in stream order.
+    static func forEach(_ notes: [Note], _ body: (DNSMessage) -> Void) {
+        var k = 0
+        while k < notes.count {
+            defer { k &+= 1 }
+            guard let ref = notes[k].framedRef, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) else { continue }
+            for s in ref._withUnsafeGuaranteedRef({ $0.spans }) where s.completes {
+                if let m = s.dns { body(m) }
+            }
+        }
+    }
+
+    static func all(_ notes: [Note]) -> [DNSMessage] {
+        var out: [DNSMessage] = []
+        forEach(notes) { out.append($0) }
+        return out
     }
 }

@@ -145,7 +145,11 @@ public struct Explainer: Sendable {
         let history: [(Character, Phrase)] = [("S", .histS), ("H", .histH), ("A", .histA), ("D", .histD), ("F", .histF),
                                               ("R", .histR), ("C", .histC), ("G", .histG), ("T", .histT), ("W", .histW),
                                               ("I", .histI), ("Q", .histQ), ("^", .histFlipped)]
-        let lower = Set(letters.map { Character($0.uppercased()) })
+        // (History letters are ASCII: upper-cased byte by byte, never a multi-character result.)
+        let lower = Set(letters.map { c -> Character in
+            guard let a = c.asciiValue, a >= 97, a <= 122 else { return c }
+            return Character(Unicode.Scalar(a - 32))
+        })
         let usedLetters = history.filter { lower.contains($0.0) }
         if !usedLetters.isEmpty {
             out.string(catalog.text(.flowsHistoryLegend)); out.byte(10)

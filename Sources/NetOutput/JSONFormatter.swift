@@ -81,28 +81,8 @@ public struct JSONFormatter {
         o.ascii("}\n")
     }
 
-    /// The DNS messages (dns-tcp) that this segment completes, in stream order.
-    /// Some note of this segment carries a DNS decode (read in place: no copies, no counting).
-    @inline(__always)
-    static func hasStreamDNS(_ notes: [Note]) -> Bool {
-        var k = 0
-        while k < notes.count {
-            if let ref = notes[k].framedRef, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) { return true }
-            k &+= 1
-        }
-        return false
-    }
-
-    static func streamDNS(_ notes: [Note]) -> [DNSMessage] {
-        var out: [DNSMessage] = []
-        for n in notes {
-            guard let f = n.framed, f.hasDNS else { continue }
-            f.withSpans { spans in
-                for s in spans where s.completes { if let m = s.dns { out.append(m) } }
-            }
-        }
-        return out
-    }
+    static func hasStreamDNS(_ notes: [Note]) -> Bool { StreamDNS.present(notes) }
+    static func streamDNS(_ notes: [Note]) -> [DNSMessage] { StreamDNS.all(notes) }
 
     /// A message note's details: `"framing"`, `"dir"`, and per message carried
     /// `{"msg", "from", "to", "len", "part", "parts", "complete", "segments", "header", "dns"}`.
@@ -217,7 +197,7 @@ public struct JSONFormatter {
         }
         if p.hasEncapsulation { tunnels(p, &o) }
         if let box = p.inner {
-            o.ascii(",\"inner\":{\"encap\":\""); o.ascii(Self.encapsulationName(box.encapsulation)); o.byte(34)
+            o.ascii(",\"inner\":{\"encap\":\""); o.ascii(box.encapsulation.name); o.byte(34)
             layers(box.packet, reassembled: box.encapsulation == .reassembled, &o)
             o.byte(125)
         }
@@ -242,8 +222,6 @@ public struct JSONFormatter {
         }
         o.byte(93)
     }
-
-    static func encapsulationName(_ e: Encapsulation) -> StaticString { e.name }
 
     /// `mpls`, `pppoe`, `macsec`, `nsh`: headers between the link and the network layer.
     private func shims(_ p: Packet, _ o: inout OutputBuffer) {

@@ -151,20 +151,14 @@ public struct TextFormatter {
         network(p, &out)
         // DNS over TCP (dns-tcp framing): each message this segment completes, as tcpdump writes
         // a DNS message after the segment's length.
-        if !notes.isEmpty && p.tcp != nil && !options.quiet {  // (a TCP segment has no `dns` of its own)
-            var k = 0
-            while k < notes.count {
-                defer { k &+= 1 }
-                guard let ref = notes[k].framedRef, ref._withUnsafeGuaranteedRef({ $0.hasDNS }) else { continue }
-                var first = true
-                for s in ref._withUnsafeGuaranteedRef({ $0.spans }) where s.completes {
-                    if let m = s.dns {
-                        out.ascii(first ? " " : " | ")
-                        first = false
-                        dnsLine(m, &out)
-                        ErrorText.printAll(m.streamProblems, separated: true, color: color, &out)
-                    }
-                }
+        if !notes.isEmpty && p.tcp != nil && !options.quiet && StreamDNS.present(notes) {
+            // (A TCP segment has no `dns` of its own.)
+            var first = true
+            StreamDNS.forEach(notes) { m in
+                out.ascii(first ? " " : " | ")
+                first = false
+                dnsLine(m, &out)
+                ErrorText.printAll(m.streamProblems, separated: true, color: color, &out)
             }
         }
         ErrorText.printAll(p.errors, separated: out.count > lineStart && out.lastByte != 32, color: color, &out)

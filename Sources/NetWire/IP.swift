@@ -184,7 +184,12 @@ enum IPv6Decoder {
         var proto = next
         var consumed = 0
         var finalDestination = dst
+        // The fragmentable part (RFC 8200 §4.5) starts right after the fragment header: where a
+        // fragment's data begins, how much of the payload precedes it, and its first header.
+        var fragmentData: (start: Int, before: Int, next: IPProtocol)?
         while isExtension(proto) {
+            // A later fragment holds datagram bytes after its fragment header, not headers.
+            if fragmentData != nil && ip.fragmentOffset != 0 { break }
             guard ip.extensionCount < maxExtensionHeaders else {
                 throw DecodeError.malformed(.ipv6, at: body.offset, field: "extension header chain length", value: ip.extensionCount + 1)
             }
@@ -260,6 +265,7 @@ enum IPv6Decoder {
                 try body.skip(e.length - 2)
             }
             consumed += e.length
+            if proto == .fragment && fragmentData == nil { fragmentData = (at + 8, consumed, nh) }
             p.ipv6Extensions.append(e)
             ip.extensionCount += 1
             proto = nh
@@ -273,11 +279,15 @@ enum IPv6Decoder {
         // An atomic fragment (offset 0, no more fragments) holds the whole datagram.
         let fragmented = ip.isFragment && (ip.moreFragments || ip.fragmentOffset != 0)
         let rest = body.rest(layer: .ipv6)
-        if fragmented {
+        if fragmented, let fd = fragmentData {
+            // The fragment's data: everything after its fragment header (extension headers that
+            // follow it in the first fragment belong to the datagram being reassembled).
+            let length = max(payloadLength - fd.before, 0)
+            let captured = max(min(length, body.upper - fd.start), 0)
             p.hasEncapsulation = true
             p.fragment = FragmentInfo(identification: ip.fragmentIdentification, offset: Int(ip.fragmentOffset) * 8,
-                                      length: declared, moreFragments: ip.moreFragments, isIPv6: true, dataStart: rest.offset,
-                                      capturedLength: min(declared, max(rest.remaining, 0)), proto: proto)
+                                      length: length, moreFragments: ip.moreFragments, isIPv6: true, dataStart: fd.start,
+                                      capturedLength: captured, proto: fd.next)
         }
         return UpperLayer(reader: rest, proto: proto, declaredLength: declared,
                           effectiveLength: rest.clampedByCapture ? declared : min(declared, rest.remaining),

@@ -306,8 +306,8 @@ enum ICMPDecoder {
             } else if proto == .icmp {
                 // A quoted echo request or reply: its identifier and sequence (when quoted; a
                 // quote cut before them is no error, the RFC asks only for 8 bytes of it).
-                try q.seek(to: qstart + Int(vihl & 0x0F) * 4, lowerBound: qstart)
-                if let t = try? q.readUInt8(), t == 8 || t == 0, (try? q.skip(3)) != nil,
+                if (try? q.seek(to: qstart + Int(vihl & 0x0F) * 4, lowerBound: qstart)) != nil,
+                   let t = try? q.readUInt8(), t == 8 || t == 0, (try? q.skip(3)) != nil,
                    let id = try? q.readUInt16(), let seq = try? q.readUInt16() {
                     quoted.echoIdentifier = id
                     quoted.echoSequence = seq

@@ -118,6 +118,24 @@ import NetWire
         #expect(p.inner?.packet.ipv6 != nil)
     }
 
+    @Test func ipv6FragmentableHeadersBelongToTheDatagram() {
+        // The first fragment carries a destination-options header after its fragment header: that
+        // header is fragment data (RFC 8200 §4.5), and the second fragment's data is not headers.
+        let destopts: [UInt8] = [17, 0, 1, 4, 0, 0, 0, 0]  // next UDP, 8 bytes, PadN
+        let datagram = destopts + Self.udpDatagram([UInt8](repeating: 0x43, count: 40))  // 56 bytes
+        func frag(offset: Int, more: Bool, _ data: [UInt8]) -> [UInt8] {
+            var b = Self.v6(id: 9, offset: offset, more: more, data)
+            b[40] = 60  // the fragment header's next header: destination options
+            return b
+        }
+        var r = Run()
+        let first = r.feed(frag(offset: 0, more: true, Array(datagram[0 ..< 32])))
+        #expect(first.fragment?.length == 32 && first.fragment?.dataStart == 48 && first.fragment?.proto.rawValue == 60)
+        let last = r.feed(frag(offset: 32, more: false, Array(datagram[32...])))
+        #expect(last.fragment?.length == 24 && last.ipv6Extensions.count == 1)  // no header read from its data
+        #expect(last.inner?.bytes == datagram)
+    }
+
     @Test func overlapsAreFlaggedAndTheFirstCopyWins() {
         let d = Self.udpDatagram([UInt8](repeating: 0x58, count: 40))  // 48 bytes
         var r = Run()
@@ -181,6 +199,43 @@ import NetWire
         #expect(maxHeld <= 64 * 1024 && maxWaiting <= 64)
         #expect(f.counters.evicted > 4_900)
         #expect(f.order.count <= 4 * 64 + 1100)
+    }
+
+    @Test func oneDatagramInTinyPiecesIsCapped() {
+        var f = FragmentReassembler()
+        let eight = [UInt8](repeating: 1, count: 8)
+        var outcomes: [FragmentReassembler.Outcome] = []
+        eight.withUnsafeBytes { data in
+            for i in 0 ..< 300 {
+                let info = FragmentInfo(identification: 1, offset: i * 8, length: 8, moreFragments: true, isIPv6: false,
+                                        dataStart: 0, capturedLength: 8, proto: .udp)
+                outcomes.append(f.add(info, source: IPv6Address(hi: 0, lo: 1), destination: IPv6Address(hi: 0, lo: 2),
+                                      data: data, frame: i, now: 0))
+            }
+        }
+        #expect(outcomes.prefix(256).allSatisfy { $0 == .held })
+        #expect(outcomes[256] == .unusable)
+        #expect(f.counters.unusable >= 1)
+    }
+
+    @Test func everyWaitingDatagramStaysReachableUnderBytePressure() {
+        // Two datagrams growing in turn against a small byte cap: whatever is evicted, every
+        // datagram still waiting keeps its place in the arrival list (so it can expire or be evicted).
+        var f = FragmentReassembler(limits: .init(timeoutNanoseconds: 30_000_000_000, maxDatagrams: 4,
+                                                  maxBytes: 4000, maxDatagramBytes: 65_535))
+        let chunk = [UInt8](repeating: 3, count: 800)
+        chunk.withUnsafeBytes { data in
+            for i in 0 ..< 200 {
+                let info = FragmentInfo(identification: UInt32(i % 3), offset: (i / 3) * 800 % 40_000, length: 800,
+                                        moreFragments: true, isIPv6: false, dataStart: 0, capturedLength: 800, proto: .udp)
+                _ = f.add(info, source: IPv6Address(hi: 0, lo: 1), destination: IPv6Address(hi: 0, lo: 2),
+                          data: data, frame: i, now: i)
+                #expect(f.heldBytes <= 4000 + 40_000)
+                let listed = Set(f.order[f.orderHead...].filter { f.pending[$0.key]?.generation == $0.generation }.map(\.key))
+                #expect(Set(f.pending.keys).isSubset(of: listed))
+            }
+        }
+        #expect(f.waiting <= 4)
     }
 
     @Test func hostileFragmentSequencesNeverTrap() {
